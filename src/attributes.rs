@@ -1,0 +1,238 @@
+//! What the server span says about a request: its name and its `http.*` / `net.*`
+//! attributes, as the OpenTelemetry ASGI instrumentation under BentoML writes them.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use http::{header, Method, Request, Version};
+use opentelemetry::{Key, KeyValue, Value};
+
+pub(crate) const HTTP_SCHEME: Key = Key::from_static_str("http.scheme");
+pub(crate) const HTTP_HOST: Key = Key::from_static_str("http.host");
+pub(crate) const NET_HOST_PORT: Key = Key::from_static_str("net.host.port");
+pub(crate) const HTTP_FLAVOR: Key = Key::from_static_str("http.flavor");
+pub(crate) const HTTP_TARGET: Key = Key::from_static_str("http.target");
+pub(crate) const HTTP_URL: Key = Key::from_static_str("http.url");
+pub(crate) const HTTP_METHOD: Key = Key::from_static_str("http.method");
+pub(crate) const HTTP_SERVER_NAME: Key = Key::from_static_str("http.server_name");
+pub(crate) const HTTP_USER_AGENT: Key = Key::from_static_str("http.user_agent");
+pub(crate) const NET_PEER_IP: Key = Key::from_static_str("net.peer.ip");
+pub(crate) const NET_PEER_PORT: Key = Key::from_static_str("net.peer.port");
+pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.status_code");
+pub(crate) const TYPE: Key = Key::from_static_str("type");
+pub(crate) const HTTP_CANCELLED: Key = Key::from_static_str("http.cancelled");
+
+/// Query parameters whose values are secrets (pre-signed URLs).
+const SENSITIVE_QUERY_PARAMS: [&str; 4] =
+    ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+const REDACTED: &str = "REDACTED";
+
+/// The method as it appears in span names and `http.method`: upper-cased, and
+/// `_OTHER` for anything outside the standard set (unbounded names would explode
+/// cardinality in every backend).
+pub(crate) fn sanitize_method(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+    ];
+    let m = method.as_str();
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(m))
+        .copied()
+        .unwrap_or("_OTHER")
+}
+
+/// `"{METHOD} {path}"`; an unknown method is named `HTTP`.
+pub(crate) fn span_name(method: &'static str, path: &str) -> String {
+    let method = if method == "_OTHER" { "HTTP" } else { method };
+    let mut name = String::with_capacity(method.len() + 1 + path.len());
+    name.push_str(method);
+    name.push(' ');
+    name.push_str(path);
+    name
+}
+
+pub(crate) fn scheme<B>(req: &Request<B>) -> &str {
+    req.uri().scheme_str().unwrap_or("http")
+}
+
+/// The host the client addressed: the `Host` header, or the authority of an
+/// absolute-form or HTTP/2 request target.
+pub(crate) fn requested_host<B>(req: &Request<B>) -> Option<&str> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+}
+
+/// `scheme://host/path` (no query), the string `excluded_urls` is matched against.
+pub(crate) fn exclusion_url<B>(req: &Request<B>, local: Option<SocketAddr>) -> String {
+    let scheme = scheme(req);
+    let path = req.uri().path();
+    let mut url = String::with_capacity(scheme.len() + 3 + 32 + path.len());
+    url.push_str(scheme);
+    url.push_str("://");
+    match (requested_host(req), local) {
+        (Some(host), _) => url.push_str(strip_userinfo(host)),
+        (None, Some(addr)) => {
+            let _ = write!(url, "{addr}");
+        }
+        (None, None) => {}
+    }
+    url.push_str(path);
+    url
+}
+
+fn strip_userinfo(host: &str) -> &str {
+    host.rsplit_once('@').map_or(host, |(_, h)| h)
+}
+
+fn flavor(version: Version) -> Option<&'static str> {
+    Some(match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
+/// The server's own address as `ip:port`, or just `ip` on port 80 (as ASGI reports it).
+fn host_attribute(local: SocketAddr) -> String {
+    if local.port() == 80 {
+        local.ip().to_string()
+    } else {
+        local.to_string()
+    }
+}
+
+/// All attributes known when the request arrives.
+pub(crate) fn request_attributes<B>(
+    req: &Request<B>,
+    method: &'static str,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+) -> Vec<KeyValue> {
+    let mut attrs = Vec::with_capacity(13);
+    let scheme = scheme(req);
+    attrs.push(KeyValue::new(HTTP_SCHEME, static_scheme(scheme)));
+    if let Some(local) = local {
+        attrs.push(KeyValue::new(HTTP_HOST, host_attribute(local)));
+        attrs.push(KeyValue::new(NET_HOST_PORT, i64::from(local.port())));
+    }
+    if let Some(f) = flavor(req.version()) {
+        attrs.push(KeyValue::new(HTTP_FLAVOR, f));
+    }
+    let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    attrs.push(KeyValue::new(HTTP_TARGET, target.to_owned()));
+    let host = requested_host(req)
+        .map(str::to_owned)
+        .or_else(|| local.map(|l| l.to_string()));
+    if let Some(host) = &host {
+        attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target)));
+    }
+    attrs.push(KeyValue::new(HTTP_METHOD, method));
+    if let Some(server_name) = requested_host(req) {
+        attrs.push(KeyValue::new(
+            HTTP_SERVER_NAME,
+            strip_userinfo(server_name).to_owned(),
+        ));
+    }
+    if let Some(ua) = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+    {
+        attrs.push(KeyValue::new(HTTP_USER_AGENT, ua.to_owned()));
+    }
+    if let Some(peer) = peer {
+        attrs.push(KeyValue::new(NET_PEER_IP, peer.ip().to_string()));
+        attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(peer.port())));
+    }
+    attrs
+}
+
+fn static_scheme(scheme: &str) -> Value {
+    match scheme {
+        "http" => Value::from("http"),
+        "https" => Value::from("https"),
+        other => Value::from(other.to_owned()),
+    }
+}
+
+/// `scheme://host/target` with credentials and signed-URL secrets replaced.
+pub(crate) fn redacted_url(scheme: &str, host: &str, target: &str) -> String {
+    let mut url = String::with_capacity(scheme.len() + 3 + host.len() + target.len());
+    url.push_str(scheme);
+    url.push_str("://");
+    if let Some((_, h)) = host.rsplit_once('@') {
+        url.push_str("REDACTED:REDACTED@");
+        url.push_str(h);
+    } else {
+        url.push_str(host);
+    }
+    match target.split_once('?') {
+        Some((path, query)) => {
+            url.push_str(path);
+            url.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    url.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((k, _)) if SENSITIVE_QUERY_PARAMS.contains(&k) => {
+                        url.push_str(k);
+                        url.push('=');
+                        url.push_str(REDACTED);
+                    }
+                    _ => url.push_str(pair),
+                }
+            }
+        }
+        None => url.push_str(target),
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_sanitized() {
+        assert_eq!(sanitize_method(&Method::POST), "POST");
+        assert_eq!(sanitize_method(&Method::from_bytes(b"get").unwrap()), "GET");
+        assert_eq!(
+            sanitize_method(&Method::from_bytes(b"BREW").unwrap()),
+            "_OTHER"
+        );
+        assert_eq!(span_name("_OTHER", "/pot"), "HTTP /pot");
+        assert_eq!(span_name("POST", "/summarize"), "POST /summarize");
+    }
+
+    #[test]
+    fn url_secrets_are_redacted() {
+        assert_eq!(
+            redacted_url("http", "u:p@example.com", "/a?Signature=s3cr3t&x=1&sig=2&AWSAccessKeyId=k"),
+            "http://REDACTED:REDACTED@example.com/a?Signature=REDACTED&x=1&sig=REDACTED&AWSAccessKeyId=REDACTED"
+        );
+        assert_eq!(
+            redacted_url("https", "h:1", "/p?X-Goog-Signature=abc"),
+            "https://h:1/p?X-Goog-Signature=REDACTED"
+        );
+        assert_eq!(redacted_url("http", "h", "/p"), "http://h/p");
+    }
+
+    #[test]
+    fn exclusion_url_has_no_query() {
+        let req = Request::get("/readyz?probe=1")
+            .header("host", "svc:3000")
+            .body(())
+            .unwrap();
+        assert_eq!(exclusion_url(&req, None), "http://svc:3000/readyz");
+        let req = Request::get("/readyz").body(()).unwrap();
+        let local = "127.0.0.1:8080".parse().ok();
+        assert_eq!(exclusion_url(&req, local), "http://127.0.0.1:8080/readyz");
+    }
+}

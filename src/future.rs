@@ -1,0 +1,124 @@
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
+use std::time::SystemTime;
+
+use http::Response;
+use opentelemetry::Context;
+use pin_project_lite::pin_project;
+
+use crate::body::ResponseBody;
+use crate::request_span::{Failure, RequestSpan};
+use crate::service::Tracked;
+
+pin_project! {
+    /// The response future of [`TracingService`](crate::TracingService).
+    ///
+    /// While the inner future runs, the request's OpenTelemetry context is current,
+    /// so spans made in the handler are children of the server span.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        cx: Option<Context>,
+        span: PendingSpan,
+    }
+}
+
+/// The server span until the response head exists; if the future is dropped
+/// first (the client went away mid-handler), the span still ends, as cancelled.
+struct PendingSpan(Option<Arc<RequestSpan>>);
+
+impl Drop for PendingSpan {
+    fn drop(&mut self) {
+        if let Some(rs) = self.0.take() {
+            rs.end_cancelled();
+        }
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, tracked: Tracked) -> Self {
+        let (cx, span) = match tracked {
+            Tracked::Untraced => (None, None),
+            Tracked::Unsampled(cx) => (Some(cx), None),
+            Tracked::Sampled(rs) => (Some(rs.cx.clone()), Some(rs)),
+        };
+        ResponseFuture {
+            inner,
+            cx,
+            span: PendingSpan(span),
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: fmt::Display,
+    B: http_body::Body,
+{
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _attached = this.cx.as_ref().map(|c| c.clone().attach());
+        let mut inner = this.inner;
+        let output = match &this.span.0 {
+            None => ready!(inner.as_mut().poll(cx)),
+            Some(rs) => match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+                Ok(poll) => ready!(poll),
+                Err(payload) => {
+                    rs.fail(Failure {
+                        kind: Cow::Borrowed("panic"),
+                        message: Cow::Owned(panic_message(&*payload)),
+                    });
+                    rs.end();
+                    this.span.0 = None;
+                    panic::resume_unwind(payload)
+                }
+            },
+        };
+        let rs = this.span.0.take();
+        Poll::Ready(match output {
+            Ok(response) => Ok(match rs {
+                Some(rs) => {
+                    let status = response.status().as_u16();
+                    rs.response_started(status, SystemTime::now());
+                    response.map(|body| ResponseBody::traced(body, rs, status))
+                }
+                None => response.map(ResponseBody::untraced),
+            }),
+            Err(err) => {
+                if let Some(rs) = rs {
+                    rs.fail(Failure {
+                        kind: Cow::Borrowed(std::any::type_name::<E>()),
+                        message: Cow::Owned(err.to_string()),
+                    });
+                    rs.end();
+                }
+                Err(err)
+            }
+        })
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}

@@ -1,0 +1,279 @@
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use opentelemetry::propagation::TextMapCompositePropagator;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter};
+use tower_layer::Layer;
+
+use crate::config::TracingConfig;
+use crate::error::ConfigError;
+use crate::excluded_urls::ExcludedUrls;
+use crate::exporter::InMemoryExporter;
+use crate::guard::TracingGuard;
+use crate::pipeline::{self, Sink};
+use crate::sampler::SamplingPolicy;
+use crate::service::TracingService;
+
+/// Adds BentoML-style request tracing to a tower service.
+///
+/// Per request it records a SERVER span `"{METHOD} {path}"` with the `http.*` and
+/// `net.*` attributes, INTERNAL `"... http send"` spans for the response head and
+/// each body frame, and `"... http receive"` spans for each request body frame the
+/// service reads. W3C `traceparent`/`tracestate` and `baggage` are extracted;
+/// `excluded_urls` are skipped; sampling is parent-based with ratio `sample_rate`.
+///
+/// Clones share one pipeline. When the last clone (and every [`TracingGuard`]) is
+/// dropped, the pipeline it built is shut down, flushing queued spans; hold a
+/// [`guard`](Self::guard) to choose that moment yourself.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use tower_otel_tracing::{ExporterType, TracingConfig, TracingLayer};
+///
+/// let cfg = TracingConfig {
+///     exporter_type: Some(ExporterType::Console),
+///     sample_rate: Some(1.0),
+///     ..Default::default()
+/// };
+/// let app: Router = Router::new()
+///     .route("/summarize", post(|body: String| async move { body }))
+///     .layer(TracingLayer::from_config(cfg));
+/// ```
+#[derive(Clone)]
+pub struct TracingLayer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Everything a request needs from the layer, shared by all services it wraps.
+pub(crate) struct Shared {
+    pub(crate) tracer: SdkTracer,
+    /// `None`: a user-supplied provider samples (we cannot predict its sampler).
+    pub(crate) policy: Option<SamplingPolicy>,
+    pub(crate) propagator: TextMapCompositePropagator,
+    pub(crate) excluded: Option<ExcludedUrls>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) options: Options,
+    pub(crate) ids: RandomIdGenerator,
+    pub(crate) provider: SdkTracerProvider,
+    pub(crate) owns_provider: bool,
+    pub(crate) in_memory: Option<InMemoryExporter>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub(crate) send_spans: bool,
+    pub(crate) receive_spans: bool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.owns_provider {
+            // Flushes what is queued; a second shutdown (after the guard's) is a no-op error.
+            let _ = self.provider.shutdown();
+        }
+    }
+}
+
+impl TracingLayer {
+    /// Builds the layer and the exporter pipeline the config describes.
+    ///
+    /// # Panics
+    /// When the config is invalid, with a message naming the field and value: a bad
+    /// tracing config is a deployment error best caught at start-up. Use
+    /// [`try_from_config`](Self::try_from_config) to handle it yourself.
+    pub fn from_config(cfg: TracingConfig) -> Self {
+        match Self::try_from_config(cfg) {
+            Ok(layer) => layer,
+            Err(e) => panic!("invalid tracing config: {e}"),
+        }
+    }
+
+    /// Builds the layer, or returns the first validation error.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let err = TracingLayer::try_from_config(TracingConfig {
+    ///     sample_rate: Some(1.5),
+    ///     ..Default::default()
+    /// })
+    /// .err()
+    /// .unwrap();
+    /// assert_eq!(err.path(), "tracing.sample_rate");
+    /// ```
+    pub fn try_from_config(cfg: TracingConfig) -> Result<Self, ConfigError> {
+        Self::builder(cfg).build()
+    }
+
+    /// A builder for the options a config file does not carry: your own exporter
+    /// or tracer provider, the server's address, which child spans to record.
+    pub fn builder(cfg: TracingConfig) -> TracingLayerBuilder {
+        TracingLayerBuilder {
+            cfg,
+            provider: None,
+            sink: Sink::FromConfig,
+            local_addr: None,
+            options: Options {
+                send_spans: true,
+                receive_spans: true,
+            },
+            install_global: true,
+        }
+    }
+
+    /// A guard over the pipeline: flush it, or shut it down (also on drop).
+    pub fn guard(&self) -> TracingGuard {
+        TracingGuard::new(self.shared.clone())
+    }
+
+    /// Exports every span finished so far, waiting until the exporter has taken them.
+    pub fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.shared.provider.force_flush()
+    }
+
+    /// The in-memory exporter, when `exporter_type` is `in_memory`.
+    pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
+        self.shared.in_memory.clone()
+    }
+}
+
+impl fmt::Debug for TracingLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingLayer")
+            .field("policy", &self.shared.policy)
+            .field("excluded_urls", &self.shared.excluded)
+            .field("local_addr", &self.shared.local_addr)
+            .field("options", &self.shared.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for TracingLayer {
+    type Service = TracingService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TracingService::new(inner, self.shared.clone())
+    }
+}
+
+/// Options beyond the config file. Made by [`TracingLayer::builder`].
+///
+/// ```
+/// use tower_otel_tracing::{InMemoryExporter, TracingConfig, TracingLayer};
+///
+/// let exporter = InMemoryExporter::default();
+/// let layer = TracingLayer::builder(TracingConfig { sample_rate: Some(1.0), ..Default::default() })
+///     .exporter(exporter.clone())
+///     .local_addr("127.0.0.1:3000".parse().unwrap())
+///     .send_spans(false)
+///     .install_global(false)
+///     .build()?;
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
+pub struct TracingLayerBuilder {
+    cfg: TracingConfig,
+    provider: Option<SdkTracerProvider>,
+    sink: Sink,
+    local_addr: Option<SocketAddr>,
+    options: Options,
+    install_global: bool,
+}
+
+impl TracingLayerBuilder {
+    /// Sends spans to your exporter (behind our batch processor and
+    /// `max_tag_value_length` truncation) instead of `exporter_type`'s.
+    pub fn exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.sink = Sink::Exporter(Box::new(move |config| pipeline::batch(exporter, config)));
+        self
+    }
+
+    /// Uses a tracer provider you built and own: its sampler, processors and
+    /// exporters apply, and the config's exporter, sampling and truncation do not.
+    /// The layer never shuts it down; [`TracingGuard::shutdown`] still can.
+    pub fn tracer_provider(mut self, provider: SdkTracerProvider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// The server's own address, for `http.host` and `net.host.port` when the request
+    /// carries no [`ConnectionInfo`](crate::ConnectionInfo).
+    pub fn local_addr(mut self, addr: SocketAddr) -> Self {
+        self.local_addr = Some(addr);
+        self
+    }
+
+    /// Whether to record the `http send` child spans (default on; ASGI's
+    /// `exclude_spans=["send"]` turns them off).
+    pub fn send_spans(mut self, on: bool) -> Self {
+        self.options.send_spans = on;
+        self
+    }
+
+    /// Whether to record the `http receive` child spans (default on).
+    pub fn receive_spans(mut self, on: bool) -> Self {
+        self.options.receive_spans = on;
+        self
+    }
+
+    /// Whether to install the pipeline as the global tracer provider and the
+    /// propagator as the global text-map propagator (default on), so spans made
+    /// with `opentelemetry::global::tracer` in handlers go to the same place.
+    pub fn install_global(mut self, on: bool) -> Self {
+        self.install_global = on;
+        self
+    }
+
+    /// Validates the config and starts the pipeline.
+    pub fn build(self) -> Result<TracingLayer, ConfigError> {
+        let cfg = self.cfg;
+        cfg.validate()?;
+        let policy = SamplingPolicy::parent_based_ratio(cfg.effective_sample_rate());
+        let (provider, owns_provider, policy, in_memory) = match self.provider {
+            Some(provider) => (provider, false, None, None),
+            None => {
+                let built = pipeline::build(&cfg, self.sink, policy)?;
+                (built.provider, true, Some(policy), built.in_memory)
+            }
+        };
+        if policy.is_some_and(|p| p.never_samples_roots()) {
+            tracing::info!(
+                "tower-otel-tracing: sample_rate is 0, so no new traces are recorded \
+                 (only requests whose caller sampled them); set tracing.sample_rate to collect traces"
+            );
+        }
+        let propagator = TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(BaggagePropagator::new()),
+        ]);
+        if self.install_global {
+            opentelemetry::global::set_tracer_provider(provider.clone());
+            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]));
+        }
+        let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        let tracer = provider.tracer_with_scope(scope);
+        let excluded = cfg.excluded_urls.filter(|e| !e.is_empty());
+        Ok(TracingLayer {
+            shared: Arc::new(Shared {
+                tracer,
+                policy,
+                propagator,
+                excluded,
+                local_addr: self.local_addr,
+                options: self.options,
+                ids: RandomIdGenerator::default(),
+                provider,
+                owns_provider,
+                in_memory,
+            }),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! One sampled request: its server span and the child spans hung under it.
+//!
+//! Shared (behind an `Arc`) by the response future, the request body and the
+//! response body, which each see a different part of the exchange.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue};
+
+use crate::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
+use crate::layer::Shared;
+
+/// What ended an exchange early or badly, for the server span's exception event.
+pub(crate) struct Failure<'a> {
+    pub(crate) kind: Cow<'a, str>,
+    pub(crate) message: Cow<'a, str>,
+}
+
+pub(crate) struct RequestSpan {
+    shared: Arc<Shared>,
+    /// The parent context with the server span in it; attached while the inner
+    /// service runs so handler spans nest under it.
+    pub(crate) cx: Context,
+    send_name: String,
+    receive_name: String,
+}
+
+/// The `type` of an ASGI message, which each child span carries.
+#[derive(Clone, Copy)]
+pub(crate) enum Message {
+    ResponseStart,
+    ResponseBody,
+    ResponseTrailers,
+    Request,
+}
+
+impl Message {
+    fn as_str(self) -> &'static str {
+        match self {
+            Message::ResponseStart => "http.response.start",
+            Message::ResponseBody => "http.response.body",
+            Message::ResponseTrailers => "http.response.trailers",
+            Message::Request => "http.request",
+        }
+    }
+}
+
+impl RequestSpan {
+    pub(crate) fn new(shared: Arc<Shared>, cx: Context, server_name: &str) -> Self {
+        RequestSpan {
+            shared,
+            cx,
+            send_name: format!("{server_name} http send"),
+            receive_name: format!("{server_name} http receive"),
+        }
+    }
+
+    /// Records the response head: `http.status_code` on the server span, ERROR for 5xx,
+    /// and the `http.response.start` send span.
+    pub(crate) fn response_started(&self, status: u16, start: SystemTime) {
+        let span = self.cx.span();
+        span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
+        if status >= 500 {
+            span.set_status(Status::error(""));
+        }
+        self.child(Message::ResponseStart, start, Some(status));
+    }
+
+    /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
+    /// `status` is the response status, for `http.status_code` on the start message and
+    /// ERROR status on every send span of a 5xx response.
+    pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
+        let (name, enabled) = match message {
+            Message::Request => (&self.receive_name, self.shared.options.receive_spans),
+            _ => (&self.send_name, self.shared.options.send_spans),
+        };
+        if !enabled {
+            return;
+        }
+        let mut attributes = Vec::with_capacity(2);
+        if let (Message::ResponseStart, Some(code)) = (message, status) {
+            attributes.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(code)));
+        }
+        attributes.push(KeyValue::new(TYPE, message.as_str()));
+        let builder = self
+            .shared
+            .tracer
+            .span_builder(name.clone())
+            .with_kind(SpanKind::Internal)
+            .with_start_time(start)
+            .with_attributes(attributes);
+        let mut span = self.shared.tracer.build_with_context(builder, &self.cx);
+        if status.is_some_and(|s| s >= 500) {
+            opentelemetry::trace::Span::set_status(&mut span, Status::error(""));
+        }
+        opentelemetry::trace::Span::end(&mut span);
+    }
+
+    /// Marks the server span failed with an `exception` event.
+    pub(crate) fn fail(&self, failure: Failure<'_>) {
+        let span = self.cx.span();
+        span.add_event(
+            "exception",
+            vec![
+                KeyValue::new("exception.type", failure.kind.into_owned()),
+                KeyValue::new("exception.message", failure.message.clone().into_owned()),
+            ],
+        );
+        span.set_status(Status::error(failure.message.into_owned()));
+    }
+
+    /// Ends the server span; the exchange is complete.
+    pub(crate) fn end(&self) {
+        self.cx.span().end();
+    }
+
+    /// Ends the server span of an exchange abandoned before its body was sent
+    /// (the client went away, or the future was dropped).
+    pub(crate) fn end_cancelled(&self) {
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
+            span.end();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use http::{Request, Response};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::Context;
+use opentelemetry_http::HeaderExtractor;
+use opentelemetry_sdk::trace::IdGenerator;
+use tower_service::Service;
+
+use crate::attributes::{exclusion_url, request_attributes, sanitize_method, span_name};
+use crate::body::ResponseBody;
+use crate::connection;
+use crate::future::ResponseFuture;
+use crate::layer::Shared;
+use crate::request_body::RequestBody;
+use crate::request_span::RequestSpan;
+use crate::sampler::Presampled;
+use crate::trace_info::TraceInfo;
+
+/// The service [`TracingLayer`](crate::TracingLayer) wraps around yours.
+///
+/// The inner service sees the request body wrapped in [`RequestBody`] (so each frame
+/// it reads can be recorded) and returns its response, whose body is wrapped in
+/// [`ResponseBody`] (so the server span lasts until the last frame is sent).
+///
+/// ```
+/// use tower::ServiceExt;
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+///
+/// let svc = tower::ServiceBuilder::new()
+///     .layer(TracingLayer::from_config(TracingConfig::default()))
+///     .service_fn(|_req: http::Request<_>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+///     });
+/// # let _ = svc;
+/// ```
+#[derive(Clone)]
+pub struct TracingService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> TracingService<S> {
+    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        TracingService { inner, shared }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for TracingService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a request is traced, decided when it arrives.
+pub(crate) enum Tracked {
+    /// Excluded, or tracing is off: no span, no context.
+    Untraced,
+    /// Not recorded, but it has a trace id and a context that handlers and
+    /// outgoing calls see (so downstream services do not sample it either).
+    Unsampled(Context),
+    /// Recorded.
+    Sampled(Arc<RequestSpan>),
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for TracingService<S>
+where
+    S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>,
+    S::Error: fmt::Display,
+    ResBody: http_body::Body,
+    ResBody::Error: fmt::Display,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let tracked = start(&self.shared, &mut req);
+        let body_span = match &tracked {
+            Tracked::Sampled(rs) => Some(rs.clone()),
+            _ => None,
+        };
+        let req = req.map(|b| RequestBody::new(b, body_span));
+        ResponseFuture::new(self.inner.call(req), tracked)
+    }
+}
+
+/// Decides how `req` is traced and, when sampled, starts its server span.
+/// Everything costly (attributes, the span name, an SDK span) happens only once a
+/// request is known to be recorded.
+fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
+    let (local, peer) = connection::addresses(req.extensions(), shared.local_addr);
+    if let Some(excluded) = &shared.excluded {
+        if excluded.is_excluded(&exclusion_url(req, local)) {
+            return Tracked::Untraced;
+        }
+    }
+    let parent_cx = shared.propagator.extract(&HeaderExtractor(req.headers()));
+    let method = sanitize_method(req.method());
+
+    if let Some(policy) = shared.policy {
+        let parent = parent_cx.span().span_context().clone();
+        let trace_id = if parent.is_valid() {
+            parent.trace_id()
+        } else {
+            shared.ids.new_trace_id()
+        };
+        if !policy.sampled(&parent, trace_id) {
+            return unsampled(shared, req, &parent_cx, &parent, trace_id);
+        }
+        let name = span_name(method, req.uri().path());
+        let attributes = request_attributes(req, method, local, peer);
+        let builder = shared
+            .tracer
+            .span_builder(name.clone())
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes);
+        let span = shared
+            .tracer
+            .build_with_context(builder, &parent_cx.with_value(Presampled));
+        return sampled(shared, req, parent_cx.with_span(span), &name);
+    }
+
+    // A user-supplied provider samples; ask it with a bare span first.
+    let name = span_name(method, req.uri().path());
+    let builder = shared
+        .tracer
+        .span_builder(name.clone())
+        .with_kind(SpanKind::Server);
+    let mut span = shared.tracer.build_with_context(builder, &parent_cx);
+    if opentelemetry::trace::Span::is_recording(&span) {
+        let attributes = request_attributes(req, method, local, peer);
+        opentelemetry::trace::Span::set_attributes(&mut span, attributes);
+        sampled(shared, req, parent_cx.with_span(span), &name)
+    } else {
+        let sc = opentelemetry::trace::Span::span_context(&span).clone();
+        insert_info(req, &sc, false);
+        Tracked::Unsampled(parent_cx.with_span(span))
+    }
+}
+
+fn unsampled<B>(
+    shared: &Shared,
+    req: &mut Request<B>,
+    parent_cx: &Context,
+    parent: &SpanContext,
+    trace_id: opentelemetry::trace::TraceId,
+) -> Tracked {
+    let sc = SpanContext::new(
+        trace_id,
+        shared.ids.new_span_id(),
+        TraceFlags::default(),
+        false,
+        parent.trace_state().clone(),
+    );
+    insert_info(req, &sc, false);
+    Tracked::Unsampled(parent_cx.with_remote_span_context(sc))
+}
+
+fn sampled<B>(shared: &Arc<Shared>, req: &mut Request<B>, cx: Context, name: &str) -> Tracked {
+    insert_info(req, cx.span().span_context(), true);
+    Tracked::Sampled(Arc::new(RequestSpan::new(shared.clone(), cx, name)))
+}
+
+fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool) {
+    req.extensions_mut().insert(TraceInfo {
+        trace_id: sc.trace_id(),
+        span_id: sc.span_id(),
+        sampled,
+    });
+}

@@ -1,0 +1,97 @@
+//! `max_tag_value_length`: the SDK has no attribute *value* length limit, so string
+//! values are cut here, on their way from span end to the exporter, which covers
+//! attributes set by handlers too.
+
+use std::time::Duration;
+
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+/// Wraps a processor, truncating string attribute values (span, event and link
+/// attributes, and string array elements) to `max_chars` characters.
+#[derive(Debug)]
+pub(crate) struct TruncatingProcessor<P> {
+    inner: P,
+    max_chars: usize,
+}
+
+impl<P> TruncatingProcessor<P> {
+    pub(crate) fn new(inner: P, max_chars: usize) -> Self {
+        TruncatingProcessor { inner, max_chars }
+    }
+}
+
+/// Cuts `s` to at most `max_chars` characters, never inside a UTF-8 sequence.
+pub(crate) fn truncate_str(s: &str, max_chars: usize) -> Option<&str> {
+    // Byte length bounds char count from above: short strings need no scan.
+    if s.len() <= max_chars {
+        return None;
+    }
+    s.char_indices().nth(max_chars).map(|(at, _)| &s[..at])
+}
+
+fn truncate_string_value(v: &mut StringValue, max_chars: usize) {
+    if let Some(cut) = truncate_str(v.as_str(), max_chars) {
+        *v = StringValue::from(cut.to_owned());
+    }
+}
+
+fn truncate_attributes(attributes: &mut [KeyValue], max_chars: usize) {
+    for kv in attributes {
+        match &mut kv.value {
+            Value::String(s) => truncate_string_value(s, max_chars),
+            Value::Array(Array::String(items)) => {
+                for s in items {
+                    truncate_string_value(s, max_chars);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<P: SpanProcessor> SpanProcessor for TruncatingProcessor<P> {
+    fn on_start(&self, span: &mut Span, cx: &opentelemetry::Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, mut span: SpanData) {
+        truncate_attributes(&mut span.attributes, self.max_chars);
+        for event in span.events.events.iter_mut() {
+            truncate_attributes(&mut event.attributes, self.max_chars);
+        }
+        for link in span.links.links.iter_mut() {
+            truncate_attributes(&mut link.attributes, self.max_chars);
+        }
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_on_char_boundaries() {
+        assert_eq!(truncate_str("abcdef", 3), Some("abc"));
+        assert_eq!(truncate_str("abc", 3), None);
+        // 'é' is two bytes: byte length 6 > 3, but only 3 chars: untouched.
+        assert_eq!(truncate_str("éé", 3), None);
+        assert_eq!(truncate_str("日本語テキスト", 3), Some("日本語"));
+        assert_eq!(truncate_str("a😀b", 2), Some("a😀"));
+    }
+}
