@@ -135,6 +135,12 @@ impl TracingLayer {
         self.shared.provider.force_flush()
     }
 
+    /// The tracer provider behind the layer: make handler spans with it when the
+    /// layer is not installed as the global provider.
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.shared.provider
+    }
+
     /// The in-memory exporter, when `exporter_type` is `in_memory`.
     pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
         self.shared.in_memory.clone()

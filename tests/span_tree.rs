@@ -1,0 +1,317 @@
+//! The per-request span tree: names, kinds, parents and every attribute with its type.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::{Extension, Router};
+use common::*;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::SpanData;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower_otel_tracing::{ConnectionInfo, TraceInfo};
+
+fn conn() -> ConnectionInfo {
+    ConnectionInfo {
+        local_addr: "10.1.2.3:3000".parse().unwrap(),
+        peer_addr: "10.9.8.7:59482".parse().unwrap(),
+    }
+}
+
+/// The exact attribute list of a server span, in order, with types.
+fn server_attrs(span: &SpanData) -> Vec<(String, Value)> {
+    span.attributes
+        .iter()
+        .map(|kv| (kv.key.as_str().to_owned(), kv.value.clone()))
+        .collect()
+}
+
+fn s(v: &str) -> Value {
+    Value::from(v.to_owned())
+}
+
+#[tokio::test]
+async fn post_summarize_produces_the_bentoml_tree() {
+    let h = Harness::sampled();
+    let mut req = post_summarize("the quick brown fox jumps");
+    req.headers_mut()
+        .insert("user-agent", "Mozilla/5.0 test".parse().unwrap());
+    req.extensions_mut().insert(conn());
+    let (status, body) = send(h.app(), req).await;
+    assert_eq!(status, 200);
+    assert_eq!(&body[..], b"the quick brown");
+
+    let spans = h.spans();
+    assert_eq!(spans.len(), 5, "{spans:#?}");
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "POST /summarize");
+    assert_eq!(server.span_kind, SpanKind::Server);
+    assert_eq!(server.status, Status::Unset);
+    assert_eq!(server.parent_span_id, opentelemetry::trace::SpanId::INVALID);
+    assert_eq!(server.instrumentation_scope.name(), "tower-otel-tracing");
+    assert_eq!(
+        server.instrumentation_scope.version(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(
+        server_attrs(server),
+        vec![
+            ("http.scheme".into(), s("http")),
+            ("http.host".into(), s("10.1.2.3:3000")),
+            ("net.host.port".into(), Value::I64(3000)),
+            ("http.flavor".into(), s("1.1")),
+            ("http.target".into(), s("/summarize")),
+            ("http.url".into(), s("http://svc.local:3000/summarize")),
+            ("http.method".into(), s("POST")),
+            ("http.server_name".into(), s("svc.local:3000")),
+            ("http.user_agent".into(), s("Mozilla/5.0 test")),
+            ("net.peer.ip".into(), s("10.9.8.7")),
+            ("net.peer.port".into(), Value::I64(59482)),
+            ("http.status_code".into(), Value::I64(200)),
+        ]
+    );
+
+    let children = children_of(&spans, server);
+    assert_eq!(children.len(), 4, "{children:#?}");
+    let trace_id = server.span_context.trace_id();
+    for c in &children {
+        assert_eq!(c.span_context.trace_id(), trace_id);
+        assert!(c.start_time >= server.start_time && c.end_time <= server.end_time);
+    }
+    let receive = of_type(&children, "http.request");
+    assert_eq!(receive.len(), 1);
+    assert_eq!(receive[0].name, "POST /summarize http receive");
+    assert_eq!(receive[0].span_kind, SpanKind::Internal);
+    assert_eq!(
+        server_attrs(receive[0]),
+        vec![("type".into(), s("http.request"))]
+    );
+
+    let start = of_type(&children, "http.response.start");
+    assert_eq!(start.len(), 1);
+    assert_eq!(start[0].name, "POST /summarize http send");
+    assert_eq!(start[0].span_kind, SpanKind::Internal);
+    assert_eq!(
+        server_attrs(start[0]),
+        vec![
+            ("http.status_code".into(), Value::I64(200)),
+            ("type".into(), s("http.response.start")),
+        ]
+    );
+    let body = of_type(&children, "http.response.body");
+    assert_eq!(body.len(), 1);
+    assert_eq!(body[0].name, "POST /summarize http send");
+    assert_eq!(body[0].span_kind, SpanKind::Internal);
+    assert_eq!(
+        server_attrs(body[0]),
+        vec![("type".into(), s("http.response.body"))]
+    );
+    assert!(start[0].end_time <= body[0].start_time);
+
+    // The handler's own span nests under the server span.
+    let model: Vec<_> = children
+        .iter()
+        .filter(|c| c.name == "summarize.model")
+        .collect();
+    assert_eq!(model.len(), 1);
+    assert_eq!(model[0].instrumentation_scope.name(), "test.handler");
+}
+
+#[tokio::test]
+async fn get_without_body_has_no_receive_span_and_one_empty_body_send() {
+    let h = Harness::sampled();
+    let (status, _) = send(h.app(), get_req("/readyz?probe=1")).await;
+    assert_eq!(status, 200);
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "GET /readyz");
+    assert_eq!(str_attr(server, "http.target"), Some("/readyz?probe=1"));
+    assert_eq!(
+        str_attr(server, "http.url"),
+        Some("http://svc.local:3000/readyz?probe=1")
+    );
+    // No ConnectionInfo and no configured local address: these are unknown, not guessed.
+    assert_eq!(attr(server, "http.host"), None);
+    assert_eq!(attr(server, "net.peer.ip"), None);
+    assert_eq!(str_attr(server, "http.user_agent"), None);
+    let children = children_of(&spans, server);
+    assert!(of_type(&children, "http.request").is_empty());
+    assert_eq!(of_type(&children, "http.response.start").len(), 1);
+    assert_eq!(of_type(&children, "http.response.body").len(), 1);
+    assert_eq!(children.len(), 2);
+}
+
+#[tokio::test]
+async fn local_addr_from_builder_is_used_without_connection_info() {
+    let h = Harness::with(sample_all(), |b| {
+        b.local_addr("192.0.2.1:80".parse().unwrap())
+    });
+    send(h.app(), get_req("/readyz")).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    // ASGI leaves the port out of http.host on port 80.
+    assert_eq!(str_attr(server, "http.host"), Some("192.0.2.1"));
+    assert_eq!(int_attr(server, "net.host.port"), Some(80));
+}
+
+#[tokio::test]
+async fn unknown_methods_are_named_http() {
+    let h = Harness::sampled();
+    let app = Router::new()
+        .fallback(|| async { "any" })
+        .layer(h.layer.clone());
+    let req = http::Request::builder()
+        .method("BREW")
+        .uri("/pot")
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "HTTP /pot");
+    assert_eq!(str_attr(server, "http.method"), Some("_OTHER"));
+}
+
+#[tokio::test]
+async fn lower_case_methods_are_upper_cased() {
+    let h = Harness::sampled();
+    let app = Router::new()
+        .fallback(|| async { "any" })
+        .layer(h.layer.clone());
+    let req = http::Request::builder()
+        .method("get")
+        .uri("/x")
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await;
+    let spans = h.spans();
+    assert_eq!(one_server_span(&spans).name, "GET /x");
+}
+
+#[tokio::test]
+async fn child_spans_can_be_switched_off() {
+    let h = Harness::with(sample_all(), |b| b.send_spans(false).receive_spans(false));
+    send(h.app(), post_summarize("a b c d")).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    let children = children_of(&spans, server);
+    assert_eq!(children.len(), 1, "only the handler span: {children:#?}");
+    assert_eq!(children[0].name, "summarize.model");
+    assert_eq!(int_attr(server, "http.status_code"), Some(200));
+}
+
+#[tokio::test]
+async fn handler_can_read_the_trace_id() {
+    let h = Harness::sampled();
+    let app = Router::new()
+        .route(
+            "/whoami",
+            get(|Extension(info): Extension<TraceInfo>| async move {
+                let cx = opentelemetry::Context::current();
+                let current = cx.span().span_context().clone();
+                assert_eq!(current.trace_id(), info.trace_id);
+                assert_eq!(current.span_id(), info.span_id);
+                format!("{} {} {}", info.trace_id, info.span_id, info.sampled)
+            }),
+        )
+        .layer(h.layer.clone());
+    let (_, body) = send(app, get_req("/whoami")).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    let expected = format!(
+        "{} {} true",
+        server.span_context.trace_id(),
+        server.span_context.span_id()
+    );
+    assert_eq!(std::str::from_utf8(&body).unwrap(), expected);
+}
+
+/// Over a real socket: axum records both connection ends through `ConnectionInfo`.
+#[tokio::test]
+async fn loopback_request_records_connection_addresses() {
+    let h = Harness::sampled();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server_addr = listener.local_addr().unwrap();
+    let app = h.app();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<ConnectionInfo>(),
+        )
+        .await
+        .unwrap();
+    });
+
+    let mut stream = tokio::net::TcpStream::connect(server_addr).await.unwrap();
+    let client_addr: SocketAddr = stream.local_addr().unwrap();
+    let body = "hello loopback world again";
+    let request = format!(
+        "POST /summarize?lang=en HTTP/1.1\r\nHost: api.example:8080\r\nUser-Agent: loopback-test/1.0\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    )
+    .await
+    .expect("response in time")
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("hello loopback world"), "{response}");
+
+    let spans = h.wait_for_spans(5).await;
+    server.abort();
+    let span = one_server_span(&spans);
+    assert_eq!(span.name, "POST /summarize");
+    assert_eq!(
+        str_attr(span, "http.host"),
+        Some(server_addr.to_string().as_str())
+    );
+    assert_eq!(
+        int_attr(span, "net.host.port"),
+        Some(i64::from(server_addr.port()))
+    );
+    assert_eq!(str_attr(span, "net.peer.ip"), Some("127.0.0.1"));
+    assert_eq!(
+        int_attr(span, "net.peer.port"),
+        Some(i64::from(client_addr.port()))
+    );
+    assert_eq!(str_attr(span, "http.server_name"), Some("api.example:8080"));
+    assert_eq!(str_attr(span, "http.target"), Some("/summarize?lang=en"));
+    assert_eq!(
+        str_attr(span, "http.url"),
+        Some("http://api.example:8080/summarize?lang=en")
+    );
+    assert_eq!(str_attr(span, "http.user_agent"), Some("loopback-test/1.0"));
+    assert_eq!(str_attr(span, "http.flavor"), Some("1.1"));
+    let children = children_of(&spans, span);
+    assert_eq!(of_type(&children, "http.request").len(), 1);
+    assert_eq!(of_type(&children, "http.response.start").len(), 1);
+    assert_eq!(of_type(&children, "http.response.body").len(), 1);
+}
+
+#[tokio::test]
+async fn credentials_and_signatures_never_reach_http_url() {
+    let h = Harness::sampled();
+    let app = Router::new()
+        .fallback(|| async { "any" })
+        .layer(h.layer.clone());
+    let req = http::Request::get("http://user:secret@files.example/obj?Signature=abc&x=1&sig=zz")
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await;
+    let spans = h.spans();
+    let span = one_server_span(&spans);
+    let url = str_attr(span, "http.url").unwrap();
+    assert_eq!(
+        url,
+        "http://REDACTED:REDACTED@files.example/obj?Signature=REDACTED&x=1&sig=REDACTED"
+    );
+    assert!(!url.contains("secret"));
+    assert_eq!(str_attr(span, "http.server_name"), Some("files.example"));
+}
