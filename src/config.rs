@@ -123,10 +123,10 @@ pub struct ZipkinConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// `localEndpoint.ipv4` of every span.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "ipv4")]
     pub local_node_ipv4: Option<Ipv4Addr>,
     /// `localEndpoint.ipv6` of every span.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "ipv6")]
     pub local_node_ipv6: Option<Ipv6Addr>,
     /// `localEndpoint.port` of every span.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -444,6 +444,27 @@ where
             format!("{ROOT}.{path}")
         };
         ConfigError::new(path, e.into_inner().to_string())
+    })
+}
+
+fn ipv4<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Ipv4Addr>, D::Error> {
+    parse_with(de, "an IPv4 address like 192.168.0.1")
+}
+
+fn ipv6<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Ipv6Addr>, D::Error> {
+    parse_with(de, "an IPv6 address like 2001:db8::c001")
+}
+
+/// Parses a string field with `FromStr`, keeping the offending text in the error
+/// (std's address parse errors do not repeat it).
+fn parse_with<'de, D, T>(de: D, expected: &str) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    let text = String::deserialize(de)?;
+    text.trim().parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("invalid value `{text}`: expected {expected}"))
     })
 }
 
