@@ -80,3 +80,8 @@ pub use layer::{TracingLayer, TracingLayerBuilder};
 pub use request_body::RequestBody;
 pub use service::TracingService;
 pub use trace_info::TraceInfo;
+
+/// The README's Rust examples, compiled as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -28,14 +28,17 @@ use crate::trace_info::TraceInfo;
 ///
 /// ```
 /// use tower::ServiceExt;
-/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+/// use tower_otel_tracing::{RequestBody, TracingConfig, TracingLayer};
 ///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let svc = tower::ServiceBuilder::new()
 ///     .layer(TracingLayer::from_config(TracingConfig::default()))
-///     .service_fn(|_req: http::Request<_>| async {
+///     .service_fn(|_req: http::Request<RequestBody<String>>| async {
 ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
 ///     });
-/// # let _ = svc;
+/// let resp = svc.oneshot(http::Request::new(String::new())).await.unwrap();
+/// assert_eq!(resp.status(), 200);
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct TracingService<S> {

@@ -1,0 +1,183 @@
+//! The README's quick start, end to end: the summarize example serves, prints its
+//! spans on stdout, and flushes them on SIGTERM.
+#![cfg(all(feature = "axum", unix))]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn example_binary() -> PathBuf {
+    // tests run from target/<profile>/deps; cargo builds examples next to it.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("examples").join("summarize");
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo test --all-features`",
+        bin.display()
+    );
+    bin
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(example_binary())
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("Summarization listening on http://") {
+                let _ = tx.send(rest.parse::<SocketAddr>().unwrap());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the example reports its address");
+    Server { child, addr }
+}
+
+fn http(addr: SocketAddr, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn post(addr: SocketAddr, body: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "POST /summarize HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: curl/8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// SIGTERM, then everything the process printed on stdout.
+fn stop(mut server: Server) -> String {
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "example did not exit on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    server
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn quick_start_prints_spans_and_flushes_on_sigterm() {
+    let server = start(&[]);
+    let addr = server.addr;
+    let resp = post(addr, "Tracing shows where time goes. It also shows errors.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("Tracing shows where time goes.\n"), "{resp}");
+    let resp = post(addr, "__boom__");
+    assert!(resp.starts_with("HTTP/1.1 500"), "{resp}");
+    let resp = http(
+        addr,
+        &format!("POST /summarize HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"),
+    );
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    let resp = http(
+        addr,
+        &format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let resp = http(
+        addr,
+        &format!("GET /stream?n=4 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(resp.contains("chunk 3"), "{resp}");
+
+    let out = stop(server);
+    let count = |needle: &str| out.lines().filter(|l| *l == needle).count();
+    assert_eq!(count("    Name           : POST /summarize"), 3, "{out}");
+    assert_eq!(count("    Name           : GET /stream"), 1, "{out}");
+    assert_eq!(
+        count("    Name           : GET /stream http send"),
+        5,
+        "{out}"
+    );
+    assert_eq!(
+        count("    Name           : GET /readyz"),
+        0,
+        "readyz is excluded:\n{out}"
+    );
+    assert_eq!(count("    Name           : summarize.model"), 1, "{out}");
+    assert!(
+        count("    Status code    : Error") >= 3,
+        "the 500 has ERROR spans:\n{out}"
+    );
+    assert!(
+        count("     -> service.name: Str(Summarization)") >= 1,
+        "{out}"
+    );
+    assert!(
+        count(&format!("     -> http.host: Str({addr})")) >= 1,
+        "{out}"
+    );
+    assert!(count("     -> net.peer.ip: Str(127.0.0.1)") >= 1, "{out}");
+}
+
+#[test]
+fn config_file_is_used_and_bad_ones_are_explained() {
+    let dir = std::env::temp_dir();
+    let good = dir.join(format!("tot-quick-{}.yaml", std::process::id()));
+    std::fs::write(
+        &good,
+        "tracing:\n  exporter_type: console\n  sample_rate: 1.0\n  service_name: FromFile\n",
+    )
+    .unwrap();
+    let server = start(&["--config", good.to_str().unwrap()]);
+    let resp = post(server.addr, "hello there");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let out = stop(server);
+    std::fs::remove_file(&good).unwrap();
+    assert!(out.contains("     -> service.name: Str(FromFile)"), "{out}");
+
+    let bad = dir.join(format!("tot-quick-bad-{}.json", std::process::id()));
+    std::fs::write(&bad, r#"{"sample_rate": 2}"#).unwrap();
+    let output = Command::new(example_binary())
+        .args(["--config", bad.to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bad).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tracing.sample_rate"), "{stderr}");
+    assert!(stderr.contains('2'), "{stderr}");
+}
