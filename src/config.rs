@@ -468,13 +468,17 @@ where
     })
 }
 
-fn validate_url(path: &str, url: Option<&str>) -> Result<(), ConfigError> {
-    let Some(url) = url else { return Ok(()) };
-    let ok = url.parse::<http::Uri>().ok().is_some_and(|u| {
+/// An absolute `http://` or `https://` URL with a host.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    url.parse::<http::Uri>().ok().is_some_and(|u| {
         matches!(u.scheme_str(), Some("http" | "https"))
             && u.authority().is_some_and(|a| !a.host().is_empty())
-    });
-    if ok {
+    })
+}
+
+fn validate_url(path: &str, url: Option<&str>) -> Result<(), ConfigError> {
+    let Some(url) = url else { return Ok(()) };
+    if is_http_url(url) {
         Ok(())
     } else {
         Err(ConfigError::invalid(

@@ -10,6 +10,7 @@ use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, 
 use tower_layer::Layer;
 
 use crate::config::TracingConfig;
+use crate::env::{self, Environment};
 use crate::error::ConfigError;
 use crate::excluded_urls::ExcludedUrls;
 use crate::exporter::InMemoryExporter;
@@ -122,6 +123,7 @@ impl TracingLayer {
                 receive_spans: true,
             },
             install_global: true,
+            env: Environment::Process,
         }
     }
 
@@ -187,9 +189,25 @@ pub struct TracingLayerBuilder {
     local_addr: Option<SocketAddr>,
     options: Options,
     install_global: bool,
+    env: Environment,
 }
 
 impl TracingLayerBuilder {
+    /// Reads `OTEL_*` overrides from exactly these variables instead of the process
+    /// environment (for tests, or to embed the layer with settings from elsewhere).
+    pub fn env_vars<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Environment::Vars(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
     /// Sends spans to your exporter (behind our batch processor and
     /// `max_tag_value_length` truncation) instead of `exporter_type`'s.
     pub fn exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
@@ -235,8 +253,9 @@ impl TracingLayerBuilder {
 
     /// Validates the config and starts the pipeline.
     pub fn build(self) -> Result<TracingLayer, ConfigError> {
-        let cfg = self.cfg;
+        let mut cfg = self.cfg;
         cfg.validate()?;
+        env::apply(&mut cfg, &self.env);
         let policy = SamplingPolicy::parent_based_ratio(cfg.effective_sample_rate());
         let (provider, owns_provider, policy, in_memory) = match self.provider {
             Some(provider) => (provider, false, None, None),

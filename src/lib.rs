@@ -49,11 +49,14 @@ mod attributes;
 mod body;
 mod config;
 mod connection;
+mod env;
 mod error;
 mod excluded_urls;
 mod exporter;
 mod future;
 mod guard;
+#[cfg(feature = "zipkin")]
+mod http_transport;
 mod layer;
 mod pipeline;
 mod request_body;
@@ -73,6 +76,8 @@ pub use config::{
 pub use connection::ConnectionInfo;
 pub use error::ConfigError;
 pub use excluded_urls::ExcludedUrls;
+#[cfg(feature = "zipkin")]
+pub use exporter::ZipkinExporter;
 pub use exporter::{ConsoleExporter, InMemoryExporter};
 pub use future::ResponseFuture;
 pub use guard::TracingGuard;

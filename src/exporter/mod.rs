@@ -3,6 +3,10 @@
 
 mod console;
 mod in_memory;
+#[cfg(feature = "zipkin")]
+mod zipkin;
 
 pub use console::ConsoleExporter;
 pub use in_memory::InMemoryExporter;
+#[cfg(feature = "zipkin")]
+pub use zipkin::ZipkinExporter;

@@ -2,6 +2,8 @@
 //! app, and span lookups.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,196 @@
+//! OpenTelemetry span -> Zipkin v2 span, following the OpenTelemetry Zipkin
+//! exporter specification and BentoML's Python exporter where it is silent.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::Resource;
+
+use super::model::{Annotation, Endpoint, Hex, Span, Tags};
+use crate::truncate::truncate_str;
+
+/// Everything span-independent: the local endpoint and the resource tags.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Encoder {
+    pub(crate) local: Endpoint,
+    /// Zipkin has no resource: its attributes, but `service.name`, go on every span.
+    pub(crate) resource_tags: Vec<(String, String)>,
+    pub(crate) max_tag_value_length: Option<usize>,
+}
+
+impl Encoder {
+    pub(crate) fn set_resource(&mut self, resource: &Resource) {
+        self.resource_tags.clear();
+        for (k, v) in resource.iter() {
+            if k.as_str() == "service.name" {
+                self.local.service_name = Some(v.to_string());
+            } else {
+                self.resource_tags
+                    .push((k.as_str().to_owned(), value_text(v).into_owned()));
+            }
+        }
+        self.resource_tags.sort();
+    }
+
+    /// A JSON `ListOfSpans`.
+    pub(crate) fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
+        let spans: Vec<Span<'_>> = batch.iter().map(|s| self.span(s)).collect();
+        // Serializing plain structs into a Vec cannot fail.
+        serde_json::to_vec(&spans).unwrap_or_default()
+    }
+
+    fn span<'a>(&'a self, s: &'a SpanData) -> Span<'a> {
+        let start = micros(s.start_time);
+        let end = micros(s.end_time);
+        let mut tags = Tags(Vec::with_capacity(
+            s.attributes.len() + self.resource_tags.len() + 6,
+        ));
+        for (k, v) in &self.resource_tags {
+            tags.insert(k.as_str(), v.as_str());
+        }
+        for kv in &s.attributes {
+            tags.insert(kv.key.as_str(), self.limit(value_text(&kv.value)));
+        }
+        let scope = &s.instrumentation_scope;
+        if !scope.name().is_empty() {
+            tags.insert("otel.scope.name", scope.name());
+            tags.insert("otel.library.name", scope.name());
+        }
+        if let Some(version) = scope.version() {
+            tags.insert("otel.scope.version", version);
+            tags.insert("otel.library.version", version);
+        }
+        match &s.status {
+            Status::Unset => {}
+            Status::Ok => tags.insert("otel.status_code", "OK"),
+            Status::Error { description } => {
+                tags.insert("otel.status_code", "ERROR");
+                tags.insert("error", self.limit(Cow::Borrowed(description.as_ref())));
+            }
+        }
+        let parent_id =
+            (s.parent_span_id != SpanId::INVALID).then(|| Hex::new(&s.parent_span_id.to_bytes()));
+        Span {
+            trace_id: Hex::new(&s.span_context.trace_id().to_bytes()),
+            parent_id,
+            id: Hex::new(&s.span_context.span_id().to_bytes()),
+            kind: kind(&s.span_kind),
+            name: &s.name,
+            timestamp: start,
+            // The schema's minimum: a span that took no measurable time lasted 1µs.
+            duration: end.saturating_sub(start).max(1),
+            local_endpoint: &self.local,
+            remote_endpoint: remote_endpoint(s),
+            annotations: s
+                .events
+                .iter()
+                .map(|e| Annotation {
+                    timestamp: micros(e.timestamp),
+                    value: annotation_value(&e.name, &e.attributes),
+                })
+                .collect(),
+            tags,
+        }
+    }
+
+    fn limit<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
+        match self.max_tag_value_length {
+            Some(max) => match truncate_str(&text, max) {
+                Some(cut) => Cow::Owned(cut.to_owned()),
+                None => text,
+            },
+            None => text,
+        }
+    }
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn kind(kind: &SpanKind) -> Option<&'static str> {
+    match kind {
+        SpanKind::Server => Some("SERVER"),
+        SpanKind::Client => Some("CLIENT"),
+        SpanKind::Producer => Some("PRODUCER"),
+        SpanKind::Consumer => Some("CONSUMER"),
+        SpanKind::Internal => None,
+    }
+}
+
+/// Tag text: strings as they are, other scalars in their usual text form, arrays
+/// as JSON arrays.
+pub(crate) fn value_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s.as_str()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::I64(i) => Cow::Owned(i.to_string()),
+        Value::F64(f) => Cow::Owned(f.to_string()),
+        Value::Array(a) => Cow::Owned(array_json(a)),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+fn array_json(a: &Array) -> String {
+    let json = match a {
+        Array::Bool(v) => serde_json::to_string(v),
+        Array::I64(v) => serde_json::to_string(v),
+        Array::F64(v) => serde_json::to_string(v),
+        Array::String(v) => {
+            serde_json::to_string(&v.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+        }
+        other => Ok(format!("{other:?}")),
+    };
+    json.unwrap_or_default()
+}
+
+/// The event name, or with attributes `{"name":{"key":"value",...}}` as the
+/// OpenTelemetry Python exporter writes it.
+fn annotation_value(name: &str, attributes: &[KeyValue]) -> String {
+    if attributes.is_empty() {
+        return name.to_owned();
+    }
+    let attrs: serde_json::Map<String, serde_json::Value> = attributes
+        .iter()
+        .map(|kv| {
+            let v = match &kv.value {
+                Value::Bool(b) => serde_json::Value::Bool(*b),
+                Value::I64(i) => serde_json::Value::from(*i),
+                Value::F64(f) => serde_json::Value::from(*f),
+                other => serde_json::Value::String(value_text(other).into_owned()),
+            };
+            (kv.key.as_str().to_owned(), v)
+        })
+        .collect();
+    let mut outer = serde_json::Map::new();
+    outer.insert(name.to_owned(), serde_json::Value::Object(attrs));
+    serde_json::Value::Object(outer).to_string()
+}
+
+/// The peer of a server or client span, from `net.peer.ip` / `net.peer.port`.
+fn remote_endpoint(s: &SpanData) -> Option<Endpoint> {
+    if !matches!(s.span_kind, SpanKind::Server | SpanKind::Client) {
+        return None;
+    }
+    let mut ep = Endpoint::default();
+    for kv in &s.attributes {
+        match (kv.key.as_str(), &kv.value) {
+            ("net.peer.ip", Value::String(ip)) => match ip.as_str().parse::<IpAddr>() {
+                Ok(IpAddr::V4(v4)) => ep.ipv4 = Some(v4),
+                Ok(IpAddr::V6(v6)) => ep.ipv6 = Some(v6),
+                Err(_) => {}
+            },
+            ("net.peer.port", Value::I64(p)) => {
+                ep.port = u16::try_from(*p).ok().filter(|p| *p != 0)
+            }
+            _ => {}
+        }
+    }
+    (ep != Endpoint::default()).then_some(ep)
+}
