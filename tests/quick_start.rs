@@ -2,6 +2,8 @@
 //! spans on stdout, and flushes them on SIGTERM.
 #![cfg(all(feature = "axum", unix))]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -180,4 +182,44 @@ fn config_file_is_used_and_bad_ones_are_explained() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("tracing.sample_rate"), "{stderr}");
     assert!(stderr.contains('2'), "{stderr}");
+}
+
+#[cfg(feature = "zipkin")]
+#[test]
+fn example_exports_to_zipkin_with_a_config_file() {
+    let rx = common::receiver::Receiver::start();
+    let dir = std::env::temp_dir();
+    let cfg = dir.join(format!("tot-quick-zipkin-{}.yaml", std::process::id()));
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/config/zipkin.yaml"
+    ))
+    .unwrap()
+    .replace(
+        "http://localhost:9411/api/v2/spans",
+        &rx.url("/api/v2/spans"),
+    );
+    std::fs::write(&cfg, seed).unwrap();
+    let server = start(&["--config", cfg.to_str().unwrap()]);
+    let resp = post(server.addr, "Zipkin shows this trace.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let out = stop(server);
+    std::fs::remove_file(&cfg).unwrap();
+    assert!(out.is_empty(), "nothing on stdout with zipkin: {out}");
+    let posts = rx.wait_for(1);
+    let spans: Vec<serde_json::Value> = posts
+        .iter()
+        .flat_map(|p| serde_json::from_slice::<Vec<serde_json::Value>>(&p.body).unwrap())
+        .collect();
+    let server_span = spans
+        .iter()
+        .find(|s| s["name"] == "POST /summarize")
+        .unwrap();
+    assert_eq!(server_span["localEndpoint"]["serviceName"], "Summarization");
+    assert_eq!(server_span["localEndpoint"]["ipv6"], "2001:db8::c001");
+    assert_eq!(
+        spans.len(),
+        5,
+        "server, receive, 2 sends, handler: {spans:#?}"
+    );
 }
