@@ -112,7 +112,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
             return Tracked::Untraced;
         }
     }
-    let parent_cx = shared.propagator.extract(&HeaderExtractor(req.headers()));
+    let parent_cx = extract_parent(shared, req.headers());
     let method = sanitize_method(req.method());
 
     if let Some(policy) = shared.policy {
@@ -153,6 +153,16 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         let sc = opentelemetry::trace::Span::span_context(&span).clone();
         insert_info(req, &sc, false);
         Tracked::Unsampled(parent_cx.with_span(span))
+    }
+}
+
+/// The remote parent and baggage. Most requests carry neither header; skipping
+/// the propagators for them keeps the common unsampled path short.
+fn extract_parent(shared: &Shared, headers: &http::HeaderMap) -> Context {
+    if headers.contains_key("traceparent") || headers.contains_key("baggage") {
+        shared.propagator.extract(&HeaderExtractor(headers))
+    } else {
+        Context::current()
     }
 }
 
