@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::excluded_urls::ExcludedUrls;
+use crate::propagation::Propagator;
 
 /// Default for [`TracingConfig::timeout`], in seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -75,6 +76,9 @@ pub struct TracingConfig {
     /// Resource `service.name`. Default: the running binary's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
+    /// Context propagation formats, in order. Default: W3C `tracecontext` and `baggage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagators: Option<Vec<Propagator>>,
     /// Zipkin exporter settings.
     pub zipkin: ZipkinConfig,
     /// Jaeger exporter settings.

@@ -2,22 +2,22 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter};
 use tower_layer::Layer;
 
 use crate::config::TracingConfig;
-use crate::env::{self, Environment};
+use crate::env::Environment;
 use crate::error::ConfigError;
 use crate::excluded_urls::ExcludedUrls;
 use crate::exporter::InMemoryExporter;
 use crate::guard::TracingGuard;
 use crate::pipeline::{self, Sink};
+use crate::propagation::Propagation;
 use crate::sampler::SamplingPolicy;
 use crate::service::TracingService;
+use crate::settings;
 
 /// Adds BentoML-style request tracing to a tower service.
 ///
@@ -54,7 +54,9 @@ pub(crate) struct Shared {
     pub(crate) tracer: SdkTracer,
     /// `None`: a user-supplied provider samples (we cannot predict its sampler).
     pub(crate) policy: Option<SamplingPolicy>,
-    pub(crate) propagator: TextMapCompositePropagator,
+    /// `OTEL_SDK_DISABLED`: pass every request through untouched.
+    pub(crate) disabled: bool,
+    pub(crate) propagation: Propagation,
     pub(crate) excluded: Option<ExcludedUrls>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) options: Options,
@@ -251,46 +253,55 @@ impl TracingLayerBuilder {
         self
     }
 
-    /// Validates the config and starts the pipeline.
+    /// Validates the config, applies the `OTEL_*` environment (which wins), and
+    /// starts the pipeline.
     pub fn build(self) -> Result<TracingLayer, ConfigError> {
-        let mut cfg = self.cfg;
-        cfg.validate()?;
-        env::apply(&mut cfg, &self.env);
-        let policy = SamplingPolicy::parent_based_ratio(cfg.effective_sample_rate());
+        self.cfg.validate()?;
+        let settings = settings::resolve(&self.cfg, &self.env);
+        let policy = SamplingPolicy::from_sampler(settings.sampler);
         let (provider, owns_provider, policy, in_memory) = match self.provider {
             Some(provider) => (provider, false, None, None),
+            None if settings.disabled => (
+                SdkTracerProvider::builder().build(),
+                true,
+                Some(policy),
+                None,
+            ),
             None => {
-                let built = pipeline::build(&cfg, self.sink, policy)?;
+                let built = pipeline::build(&settings, self.sink, policy)?;
                 (built.provider, true, Some(policy), built.in_memory)
             }
         };
-        if policy.is_some_and(|p| p.never_samples_roots()) {
+        if settings.disabled {
+            tracing::info!("tower-otel-tracing: OTEL_SDK_DISABLED=true, requests are not traced");
+        } else if policy.is_some_and(|p| p.never_samples_roots()) {
             tracing::info!(
-                "tower-otel-tracing: sample_rate is 0, so no new traces are recorded \
-                 (only requests whose caller sampled them); set tracing.sample_rate to collect traces"
+                "tower-otel-tracing: sampler {} records no new traces (only requests whose \
+                 caller sampled them); set tracing.sample_rate to collect traces",
+                settings.sampler
             );
         }
-        let propagator = TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator::new()),
-            Box::new(BaggagePropagator::new()),
-        ]);
-        if self.install_global {
+        if self.install_global && !settings.disabled {
             opentelemetry::global::set_tracer_provider(provider.clone());
-            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-                Box::new(TraceContextPropagator::new()),
-                Box::new(BaggagePropagator::new()),
-            ]));
+            opentelemetry::global::set_text_map_propagator(Propagation::composite_for_global(
+                &settings.propagators,
+            ));
         }
         let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
         let tracer = provider.tracer_with_scope(scope);
-        let excluded = cfg.excluded_urls.filter(|e| !e.is_empty());
+        let excluded = settings
+            .config
+            .excluded_urls
+            .clone()
+            .filter(|e| !e.is_empty());
         Ok(TracingLayer {
             shared: Arc::new(Shared {
                 tracer,
+                disabled: settings.disabled,
                 policy,
-                propagator,
+                propagation: Propagation::new(&settings.propagators),
                 excluded,
                 local_addr: self.local_addr,
                 options: self.options,

@@ -59,10 +59,12 @@ mod guard;
 mod http_transport;
 mod layer;
 mod pipeline;
+mod propagation;
 mod request_body;
 mod request_span;
 mod sampler;
 mod service;
+mod settings;
 mod trace_info;
 mod truncate;
 
@@ -82,8 +84,10 @@ pub use exporter::{ConsoleExporter, InMemoryExporter};
 pub use future::ResponseFuture;
 pub use guard::TracingGuard;
 pub use layer::{TracingLayer, TracingLayerBuilder};
+pub use propagation::Propagator;
 pub use request_body::RequestBody;
 pub use service::TracingService;
+pub use settings::{BatchSettings, Sampler, Settings, Source};
 pub use trace_info::TraceInfo;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

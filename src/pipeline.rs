@@ -4,16 +4,17 @@
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::resource::{EnvResourceDetector, TelemetryResourceDetector};
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter,
 };
 use opentelemetry_sdk::Resource;
 
-use crate::config::{ExporterType, TracingConfig};
+use crate::config::ExporterType;
 use crate::error::ConfigError;
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::sampler::{PolicySampler, SamplingPolicy};
+use crate::settings::{Settings, Source};
 use crate::truncate::TruncatingProcessor;
 
 /// Makes the batch processor for a user's exporter once the batch settings are known.
@@ -38,18 +39,25 @@ pub(crate) struct Pipeline {
 const CONSOLE_SCHEDULE_DELAY: Duration = Duration::from_millis(500);
 
 pub(crate) fn build(
-    cfg: &TracingConfig,
+    settings: &Settings,
     sink: Sink,
     policy: SamplingPolicy,
 ) -> Result<Pipeline, ConfigError> {
+    let cfg = &settings.config;
     // `timeout` bounds each export inside the exporter's transport: the SDK's
     // thread-based batch processor does not enforce one itself.
-    let batch_config = |delay: Option<Duration>| {
-        let mut b = BatchConfigBuilder::default();
-        if let Some(delay) = delay {
-            b = b.with_scheduled_delay(delay);
-        }
-        b.build()
+    // Every field set explicitly: the SDK's own reading of OTEL_BSP_* must not
+    // decide anything (an explicit variable map would otherwise be bypassed).
+    let batch_config = |quick: Option<Duration>| {
+        let delay = match quick {
+            Some(d) if settings.source("batch.schedule_delay") == Source::Default => d,
+            _ => settings.batch.schedule_delay,
+        };
+        BatchConfigBuilder::default()
+            .with_max_queue_size(settings.batch.max_queue_size)
+            .with_max_export_batch_size(settings.batch.max_export_batch_size)
+            .with_scheduled_delay(delay)
+            .build()
     };
 
     let mut in_memory = None;
@@ -92,7 +100,7 @@ pub(crate) fn build(
 
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(PolicySampler(policy))
-        .with_resource(resource(cfg));
+        .with_resource(resource(settings));
     if let Some(processor) = processor {
         builder = match cfg.max_tag_value_length {
             Some(max) => builder.with_span_processor(TruncatingProcessor::new(processor, max)),
@@ -114,24 +122,24 @@ pub(crate) fn batch<E: SpanExporter + 'static>(
         .build()
 }
 
-/// `service.name` from the config (default: the binary's name), then the
-/// standard environment variables on top, since they win over the config.
-fn resource(cfg: &TracingConfig) -> Resource {
-    let name = cfg
+/// The telemetry SDK attributes, `OTEL_RESOURCE_ATTRIBUTES`, and `service.name`
+/// as resolved (`OTEL_SERVICE_NAME`, then the config, then the binary's name).
+fn resource(settings: &Settings) -> Resource {
+    let name = settings
+        .config
         .service_name
         .clone()
         .unwrap_or_else(default_service_name);
-    let mut builder = Resource::builder_empty()
+    Resource::builder_empty()
         .with_detector(Box::new(TelemetryResourceDetector))
+        .with_attributes(
+            settings
+                .resource_attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
         .with_service_name(name)
-        .with_detector(Box::new(EnvResourceDetector::new()));
-    if let Some(env_name) = std::env::var("OTEL_SERVICE_NAME")
-        .ok()
-        .filter(|n| !n.trim().is_empty())
-    {
-        builder = builder.with_attribute(KeyValue::new("service.name", env_name));
-    }
-    builder.build()
+        .build()
 }
 
 fn default_service_name() -> String {

@@ -8,6 +8,8 @@ use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt, TraceId
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
 
+use crate::settings::Sampler;
+
 /// Parent-based trace-id-ratio sampling: a remote parent's sampled flag decides;
 /// a root is recorded when its trace id falls under `ratio`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,14 +21,28 @@ pub(crate) struct SamplingPolicy {
 
 impl SamplingPolicy {
     /// `parentbased_traceidratio` with the given ratio (clamped to `[0, 1]`).
-    pub(crate) fn parent_based_ratio(ratio: f64) -> Self {
+    #[cfg(test)]
+    fn parent_based_ratio(ratio: f64) -> Self {
+        Self::from_sampler(Sampler::ParentBasedTraceIdRatio(ratio))
+    }
+
+    /// The policy an `OTEL_TRACES_SAMPLER`-style sampler describes.
+    pub(crate) fn from_sampler(sampler: Sampler) -> Self {
+        let (ratio, follow_parent) = match sampler {
+            Sampler::AlwaysOn => (1.0, false),
+            Sampler::AlwaysOff => (0.0, false),
+            Sampler::TraceIdRatio(r) => (r, false),
+            Sampler::ParentBasedAlwaysOn => (1.0, true),
+            Sampler::ParentBasedAlwaysOff => (0.0, true),
+            Sampler::ParentBasedTraceIdRatio(r) => (r, true),
+        };
         SamplingPolicy {
             threshold: ratio_threshold(ratio),
-            follow_parent: true,
+            follow_parent,
         }
     }
 
-    /// Whether nothing can ever be sampled: roots never, and parents ignored or unsampled.
+    /// Whether no new trace is ever started (only callers' sampled traces continue).
     pub(crate) fn never_samples_roots(&self) -> bool {
         self.threshold == 0
     }

@@ -106,6 +106,9 @@ where
 /// Everything costly (attributes, the span name, an SDK span) happens only once a
 /// request is known to be recorded.
 fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
+    if shared.disabled {
+        return Tracked::Untraced;
+    }
     let (local, peer) = connection::addresses(req.extensions(), shared.local_addr);
     if let Some(excluded) = &shared.excluded {
         if excluded.is_excluded(&exclusion_url(req, local)) {
@@ -159,8 +162,16 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
 /// The remote parent and baggage. Most requests carry neither header; skipping
 /// the propagators for them keeps the common unsampled path short.
 fn extract_parent(shared: &Shared, headers: &http::HeaderMap) -> Context {
-    if headers.contains_key("traceparent") || headers.contains_key("baggage") {
-        shared.propagator.extract(&HeaderExtractor(headers))
+    if shared
+        .propagation
+        .fields
+        .iter()
+        .any(|f| headers.contains_key(f))
+    {
+        shared
+            .propagation
+            .composite
+            .extract(&HeaderExtractor(headers))
     } else {
         Context::current()
     }
