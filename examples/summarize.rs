@@ -21,23 +21,29 @@ use axum::routing::{get, post};
 use axum::Router;
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use serde::Deserialize;
-use tower_otel_tracing::{ConnectionInfo, ExcludedUrls, ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::{
+    ConnectionInfo, ExcludedUrls, ExporterType, Settings, TracingConfig, TracingLayer,
+};
 
-const USAGE: &str = "usage: summarize [--bind ADDR] [--config FILE]
+const USAGE: &str = "usage: summarize [--bind ADDR] [--config FILE] [--print-config]
 
-  --bind ADDR     address to listen on (default 127.0.0.1:3000)
-  --config FILE   tracing config (YAML, JSON or TOML); default: console exporter,
-                  sample_rate 1.0, excluded_urls readyz";
+  --bind ADDR      address to listen on (default 127.0.0.1:3000)
+  --config FILE    tracing config (YAML, JSON or TOML); default: console exporter,
+                   sample_rate 1.0, excluded_urls readyz
+  --print-config   print the settings that would run (config + OTEL_* environment,
+                   with where each value came from), then exit";
 
 struct Args {
     bind: SocketAddr,
     config: Option<PathBuf>,
+    print_config: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
         config: None,
+        print_config: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -50,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--bind {v}: not an address like 127.0.0.1:3000: {e}"))?;
             }
             "--config" => args.config = Some(PathBuf::from(value("--config")?)),
+            "--print-config" => args.print_config = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -93,6 +100,14 @@ async fn main() -> ExitCode {
     };
     cfg.service_name
         .get_or_insert_with(|| "Summarization".to_owned());
+    if args.print_config {
+        if let Err(e) = cfg.validate() {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        print!("{}", Settings::resolve(&cfg));
+        return ExitCode::SUCCESS;
+    }
 
     let layer = match TracingLayer::try_from_config(cfg) {
         Ok(layer) => layer,

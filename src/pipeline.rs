@@ -1,8 +1,6 @@
 //! Builds the OpenTelemetry SDK pipeline a config describes:
 //! sampler -> tracer provider (resource) -> [truncation] -> batch processor -> exporter.
 
-use std::time::Duration;
-
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
@@ -14,7 +12,7 @@ use crate::config::ExporterType;
 use crate::error::ConfigError;
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::sampler::{PolicySampler, SamplingPolicy};
-use crate::settings::{Settings, Source};
+use crate::settings::Settings;
 use crate::truncate::TruncatingProcessor;
 
 /// Makes the batch processor for a user's exporter once the batch settings are known.
@@ -34,10 +32,6 @@ pub(crate) struct Pipeline {
     pub(crate) in_memory: Option<InMemoryExporter>,
 }
 
-/// The console exporter is for people watching a terminal: a short delay shows
-/// spans about when the request finishes instead of five seconds later.
-const CONSOLE_SCHEDULE_DELAY: Duration = Duration::from_millis(500);
-
 pub(crate) fn build(
     settings: &Settings,
     sink: Sink,
@@ -48,55 +42,49 @@ pub(crate) fn build(
     // thread-based batch processor does not enforce one itself.
     // Every field set explicitly: the SDK's own reading of OTEL_BSP_* must not
     // decide anything (an explicit variable map would otherwise be bypassed).
-    let batch_config = |quick: Option<Duration>| {
-        let delay = match quick {
-            Some(d) if settings.source("batch.schedule_delay") == Source::Default => d,
-            _ => settings.batch.schedule_delay,
-        };
+    let batch_config = || {
         BatchConfigBuilder::default()
             .with_max_queue_size(settings.batch.max_queue_size)
             .with_max_export_batch_size(settings.batch.max_export_batch_size)
-            .with_scheduled_delay(delay)
+            .with_scheduled_delay(settings.batch.schedule_delay)
             .build()
     };
 
     let mut in_memory = None;
-    let processor: Option<BatchSpanProcessor> =
-        match sink {
-            Sink::Exporter(factory) => Some(factory(batch_config(None))),
-            Sink::FromConfig => match cfg.exporter_type {
-                None | Some(ExporterType::None) => None,
-                Some(ExporterType::Console) => Some(batch(
-                    ConsoleExporter::stdout(),
-                    batch_config(Some(CONSOLE_SCHEDULE_DELAY)),
-                )),
-                Some(ExporterType::InMemory) => {
-                    let exporter = InMemoryExporter::default();
-                    in_memory = Some(exporter.clone());
-                    Some(batch(exporter, batch_config(None)))
-                }
-                #[cfg(feature = "zipkin")]
-                Some(ExporterType::Zipkin) => Some(batch(
-                    crate::exporter::ZipkinExporter::from_config(cfg)?,
-                    batch_config(None),
-                )),
-                #[cfg(not(feature = "zipkin"))]
-                Some(ExporterType::Zipkin) => return Err(ConfigError::new(
+    let processor: Option<BatchSpanProcessor> = match sink {
+        Sink::Exporter(factory) => Some(factory(batch_config())),
+        Sink::FromConfig => match cfg.exporter_type {
+            None | Some(ExporterType::None) => None,
+            Some(ExporterType::Console) => Some(batch(ConsoleExporter::stdout(), batch_config())),
+            Some(ExporterType::InMemory) => {
+                let exporter = InMemoryExporter::default();
+                in_memory = Some(exporter.clone());
+                Some(batch(exporter, batch_config()))
+            }
+            #[cfg(feature = "zipkin")]
+            Some(ExporterType::Zipkin) => Some(batch(
+                crate::exporter::ZipkinExporter::from_config(cfg)?,
+                batch_config(),
+            )),
+            #[cfg(not(feature = "zipkin"))]
+            Some(ExporterType::Zipkin) => {
+                return Err(ConfigError::new(
                     "tracing.exporter_type",
                     "the `zipkin` exporter is not compiled in: enable the `zipkin` cargo feature",
-                )),
-                Some(other @ (ExporterType::Jaeger | ExporterType::Otlp)) => {
-                    return Err(ConfigError::new(
-                        "tracing.exporter_type",
-                        format!(
+                ))
+            }
+            Some(other @ (ExporterType::Jaeger | ExporterType::Otlp)) => {
+                return Err(ConfigError::new(
+                    "tracing.exporter_type",
+                    format!(
                         "the `{}` exporter is not implemented yet: use `console`, `in_memory`, \
                          `none`, or plug in your own exporter",
                         other.as_str()
                     ),
-                    ))
-                }
-            },
-        };
+                ))
+            }
+        },
+    };
 
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(PolicySampler(policy))

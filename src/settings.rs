@@ -175,8 +175,18 @@ pub(crate) fn resolve(cfg: &TracingConfig, env: &Environment) -> Settings {
     r.zipkin();
     r.jaeger();
     r.otlp();
-    r.s
+    let mut s = r.s;
+    // The console is read by a person at a terminal: show spans about when the
+    // request finishes, unless a delay was asked for.
+    if s.config.exporter_type == Some(ExporterType::Console)
+        && s.source("batch.schedule_delay") == Source::Default
+    {
+        s.batch.schedule_delay = CONSOLE_SCHEDULE_DELAY;
+    }
+    s
 }
+
+const CONSOLE_SCHEDULE_DELAY: Duration = Duration::from_millis(500);
 
 struct Resolver<'a> {
     env: &'a Environment,
@@ -337,7 +347,6 @@ impl Resolver<'_> {
             "parentbased_always_off" => Sampler::ParentBasedAlwaysOff,
             _ => Sampler::ParentBasedTraceIdRatio(arg(self)),
         };
-        self.set_source("sampler", Source::Env("OTEL_TRACES_SAMPLER"));
     }
 
     fn exporter(&mut self) {

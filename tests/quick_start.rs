@@ -36,9 +36,14 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_with_env(args, &[])
+}
+
+fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(example_binary())
         .args(["--bind", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -222,4 +227,69 @@ fn example_exports_to_zipkin_with_a_config_file() {
         5,
         "server, receive, 2 sends, handler: {spans:#?}"
     );
+}
+
+#[cfg(feature = "zipkin")]
+#[test]
+fn environment_overrides_the_config_file() {
+    let rx = common::receiver::Receiver::start();
+    let dir = std::env::temp_dir();
+    let cfg = dir.join(format!("tot-quick-env-{}.toml", std::process::id()));
+    // The file says console at rate 0; the environment says zipkin, always on.
+    std::fs::write(
+        &cfg,
+        "[tracing]\nexporter_type = \"console\"\nsample_rate = 0.0\nservice_name = \"FileName\"\n",
+    )
+    .unwrap();
+    let endpoint = rx.url("/from-env");
+    let env = [
+        ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ("OTEL_EXPORTER_ZIPKIN_ENDPOINT", endpoint.as_str()),
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_SERVICE_NAME", "EnvName"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "not-a-number"),
+    ];
+    let printed = Command::new(example_binary())
+        .args(["--config", cfg.to_str().unwrap(), "--print-config"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(printed.status.success());
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        text.contains("exporter_type               = zipkin  (env OTEL_TRACES_EXPORTER)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sampler                     = always_on  (env OTEL_TRACES_SAMPLER)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("service_name                = EnvName  (env OTEL_SERVICE_NAME)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("batch.max_queue_size        = 2048  (default)"),
+        "{text}"
+    );
+    let warned = String::from_utf8_lossy(&printed.stderr);
+    assert!(
+        warned.contains("OTEL_BSP_MAX_QUEUE_SIZE") && warned.contains("not-a-number"),
+        "{warned}"
+    );
+
+    let server = start_with_env(&["--config", cfg.to_str().unwrap()], &env);
+    let resp = post(server.addr, "The environment decides.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let out = stop(server);
+    std::fs::remove_file(&cfg).unwrap();
+    assert!(out.is_empty(), "console was overridden: {out}");
+    let posts = rx.wait_for(1);
+    assert_eq!(posts[0].uri.path(), "/from-env");
+    let spans: Vec<serde_json::Value> = serde_json::from_slice(&posts[0].body).unwrap();
+    let server_span = spans
+        .iter()
+        .find(|s| s["name"] == "POST /summarize")
+        .unwrap();
+    assert_eq!(server_span["localEndpoint"]["serviceName"], "EnvName");
 }
