@@ -9,6 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::{HeaderName, HeaderValue};
+
 use crate::error::ConfigError;
 
 /// A blocking HTTP POST client bound to one endpoint.
@@ -16,6 +18,7 @@ use crate::error::ConfigError;
 pub(crate) struct HttpTransport {
     agent: ureq::Agent,
     endpoint: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// Why one export request failed: enough to act on from a log line.
@@ -61,7 +64,18 @@ impl HttpTransport {
         Ok(HttpTransport {
             agent: config.build().new_agent(),
             endpoint: endpoint.to_owned(),
+            headers: Vec::new(),
         })
+    }
+
+    /// Sends `Authorization: Basic ...` with every request.
+    pub(crate) fn with_basic_auth(mut self, user: &str, password: &str) -> Self {
+        let token = base64(format!("{user}:{password}").as_bytes());
+        if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {token}")) {
+            value.set_sensitive(true);
+            self.headers.push((http::header::AUTHORIZATION, value));
+        }
+        self
     }
 
     pub(crate) fn endpoint(&self) -> &str {
@@ -70,10 +84,13 @@ impl HttpTransport {
 
     /// POSTs `body`; `Ok` only for a 2xx answer.
     pub(crate) fn post(&self, content_type: &str, body: &[u8]) -> Result<(), PostError> {
-        let req = self
+        let mut req = self
             .agent
             .post(&self.endpoint)
             .header(http::header::CONTENT_TYPE, content_type);
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
         match req.send(body) {
             Ok(resp) if resp.status().is_success() => Ok(()),
             Ok(mut resp) => {
@@ -118,4 +135,47 @@ fn load_ca(field: &str, path: &Path) -> Result<Vec<ureq::tls::Certificate<'stati
         ));
     }
     Ok(certs)
+}
+
+/// Standard base64 with padding (RFC 4648), for the basic-auth header.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_vectors() {
+        // RFC 4648 section 10.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
 }

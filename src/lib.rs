@@ -55,7 +55,7 @@ mod excluded_urls;
 mod exporter;
 mod future;
 mod guard;
-#[cfg(feature = "zipkin")]
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
 mod http_transport;
 mod layer;
 mod pipeline;
@@ -78,6 +78,8 @@ pub use config::{
 pub use connection::ConnectionInfo;
 pub use error::ConfigError;
 pub use excluded_urls::ExcludedUrls;
+#[cfg(feature = "jaeger")]
+pub use exporter::JaegerExporter;
 #[cfg(feature = "zipkin")]
 pub use exporter::ZipkinExporter;
 pub use exporter::{ConsoleExporter, InMemoryExporter};

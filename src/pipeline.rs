@@ -51,40 +51,56 @@ pub(crate) fn build(
     };
 
     let mut in_memory = None;
-    let processor: Option<BatchSpanProcessor> = match sink {
-        Sink::Exporter(factory) => Some(factory(batch_config())),
-        Sink::FromConfig => match cfg.exporter_type {
-            None | Some(ExporterType::None) => None,
-            Some(ExporterType::Console) => Some(batch(ConsoleExporter::stdout(), batch_config())),
-            Some(ExporterType::InMemory) => {
-                let exporter = InMemoryExporter::default();
-                in_memory = Some(exporter.clone());
-                Some(batch(exporter, batch_config()))
-            }
-            #[cfg(feature = "zipkin")]
-            Some(ExporterType::Zipkin) => Some(batch(
-                crate::exporter::ZipkinExporter::from_config(cfg)?,
-                batch_config(),
-            )),
-            #[cfg(not(feature = "zipkin"))]
-            Some(ExporterType::Zipkin) => {
-                return Err(ConfigError::new(
+    let processor: Option<BatchSpanProcessor> =
+        match sink {
+            Sink::Exporter(factory) => Some(factory(batch_config())),
+            Sink::FromConfig => match cfg.exporter_type {
+                None | Some(ExporterType::None) => None,
+                Some(ExporterType::Console) => {
+                    Some(batch(ConsoleExporter::stdout(), batch_config()))
+                }
+                Some(ExporterType::InMemory) => {
+                    let exporter = InMemoryExporter::default();
+                    in_memory = Some(exporter.clone());
+                    Some(batch(exporter, batch_config()))
+                }
+                #[cfg(feature = "zipkin")]
+                Some(ExporterType::Zipkin) => Some(batch(
+                    crate::exporter::ZipkinExporter::from_config(cfg)?,
+                    batch_config(),
+                )),
+                #[cfg(not(feature = "zipkin"))]
+                Some(ExporterType::Zipkin) => return Err(ConfigError::new(
                     "tracing.exporter_type",
                     "the `zipkin` exporter is not compiled in: enable the `zipkin` cargo feature",
-                ))
-            }
-            Some(other @ (ExporterType::Jaeger | ExporterType::Otlp)) => {
-                return Err(ConfigError::new(
+                )),
+                #[cfg(feature = "jaeger")]
+                Some(ExporterType::Jaeger) => {
+                    let mut exporter = crate::exporter::JaegerExporter::from_config(cfg)?;
+                    if let (Some(user), Some(password)) =
+                        (&settings.jaeger_user, &settings.jaeger_password)
+                    {
+                        exporter = exporter.with_basic_auth(user, password);
+                    }
+                    Some(batch(exporter, batch_config()))
+                }
+                #[cfg(not(feature = "jaeger"))]
+                Some(ExporterType::Jaeger) => return Err(ConfigError::new(
                     "tracing.exporter_type",
-                    format!(
+                    "the `jaeger` exporter is not compiled in: enable the `jaeger` cargo feature",
+                )),
+                Some(other @ ExporterType::Otlp) => {
+                    return Err(ConfigError::new(
+                        "tracing.exporter_type",
+                        format!(
                         "the `{}` exporter is not implemented yet: use `console`, `in_memory`, \
                          `none`, or plug in your own exporter",
                         other.as_str()
                     ),
-                ))
-            }
-        },
-    };
+                    ))
+                }
+            },
+        };
 
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(PolicySampler(policy))

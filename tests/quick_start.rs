@@ -293,3 +293,31 @@ fn environment_overrides_the_config_file() {
         .unwrap();
     assert_eq!(server_span["localEndpoint"]["serviceName"], "EnvName");
 }
+
+#[cfg(feature = "jaeger")]
+#[test]
+fn example_exports_to_the_jaeger_collector_with_the_seed_config() {
+    let rx = common::receiver::Receiver::start();
+    let cfg = std::env::temp_dir().join(format!("tot-quick-jaeger-{}.yaml", std::process::id()));
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/config/jaeger.yaml"
+    ))
+    .unwrap()
+    .replace("http://localhost:14268", &rx.url(""));
+    std::fs::write(&cfg, seed).unwrap();
+    let server = start(&["--config", cfg.to_str().unwrap()]);
+    let resp = post(server.addr, "Jaeger shows this trace.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let out = stop(server);
+    std::fs::remove_file(&cfg).unwrap();
+    assert!(out.is_empty(), "{out}");
+    let posts = rx.wait_for(1);
+    assert_eq!(posts[0].headers["content-type"], "application/x-thrift");
+    let batch = common::thrift_decode::decode_binary_batch(&posts[0].body);
+    assert_eq!(batch.service_name, "Summarization");
+    assert!(batch
+        .spans
+        .iter()
+        .any(|s| s.operation_name == "POST /summarize"));
+}

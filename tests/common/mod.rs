@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod receiver;
+#[cfg(feature = "jaeger")]
+pub mod thrift_decode;
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};

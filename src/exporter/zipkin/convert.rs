@@ -3,15 +3,14 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Annotation, Endpoint, Hex, Span, Tags};
-use crate::truncate::truncate_str;
+use crate::exporter::encoding::{epoch_micros, limit, value_text};
 
 /// Everything span-independent: the local endpoint and the resource tags.
 #[derive(Debug, Clone, Default)]
@@ -44,8 +43,8 @@ impl Encoder {
     }
 
     fn span<'a>(&'a self, s: &'a SpanData) -> Span<'a> {
-        let start = micros(s.start_time);
-        let end = micros(s.end_time);
+        let start = epoch_micros(s.start_time);
+        let end = epoch_micros(s.end_time);
         let mut tags = Tags(Vec::with_capacity(
             s.attributes.len() + self.resource_tags.len() + 6,
         ));
@@ -89,7 +88,7 @@ impl Encoder {
                 .events
                 .iter()
                 .map(|e| Annotation {
-                    timestamp: micros(e.timestamp),
+                    timestamp: epoch_micros(e.timestamp),
                     value: annotation_value(&e.name, &e.attributes),
                 })
                 .collect(),
@@ -98,20 +97,8 @@ impl Encoder {
     }
 
     fn limit<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
-        match self.max_tag_value_length {
-            Some(max) => match truncate_str(&text, max) {
-                Some(cut) => Cow::Owned(cut.to_owned()),
-                None => text,
-            },
-            None => text,
-        }
+        limit(text, self.max_tag_value_length)
     }
-}
-
-fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
 }
 
 fn kind(kind: &SpanKind) -> Option<&'static str> {
@@ -122,32 +109,6 @@ fn kind(kind: &SpanKind) -> Option<&'static str> {
         SpanKind::Consumer => Some("CONSUMER"),
         SpanKind::Internal => None,
     }
-}
-
-/// Tag text: strings as they are, other scalars in their usual text form, arrays
-/// as JSON arrays.
-pub(crate) fn value_text(v: &Value) -> Cow<'_, str> {
-    match v {
-        Value::String(s) => Cow::Borrowed(s.as_str()),
-        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-        Value::I64(i) => Cow::Owned(i.to_string()),
-        Value::F64(f) => Cow::Owned(f.to_string()),
-        Value::Array(a) => Cow::Owned(array_json(a)),
-        other => Cow::Owned(other.to_string()),
-    }
-}
-
-fn array_json(a: &Array) -> String {
-    let json = match a {
-        Array::Bool(v) => serde_json::to_string(v),
-        Array::I64(v) => serde_json::to_string(v),
-        Array::F64(v) => serde_json::to_string(v),
-        Array::String(v) => {
-            serde_json::to_string(&v.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-        }
-        other => Ok(format!("{other:?}")),
-    };
-    json.unwrap_or_default()
 }
 
 /// The event name, or with attributes `{"name":{"key":"value",...}}` as the

@@ -1,0 +1,189 @@
+//! OpenTelemetry span -> Jaeger Thrift span, per the OpenTelemetry Jaeger
+//! exporter mapping: typed tags, `span.kind`, status tags, events as logs.
+
+use std::borrow::Cow;
+
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::Resource;
+
+use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue};
+use crate::exporter::encoding::{epoch_micros, limit, value_text};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Converter {
+    pub(crate) max_tag_value_length: Option<usize>,
+}
+
+/// A 128-bit trace id as Jaeger's (low, high) pair of signed 64-bit halves.
+fn trace_halves(bytes: [u8; 16]) -> (i64, i64) {
+    let id = u128::from_be_bytes(bytes);
+    (id as u64 as i64, (id >> 64) as u64 as i64)
+}
+
+fn span_id(id: SpanId) -> i64 {
+    i64::from_be_bytes(id.to_bytes())
+}
+
+impl Converter {
+    /// The resource as the Jaeger process: `service.name` and the rest as tags.
+    pub(crate) fn process(&self, resource: &Resource) -> Process {
+        let mut process = Process::default();
+        let mut tags: Vec<Tag<'static>> = Vec::new();
+        for (k, v) in resource.iter() {
+            if k.as_str() == "service.name" {
+                process.service_name = v.to_string();
+            } else {
+                let tag = self.tag(Cow::Borrowed(k.as_str()), v);
+                tags.push(Tag {
+                    key: Cow::Owned(tag.key.into_owned()),
+                    value: match tag.value {
+                        TagValue::Str(s) => TagValue::Str(Cow::Owned(s.into_owned())),
+                        TagValue::Double(d) => TagValue::Double(d),
+                        TagValue::Bool(b) => TagValue::Bool(b),
+                        TagValue::Long(l) => TagValue::Long(l),
+                    },
+                });
+            }
+        }
+        tags.sort_by(|a, b| a.key.cmp(&b.key));
+        process.tags = tags;
+        process
+    }
+
+    fn tag<'a>(&self, key: Cow<'a, str>, v: &'a Value) -> Tag<'a> {
+        let value = match v {
+            Value::Bool(b) => TagValue::Bool(*b),
+            Value::I64(i) => TagValue::Long(*i),
+            Value::F64(f) => TagValue::Double(*f),
+            other => TagValue::Str(limit(value_text(other), self.max_tag_value_length)),
+        };
+        Tag { key, value }
+    }
+
+    fn extend_tags<'a>(&self, tags: &mut Vec<Tag<'a>>, attributes: &'a [KeyValue]) {
+        tags.extend(
+            attributes
+                .iter()
+                .map(|kv| self.tag(Cow::Borrowed(kv.key.as_str()), &kv.value)),
+        );
+    }
+
+    pub(crate) fn span<'a>(&self, s: &'a SpanData) -> Span<'a> {
+        let (trace_id_low, trace_id_high) = trace_halves(s.span_context.trace_id().to_bytes());
+        let mut references = Vec::with_capacity(1 + s.links.len());
+        if s.parent_span_id != SpanId::INVALID {
+            // A remote parent gets its CHILD_OF reference too: it is the only
+            // place Jaeger records the relationship for a parent it has not seen.
+            references.push(SpanRef {
+                ref_type: RefType::ChildOf,
+                trace_id_low,
+                trace_id_high,
+                span_id: span_id(s.parent_span_id),
+            });
+        }
+        for link in s.links.iter() {
+            let (low, high) = trace_halves(link.span_context.trace_id().to_bytes());
+            references.push(SpanRef {
+                ref_type: RefType::FollowsFrom,
+                trace_id_low: low,
+                trace_id_high: high,
+                span_id: span_id(link.span_context.span_id()),
+            });
+        }
+
+        let mut tags: Vec<Tag<'a>> = Vec::with_capacity(s.attributes.len() + 6);
+        self.extend_tags(&mut tags, &s.attributes);
+        let str_tag = |key: &'static str, v: Cow<'a, str>| Tag {
+            key: Cow::Borrowed(key),
+            value: TagValue::Str(v),
+        };
+        if let Some(kind) = kind(&s.span_kind) {
+            tags.push(str_tag("span.kind", Cow::Borrowed(kind)));
+        }
+        match &s.status {
+            Status::Unset => {}
+            Status::Ok => tags.push(str_tag("otel.status_code", Cow::Borrowed("OK"))),
+            Status::Error { description } => {
+                tags.push(str_tag("otel.status_code", Cow::Borrowed("ERROR")));
+                tags.push(Tag {
+                    key: Cow::Borrowed("error"),
+                    value: TagValue::Bool(true),
+                });
+                if !description.is_empty() {
+                    tags.push(str_tag(
+                        "otel.status_description",
+                        limit(
+                            Cow::Borrowed(description.as_ref()),
+                            self.max_tag_value_length,
+                        ),
+                    ));
+                }
+            }
+        }
+        let scope = &s.instrumentation_scope;
+        if !scope.name().is_empty() {
+            tags.push(str_tag("otel.library.name", Cow::Borrowed(scope.name())));
+            tags.push(str_tag("otel.scope.name", Cow::Borrowed(scope.name())));
+        }
+        if let Some(version) = scope.version() {
+            tags.push(str_tag("otel.library.version", Cow::Borrowed(version)));
+            tags.push(str_tag("otel.scope.version", Cow::Borrowed(version)));
+        }
+
+        let logs = s
+            .events
+            .iter()
+            .map(|e| {
+                let mut fields = Vec::with_capacity(1 + e.attributes.len());
+                fields.push(str_tag("event", Cow::Borrowed(e.name.as_ref())));
+                self.extend_tags(&mut fields, &e.attributes);
+                Log {
+                    timestamp: epoch_micros(e.timestamp) as i64,
+                    fields,
+                }
+            })
+            .collect();
+
+        let start = epoch_micros(s.start_time);
+        let end = epoch_micros(s.end_time);
+        Span {
+            trace_id_low,
+            trace_id_high,
+            span_id: span_id(s.span_context.span_id()),
+            parent_span_id: span_id(s.parent_span_id),
+            operation_name: &s.name,
+            references,
+            flags: i32::from(s.span_context.trace_flags().to_u8() & 1),
+            start_time: start as i64,
+            duration: end.saturating_sub(start) as i64,
+            tags,
+            logs,
+        }
+    }
+}
+
+fn kind(kind: &SpanKind) -> Option<&'static str> {
+    match kind {
+        SpanKind::Server => Some("server"),
+        SpanKind::Client => Some("client"),
+        SpanKind::Producer => Some("producer"),
+        SpanKind::Consumer => Some("consumer"),
+        SpanKind::Internal => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_id_halves() {
+        let bytes = 0x0af7651916cd43dd_8448eb211c80319c_u128.to_be_bytes();
+        let (low, high) = trace_halves(bytes);
+        assert_eq!(low as u64, 0x8448eb211c80319c);
+        assert_eq!(high as u64, 0x0af7651916cd43dd);
+        assert_eq!(span_id(SpanId::from(0xffff_ffff_ffff_ffffu64)), -1);
+    }
+}

@@ -1,0 +1,187 @@
+//! Jaeger Thrift: compact `emitBatch` datagrams to the agent, or binary `Batch`
+//! bodies POSTed to the collector.
+
+mod agent;
+mod convert;
+mod model;
+
+use std::fmt;
+use std::sync::Mutex;
+
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+use thrift::protocol::TBinaryOutputProtocol;
+
+use crate::config::{
+    JaegerProtocol, TracingConfig, DEFAULT_JAEGER_AGENT_HOST, DEFAULT_JAEGER_AGENT_PORT,
+};
+use crate::error::ConfigError;
+use crate::http_transport::HttpTransport;
+use agent::AgentClient;
+pub(crate) use agent::MAX_PACKET_SIZE;
+use convert::Converter;
+use model::{write_batch, Process, Span};
+
+/// Sends spans to Jaeger in its Thrift model.
+///
+/// Without `jaeger.collector_endpoint`, each batch goes to the agent
+/// (`jaeger.thrift.agent_host_name:agent_port`, default `localhost:6831`) as one
+/// `Agent.emitBatch` compact-Thrift datagram of at most 65000 bytes; a larger batch
+/// is split when `udp_split_oversized_batches` is on, and otherwise dropped with a
+/// warning giving its size. With a collector endpoint, batches are POSTed there in
+/// the binary protocol (`Content-Type: application/x-thrift`), never to the agent.
+///
+/// ```
+/// use tower_otel_tracing::{JaegerExporter, TracingConfig};
+///
+/// let mut cfg = TracingConfig::default();
+/// cfg.jaeger.thrift.udp_split_oversized_batches = Some(true);
+/// let exporter = JaegerExporter::from_config(&cfg).unwrap();
+/// assert_eq!(exporter.destination(), "udp://localhost:6831");
+/// ```
+pub struct JaegerExporter {
+    transport: Transport,
+    converter: Converter,
+    process: Mutex<Process>,
+}
+
+enum Transport {
+    Agent(AgentClient),
+    Collector(HttpTransport),
+}
+
+impl JaegerExporter {
+    /// The exporter the config's `jaeger` section and `timeout` describe.
+    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
+        if cfg.jaeger.protocol == Some(JaegerProtocol::Grpc) {
+            return Err(ConfigError::new(
+                "tracing.jaeger.protocol",
+                "`grpc` is not supported: Jaeger ingests OTLP natively, use \
+                 `exporter_type: otlp` with Jaeger's OTLP port instead (or `protocol: thrift`)",
+            ));
+        }
+        let transport = match &cfg.jaeger.collector_endpoint {
+            Some(endpoint) => {
+                Transport::Collector(HttpTransport::new(endpoint, cfg.effective_timeout(), None)?)
+            }
+            None => Transport::Agent(AgentClient::new(
+                cfg.jaeger
+                    .thrift
+                    .agent_host_name
+                    .as_deref()
+                    .unwrap_or(DEFAULT_JAEGER_AGENT_HOST),
+                cfg.jaeger
+                    .thrift
+                    .agent_port
+                    .unwrap_or(DEFAULT_JAEGER_AGENT_PORT),
+                cfg.jaeger
+                    .thrift
+                    .udp_split_oversized_batches
+                    .unwrap_or(false),
+            )),
+        };
+        Ok(JaegerExporter {
+            transport,
+            converter: Converter {
+                max_tag_value_length: cfg.max_tag_value_length,
+            },
+            process: Mutex::new(Process {
+                service_name: cfg.service_name.clone().unwrap_or_default(),
+                tags: Vec::new(),
+            }),
+        })
+    }
+
+    /// HTTP basic auth for the collector (`OTEL_EXPORTER_JAEGER_USER` / `_PASSWORD`).
+    pub fn with_basic_auth(mut self, user: &str, password: &str) -> Self {
+        if let Transport::Collector(http) = self.transport {
+            self.transport = Transport::Collector(http.with_basic_auth(user, password));
+        }
+        self
+    }
+
+    /// Where batches go: `udp://host:port` or the collector URL.
+    pub fn destination(&self) -> String {
+        match &self.transport {
+            Transport::Agent(a) => format!("udp://{}", a.target()),
+            Transport::Collector(c) => c.endpoint().to_owned(),
+        }
+    }
+
+    fn converted<'a>(&self, batch: &'a [SpanData]) -> Vec<Span<'a>> {
+        batch.iter().map(|s| self.converter.span(s)).collect()
+    }
+
+    /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
+    pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
+        let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(batch))
+    }
+
+    /// The binary `Batch` the collector would receive for `batch`.
+    pub fn encode_binary(&self, batch: &[SpanData]) -> Vec<u8> {
+        let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        encode_binary(&process, &self.converted(batch))
+    }
+
+    fn export_batch(&self, batch: &[SpanData]) -> Result<(), String> {
+        let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        let spans = self.converted(batch);
+        match &self.transport {
+            Transport::Agent(agent) => {
+                let emitted = agent.emit(&process, &spans)?;
+                if emitted.dropped_spans > 0 {
+                    return Err(format!(
+                        "dropped {} of {} spans: batches of {:?} bytes exceed the {MAX_PACKET_SIZE}-byte \
+                         UDP limit of Jaeger agent {} (set jaeger.thrift.udp_split_oversized_batches)",
+                        emitted.dropped_spans,
+                        spans.len(),
+                        emitted.dropped_sizes,
+                        agent.target()
+                    ));
+                }
+                Ok(())
+            }
+            Transport::Collector(http) => http
+                .post("application/x-thrift", &encode_binary(&process, &spans))
+                .map_err(|e| format!("to Jaeger collector {}: {e}", http.endpoint())),
+        }
+    }
+}
+
+fn encode_binary(process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(256 + spans.len() * 256);
+    let mut out = TBinaryOutputProtocol::new(&mut buf, true);
+    // Writing into a Vec cannot fail.
+    let _ = write_batch(&mut out, process, spans);
+    drop(out);
+    buf
+}
+
+impl fmt::Debug for JaegerExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JaegerExporter")
+            .field("destination", &self.destination())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpanExporter for JaegerExporter {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let result = self.export_batch(&batch).map_err(|e| {
+            let msg = format!("jaeger export of {} spans failed: {e}", batch.len());
+            tracing::warn!("{msg}");
+            OTelSdkError::InternalFailure(msg)
+        });
+        std::future::ready(result)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        let process = self.converter.process(resource);
+        *self.process.lock().unwrap_or_else(|e| e.into_inner()) = process;
+    }
+}
