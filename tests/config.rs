@@ -378,7 +378,7 @@ fn from_config_panics_with_the_field_name() {
 
 #[test]
 fn exporters_of_later_releases_are_a_clear_error() {
-    for ty in ["jaeger", "otlp"] {
+    for ty in ["otlp"] {
         let cfg =
             TracingConfig::parse(&format!("exporter_type: {ty}"), ConfigFormat::Yaml).unwrap();
         let err = TracingLayer::try_from_config(cfg).unwrap_err();

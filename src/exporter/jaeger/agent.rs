@@ -45,11 +45,14 @@ impl AgentClient {
     /// The `emitBatch` message for these spans, compact protocol.
     pub(crate) fn encode(&self, process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
         let mut buf = Vec::with_capacity(256 + spans.len() * 256);
-        let mut out = TCompactOutputProtocol::new(&mut buf);
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
         // Writing into a Vec cannot fail.
-        let _ = write_emit_batch(&mut out, seq, process, spans);
-        drop(out);
+        let _ = write_emit_batch(
+            &mut TCompactOutputProtocol::new(&mut buf),
+            seq,
+            process,
+            spans,
+        );
         buf
     }
 

@@ -152,10 +152,12 @@ impl JaegerExporter {
 
 fn encode_binary(process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256 + spans.len() * 256);
-    let mut out = TBinaryOutputProtocol::new(&mut buf, true);
     // Writing into a Vec cannot fail.
-    let _ = write_batch(&mut out, process, spans);
-    drop(out);
+    let _ = write_batch(
+        &mut TBinaryOutputProtocol::new(&mut buf, true),
+        process,
+        spans,
+    );
     buf
 }
 
