@@ -73,6 +73,19 @@ fn encoders(c: &mut Criterion) {
     group.bench_function("zipkin_json", |b| {
         b.iter(|| black_box(zipkin.encode(black_box(&batch))))
     });
+
+    let mut jaeger = tower_otel_tracing::JaegerExporter::from_config(&cfg).unwrap();
+    jaeger.set_resource(
+        &opentelemetry_sdk::Resource::builder()
+            .with_service_name("Summarization")
+            .build(),
+    );
+    group.bench_function("jaeger_compact_thrift", |b| {
+        b.iter(|| black_box(jaeger.encode_compact(black_box(&batch))))
+    });
+    group.bench_function("jaeger_binary_thrift", |b| {
+        b.iter(|| black_box(jaeger.encode_binary(black_box(&batch))))
+    });
     group.finish();
 }
 
