@@ -22,6 +22,7 @@ pub(crate) struct HttpTransport {
 }
 
 /// Why one export request failed: enough to act on from a log line.
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PostError {
     /// The server answered, but not with 2xx.
@@ -30,6 +31,7 @@ pub(crate) enum PostError {
     Transport(String),
 }
 
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
 impl fmt::Display for PostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -69,6 +71,7 @@ impl HttpTransport {
     }
 
     /// Sends `Authorization: Basic ...` with every request.
+    #[cfg(feature = "jaeger")]
     pub(crate) fn with_basic_auth(mut self, user: &str, password: &str) -> Self {
         let token = base64(format!("{user}:{password}").as_bytes());
         if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {token}")) {
@@ -78,11 +81,13 @@ impl HttpTransport {
         self
     }
 
+    #[cfg(any(feature = "zipkin", feature = "jaeger"))]
     pub(crate) fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
     /// POSTs `body`; `Ok` only for a 2xx answer.
+    #[cfg(any(feature = "zipkin", feature = "jaeger"))]
     pub(crate) fn post(&self, content_type: &str, body: &[u8]) -> Result<(), PostError> {
         let mut req = self
             .agent
@@ -112,6 +117,41 @@ impl HttpTransport {
     }
 }
 
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// Sends a request built elsewhere (the OTLP exporter builds its own) with this
+    /// transport's TLS roots and timeout; any status is an `Ok` response.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, String> {
+        let (parts, body) = request.into_parts();
+        let mut req = http::Request::from_parts(parts, ());
+        for (name, value) in &self.headers {
+            req.headers_mut().insert(name.clone(), value.clone());
+        }
+        let resp = self
+            .agent
+            .run(req.map(|()| body))
+            .map_err(|e| e.to_string())?;
+        let (parts, mut body) = resp.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(4 << 20)
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
 fn load_ca(field: &str, path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, ConfigError> {
     let pem = std::fs::read(path)
         .map_err(|e| ConfigError::new(field, format!("cannot read `{}`: {e}", path.display())))?;
@@ -138,6 +178,7 @@ fn load_ca(field: &str, path: &Path) -> Result<Vec<ureq::tls::Certificate<'stati
 }
 
 /// Standard base64 with padding (RFC 4648), for the basic-auth header.
+#[cfg(feature = "jaeger")]
 fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
@@ -159,7 +200,7 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "jaeger"))]
 mod tests {
     use super::base64;
 

@@ -55,7 +55,7 @@ mod excluded_urls;
 mod exporter;
 mod future;
 mod guard;
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 mod http_transport;
 mod layer;
 mod pipeline;
@@ -80,6 +80,8 @@ pub use error::ConfigError;
 pub use excluded_urls::ExcludedUrls;
 #[cfg(feature = "jaeger")]
 pub use exporter::JaegerExporter;
+#[cfg(feature = "otlp")]
+pub use exporter::OtlpExporter;
 #[cfg(feature = "zipkin")]
 pub use exporter::ZipkinExporter;
 pub use exporter::{ConsoleExporter, InMemoryExporter};

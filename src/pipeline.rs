@@ -89,14 +89,16 @@ pub(crate) fn build(
                     "tracing.exporter_type",
                     "the `jaeger` exporter is not compiled in: enable the `jaeger` cargo feature",
                 )),
-                Some(other @ ExporterType::Otlp) => {
+                #[cfg(feature = "otlp")]
+                Some(ExporterType::Otlp) => Some(batch(
+                    crate::exporter::OtlpExporter::from_config(cfg)?,
+                    batch_config(),
+                )),
+                #[cfg(not(feature = "otlp"))]
+                Some(ExporterType::Otlp) => {
                     return Err(ConfigError::new(
                         "tracing.exporter_type",
-                        format!(
-                        "the `{}` exporter is not implemented yet: use `console`, `in_memory`, \
-                         `none`, or plug in your own exporter",
-                        other.as_str()
-                    ),
+                        "the `otlp` exporter is not compiled in: enable the `otlp` cargo feature",
                     ))
                 }
             },

@@ -7,6 +7,8 @@ mod encoding;
 mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
+#[cfg(feature = "otlp")]
+mod otlp;
 #[cfg(feature = "zipkin")]
 mod zipkin;
 
@@ -14,5 +16,7 @@ pub use console::ConsoleExporter;
 pub use in_memory::InMemoryExporter;
 #[cfg(feature = "jaeger")]
 pub use jaeger::JaegerExporter;
+#[cfg(feature = "otlp")]
+pub use otlp::OtlpExporter;
 #[cfg(feature = "zipkin")]
 pub use zipkin::ZipkinExporter;
