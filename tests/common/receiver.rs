@@ -24,6 +24,8 @@ pub struct Captured {
 struct State {
     captured: Mutex<Vec<Captured>>,
     status: AtomicU16,
+    /// Statuses for the next requests, in order, before `status` applies again.
+    script: Mutex<std::collections::VecDeque<u16>>,
     delay_ms: AtomicU64,
 }
 
@@ -36,6 +38,15 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// An https receiver presenting this server config (certificate chain and key).
+    pub fn start_tls(tls: Arc<tokio_rustls::rustls::ServerConfig>) -> Self {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> Self {
         let state = Arc::new(State::default());
         state.status.store(200, Ordering::SeqCst);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -63,16 +74,22 @@ impl Receiver {
                                 headers,
                                 body,
                             });
-                            StatusCode::from_u16(st.status.load(Ordering::SeqCst)).unwrap()
+                            let scripted = st.script.lock().unwrap().pop_front();
+                            let status =
+                                scripted.unwrap_or_else(|| st.status.load(Ordering::SeqCst));
+                            StatusCode::from_u16(status).unwrap()
                         }
                     },
                 );
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
+                match tls {
+                    None => axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stop_rx.await;
+                        })
+                        .await
+                        .unwrap(),
+                    Some(tls) => serve_tls(listener, app, tls, stop_rx).await,
+                }
             });
         });
         let addr = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -91,6 +108,15 @@ impl Receiver {
     /// The status every later request is answered with.
     pub fn respond_with(&self, status: u16) {
         self.state.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers the next requests with these statuses, in order.
+    pub fn script(&self, statuses: &[u16]) {
+        self.state
+            .script
+            .lock()
+            .unwrap()
+            .extend(statuses.iter().copied());
     }
 
     /// Makes every later answer wait this long.
@@ -132,4 +158,68 @@ impl Drop for Receiver {
 pub fn dead_addr() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
+}
+
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted.unwrap(),
+            _ = &mut stop => return,
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            // A client that rejects our certificate ends the handshake: fine.
+            let Ok(stream) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let svc = hyper_util::service::TowerToHyperService::new(app);
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+        });
+    }
+}
+
+/// A CA and a certificate it signed for 127.0.0.1 and localhost.
+pub struct TestPki {
+    pub ca_pem: String,
+    pub server: Arc<tokio_rustls::rustls::ServerConfig>,
+}
+
+impl TestPki {
+    pub fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tower-otel-tracing test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .unwrap();
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+        let server = tokio_rustls::rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), ca_cert.der().clone()],
+                tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        TestPki {
+            ca_pem: ca_cert.pem(),
+            server: Arc::new(server),
+        }
+    }
 }

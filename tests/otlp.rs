@@ -1,0 +1,362 @@
+//! OTLP export, decoded with opentelemetry-proto: HTTP protobuf (headers, gzip,
+//! custom CA, retries, failures, env overrides) and gRPC.
+#![cfg(feature = "otlp")]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::receiver::{dead_addr, Receiver, TestPki};
+use common::*;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+use opentelemetry_proto::tonic::trace::v1::Span as PbSpan;
+use prost::Message;
+use tower_otel_tracing::{
+    Compression, ConnectionInfo, ExporterType, OtlpExporter, TracingConfig, TracingLayer,
+};
+
+fn otlp_config(endpoint: String) -> TracingConfig {
+    let mut cfg = TracingConfig {
+        exporter_type: Some(ExporterType::Otlp),
+        sample_rate: Some(1.0),
+        service_name: Some("Summarization".into()),
+        timeout: Some(5.0),
+        ..Default::default()
+    };
+    cfg.otlp.endpoint = Some(endpoint);
+    cfg
+}
+
+fn build(cfg: TracingConfig, vars: &[(&str, &str)]) -> TracingLayer {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    TracingLayer::builder(cfg)
+        .install_global(false)
+        .env_vars(vars)
+        .build()
+        .unwrap()
+}
+
+fn traced(layer: &TracingLayer) -> axum::Router {
+    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
+}
+
+fn request() -> http::Request<axum::body::Body> {
+    let mut req = post_summarize("otlp receives this");
+    req.extensions_mut().insert(ConnectionInfo {
+        local_addr: "10.0.0.2:3000".parse().unwrap(),
+        peer_addr: "10.0.0.9:59482".parse().unwrap(),
+    });
+    req
+}
+
+fn decode(body: &[u8]) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest::decode(body).expect("ExportTraceServiceRequest")
+}
+
+fn spans(req: &ExportTraceServiceRequest) -> Vec<PbSpan> {
+    req.resource_spans
+        .iter()
+        .flat_map(|rs| rs.scope_spans.iter())
+        .flat_map(|ss| ss.spans.iter().cloned())
+        .collect()
+}
+
+fn attr<'a>(
+    attrs: &'a [opentelemetry_proto::tonic::common::v1::KeyValue],
+    key: &str,
+) -> Option<&'a Any> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| v.value.as_ref())
+}
+
+fn assert_request_tree(req: &ExportTraceServiceRequest) {
+    assert_eq!(req.resource_spans.len(), 1);
+    let resource = req.resource_spans[0].resource.as_ref().unwrap();
+    assert_eq!(
+        attr(&resource.attributes, "service.name"),
+        Some(&Any::StringValue("Summarization".into()))
+    );
+    assert_eq!(
+        attr(&resource.attributes, "telemetry.sdk.language"),
+        Some(&Any::StringValue("rust".into()))
+    );
+    let scopes: Vec<_> = req.resource_spans[0]
+        .scope_spans
+        .iter()
+        .map(|s| s.scope.as_ref().unwrap().name.clone())
+        .collect();
+    assert!(
+        scopes.contains(&"tower-otel-tracing".to_owned()),
+        "{scopes:?}"
+    );
+    let spans = spans(req);
+    assert_eq!(spans.len(), 5);
+    let server = spans.iter().find(|s| s.name == "POST /summarize").unwrap();
+    assert_eq!(server.kind, 2, "SPAN_KIND_SERVER");
+    assert!(server.parent_span_id.is_empty());
+    assert_eq!(
+        attr(&server.attributes, "http.status_code"),
+        Some(&Any::IntValue(200))
+    );
+    assert_eq!(
+        attr(&server.attributes, "net.peer.ip"),
+        Some(&Any::StringValue("10.0.0.9".into()))
+    );
+    assert_eq!(
+        attr(&server.attributes, "http.flavor"),
+        Some(&Any::StringValue("1.1".into()))
+    );
+    for child in spans.iter().filter(|s| s.span_id != server.span_id) {
+        assert_eq!(child.parent_span_id, server.span_id);
+        assert_eq!(child.trace_id, server.trace_id);
+        assert_eq!(child.kind, 1, "SPAN_KIND_INTERNAL");
+    }
+    let start = spans
+        .iter()
+        .find(|s| {
+            attr(&s.attributes, "type") == Some(&Any::StringValue("http.response.start".into()))
+        })
+        .unwrap();
+    assert_eq!(start.name, "POST /summarize http send");
+    assert_eq!(
+        attr(&start.attributes, "http.status_code"),
+        Some(&Any::IntValue(200))
+    );
+}
+
+#[tokio::test]
+async fn http_protobuf_with_headers() {
+    let rx = Receiver::start();
+    let mut cfg = otlp_config(rx.url("/v1/traces"));
+    cfg.otlp.http.headers = Some([("x-api-key".to_owned(), "k-123".to_owned())].into());
+    let layer = build(cfg, &[]);
+    let (status, _) = send(traced(&layer), request()).await;
+    assert_eq!(status, 200);
+    layer.force_flush().unwrap();
+    let posts = rx.wait_for(1);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].uri.path(), "/v1/traces");
+    assert_eq!(posts[0].headers["content-type"], "application/x-protobuf");
+    assert_eq!(posts[0].headers["x-api-key"], "k-123");
+    assert_request_tree(&decode(&posts[0].body));
+}
+
+#[tokio::test]
+async fn gzip_body_decodes() {
+    let rx = Receiver::start();
+    let mut cfg = otlp_config(rx.url("/v1/traces"));
+    cfg.otlp.compression = Some(Compression::Gzip);
+    let layer = build(cfg, &[]);
+    send(traced(&layer), request()).await;
+    layer.force_flush().unwrap();
+    let post = &rx.wait_for(1)[0];
+    assert_eq!(post.headers["content-encoding"], "gzip");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&post.body[..]),
+        &mut plain,
+    )
+    .unwrap();
+    assert_request_tree(&decode(&plain));
+}
+
+fn write_pem(name: &str, pem: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("tot-otlp-{}-{name}.pem", std::process::id()));
+    std::fs::write(&path, pem).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn https_is_verified_against_the_configured_ca() {
+    let pki = TestPki::new();
+    let rx = Receiver::start_tls(pki.server.clone());
+    let good_ca = write_pem("good", &pki.ca_pem);
+    let mut cfg = otlp_config(format!("https://127.0.0.1:{}/v1/traces", rx.addr.port()));
+    cfg.otlp.http.certificate_file = Some(good_ca.clone());
+    let layer = build(cfg.clone(), &[]);
+    send(traced(&layer), request()).await;
+    layer.force_flush().unwrap();
+    assert_request_tree(&decode(&rx.wait_for(1)[0].body));
+
+    // Another CA: the server's certificate does not chain to it.
+    let other = TestPki::new();
+    let bad_ca = write_pem("bad", &other.ca_pem);
+    cfg.otlp.http.certificate_file = Some(bad_ca.clone());
+    let layer = build(cfg, &[]);
+    let (status, _) = send(traced(&layer), request()).await;
+    assert_eq!(status, 200);
+    let err = layer.force_flush().unwrap_err().to_string();
+    assert!(err.contains("https://127.0.0.1"), "{err}");
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("UnknownIssuer"),
+        "{err}"
+    );
+    assert_eq!(
+        rx.requests().len(),
+        1,
+        "nothing reached the server over the bad chain"
+    );
+    let _ = std::fs::remove_file(good_ca);
+    let _ = std::fs::remove_file(bad_ca);
+}
+
+#[test]
+fn unreadable_or_invalid_ca_files_are_config_errors() {
+    let mut cfg = otlp_config("https://127.0.0.1:4318/v1/traces".into());
+    cfg.otlp.http.certificate_file = Some("/no/such/ca.pem".into());
+    let err = TracingLayer::try_from_config(cfg.clone()).unwrap_err();
+    assert_eq!(err.path(), "tracing.otlp.http.certificate_file");
+    assert!(err.to_string().contains("/no/such/ca.pem"), "{err}");
+    let junk = write_pem("junk", "this is not a certificate");
+    cfg.otlp.http.certificate_file = Some(junk.clone());
+    let err = OtlpExporter::from_config(&cfg).unwrap_err();
+    assert_eq!(err.path(), "tracing.otlp.http.certificate_file");
+    assert!(err.to_string().contains("no PEM certificate"), "{err}");
+    let _ = std::fs::remove_file(junk);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_delivered_once() {
+    let rx = Receiver::start();
+    rx.script(&[503, 429]);
+    let layer = build(otlp_config(rx.url("/v1/traces")), &[]);
+    send(traced(&layer), request()).await;
+    layer.force_flush().unwrap();
+    let posts = rx.wait_for(3);
+    assert_eq!(posts.len(), 3, "503, 429, then accepted");
+    // The same batch each time; only the last was accepted.
+    let ids: Vec<Vec<Vec<u8>>> = posts
+        .iter()
+        .map(|p| {
+            spans(&decode(&p.body))
+                .into_iter()
+                .map(|s| s.span_id)
+                .collect()
+        })
+        .collect();
+    assert_eq!(ids[0], ids[2]);
+    assert_eq!(ids[2].len(), 5);
+}
+
+#[tokio::test]
+async fn bad_request_is_not_retried() {
+    let rx = Receiver::start();
+    rx.respond_with(400);
+    let layer = build(otlp_config(rx.url("/v1/traces")), &[]);
+    send(traced(&layer), request()).await;
+    let err = layer.force_flush().unwrap_err().to_string();
+    assert!(err.contains("400"), "{err}");
+    assert_eq!(rx.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn receiver_down_is_an_export_error_and_requests_carry_on() {
+    let endpoint = format!("http://{}/v1/traces", dead_addr());
+    let mut cfg = otlp_config(endpoint.clone());
+    cfg.timeout = Some(1.0);
+    let layer = build(cfg, &[]);
+    let (status, body) = send(traced(&layer), request()).await;
+    assert_eq!(status, 200);
+    assert_eq!(&body[..], b"otlp receives this");
+    let err = layer.force_flush().unwrap_err().to_string();
+    assert!(err.contains(&endpoint), "{err}");
+    assert!(
+        err.to_lowercase().contains("connect") || err.to_lowercase().contains("refused"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn env_endpoints_win() {
+    let rx = Receiver::start();
+    let base = rx.url("");
+    let layer = build(
+        otlp_config("http://127.0.0.1:1/v1/traces".into()),
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &base)],
+    );
+    send(traced(&layer), get_req("/readyz")).await;
+    layer.force_flush().unwrap();
+    assert_eq!(rx.wait_for(1)[0].uri.path(), "/v1/traces");
+
+    let custom = rx.url("/custom/path");
+    let layer = build(
+        otlp_config("http://127.0.0.1:1/v1/traces".into()),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &custom),
+        ],
+    );
+    send(traced(&layer), get_req("/readyz")).await;
+    layer.force_flush().unwrap();
+    let posts = rx.wait_for(2);
+    assert_eq!(posts[1].uri.path(), "/custom/path");
+}
+
+#[cfg(feature = "otlp-grpc")]
+mod grpc {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Collector {
+        got: Arc<Mutex<Vec<(tonic::metadata::MetadataMap, ExportTraceServiceRequest)>>>,
+    }
+
+    #[tonic::async_trait]
+    impl TraceService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            let metadata = request.metadata().clone();
+            self.got
+                .lock()
+                .unwrap()
+                .push((metadata, request.into_inner()));
+            Ok(tonic::Response::new(ExportTraceServiceResponse {
+                partial_success: None,
+            }))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grpc_export_decodes() {
+        let collector = Collector::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(TraceServiceServer::new(collector.clone()))
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+        );
+        let mut cfg = otlp_config(format!("http://{addr}"));
+        cfg.otlp.protocol = Some(tower_otel_tracing::OtlpProtocol::Grpc);
+        cfg.otlp.grpc.headers = Some([("x-tenant".to_owned(), "ml".to_owned())].into());
+        let layer = build(cfg, &[]);
+        send(traced(&layer), request()).await;
+        let flushed = tokio::task::spawn_blocking({
+            let layer = layer.clone();
+            move || layer.force_flush()
+        })
+        .await
+        .unwrap();
+        flushed.unwrap();
+        server.abort();
+        let got = collector.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.get("x-tenant").unwrap(), "ml");
+        assert_request_tree(&got[0].1);
+    }
+}
