@@ -92,7 +92,7 @@ impl GrpcExporter {
             let _ = tx.send(inner.export(batch).await);
         });
         rx.recv_timeout(self.timeout + Duration::from_secs(1))
-            .unwrap_or_else(|_| Err(OTelSdkError::Timeout(self.timeout)))
+            .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
     }
 
     pub(crate) fn shutdown(&self) -> OTelSdkResult {

@@ -43,7 +43,7 @@ pub struct OtlpExporter {
 
 enum Inner {
     Http {
-        exporter: opentelemetry_otlp::SpanExporter,
+        exporter: Box<opentelemetry_otlp::SpanExporter>,
         client: TransportClient,
     },
     #[cfg(feature = "otlp-grpc")]
@@ -93,7 +93,10 @@ impl OtlpExporter {
                 let exporter = builder
                     .build()
                     .map_err(|e| build_error("tracing.otlp", e))?;
-                Inner::Http { exporter, client }
+                Inner::Http {
+                    exporter: Box::new(exporter),
+                    client,
+                }
             }
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => Inner::Grpc(grpc::GrpcExporter::from_config(cfg, &endpoint)?),
@@ -142,7 +145,10 @@ impl SpanExporter for OtlpExporter {
         let n = batch.len();
         async move {
             match &self.inner {
-                Inner::Http { exporter, client } => {
+                Inner::Http {
+                    exporter: Box::new(exporter),
+                    client,
+                } => {
                     client.take_last_error();
                     exporter
                         .export(batch)
