@@ -145,10 +145,7 @@ impl SpanExporter for OtlpExporter {
         let n = batch.len();
         async move {
             match &self.inner {
-                Inner::Http {
-                    exporter: Box::new(exporter),
-                    client,
-                } => {
+                Inner::Http { exporter, client } => {
                     client.take_last_error();
                     exporter
                         .export(batch)
