@@ -86,6 +86,30 @@ fn encoders(c: &mut Criterion) {
     group.bench_function("jaeger_binary_thrift", |b| {
         b.iter(|| black_box(jaeger.encode_binary(black_box(&batch))))
     });
+
+    // What opentelemetry-otlp does per export: group by resource and scope, then
+    // protobuf-encode the ExportTraceServiceRequest.
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("Summarization")
+        .build();
+    let resource =
+        opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema::from(
+            &resource,
+        );
+    group.bench_function("otlp_protobuf", |b| {
+        b.iter(|| {
+            use prost::Message;
+            let resource_spans =
+                opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope(
+                    black_box(batch.clone()),
+                    &resource,
+                );
+            let req = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+                resource_spans,
+            };
+            black_box(req.encode_to_vec())
+        })
+    });
     group.finish();
 }
 

@@ -321,3 +321,38 @@ fn example_exports_to_the_jaeger_collector_with_the_seed_config() {
         .iter()
         .any(|s| s.operation_name == "POST /summarize"));
 }
+
+#[cfg(feature = "otlp")]
+#[test]
+fn example_exports_otlp_with_the_seed_config() {
+    use prost::Message;
+    let rx = common::receiver::Receiver::start();
+    let cfg = std::env::temp_dir().join(format!("tot-quick-otlp-{}.yaml", std::process::id()));
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/config/otlp.yaml"
+    ))
+    .unwrap()
+    .replace("http://localhost:4318", &rx.url(""));
+    std::fs::write(&cfg, seed).unwrap();
+    let server = start(&["--config", cfg.to_str().unwrap()]);
+    let resp = post(server.addr, "The collector shows this trace.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let out = stop(server);
+    std::fs::remove_file(&cfg).unwrap();
+    assert!(out.is_empty(), "{out}");
+    let posts = rx.wait_for(1);
+    assert_eq!(posts[0].headers["keep-alive"], "timeout=5, max=1000");
+    let req = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+        &posts[0].body[..],
+    )
+    .unwrap();
+    let names: Vec<String> = req
+        .resource_spans
+        .iter()
+        .flat_map(|r| r.scope_spans.iter())
+        .flat_map(|s| s.spans.iter().map(|sp| sp.name.clone()))
+        .collect();
+    assert!(names.contains(&"POST /summarize".to_owned()), "{names:?}");
+    assert_eq!(names.len(), 5, "{names:?}");
+}
