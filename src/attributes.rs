@@ -20,6 +20,7 @@ pub(crate) const NET_PEER_IP: Key = Key::from_static_str("net.peer.ip");
 pub(crate) const NET_PEER_PORT: Key = Key::from_static_str("net.peer.port");
 pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.status_code");
 pub(crate) const TYPE: Key = Key::from_static_str("type");
+pub(crate) const HTTP_ROUTE: Key = Key::from_static_str("http.route");
 pub(crate) const HTTP_CANCELLED: Key = Key::from_static_str("http.cancelled");
 
 /// Query parameters whose values are secrets (pre-signed URLs).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
 use std::time::SystemTime;
 
+use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -117,13 +118,19 @@ where
         state.frame_start = None;
         let done = match &result {
             Some(Ok(frame)) if frame.is_data() => {
-                state.data_frames += 1;
-                state
-                    .rs
-                    .child(Message::ResponseBody, start, Some(state.status));
+                // An empty DATA frame (HTTP/2 end of stream) sends no message.
+                if frame.data_ref().is_some_and(|d| d.has_remaining()) {
+                    state.data_frames += 1;
+                    state
+                        .rs
+                        .child(Message::ResponseBody, start, Some(state.status));
+                }
                 this.inner.is_end_stream()
             }
-            Some(Ok(_trailers)) => {
+            Some(Ok(frame)) => {
+                if let Some(trailers) = frame.trailers_ref() {
+                    state.rs.grpc_status(trailers);
+                }
                 state
                     .rs
                     .child(Message::ResponseTrailers, start, Some(state.status));

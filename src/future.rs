@@ -89,6 +89,7 @@ where
                 Some(rs) => {
                     let status = response.status().as_u16();
                     rs.response_started(status, SystemTime::now());
+                    rs.grpc_status(response.headers());
                     response.map(|body| ResponseBody::traced(body, rs, status))
                 }
                 None => response.map(ResponseBody::untraced),

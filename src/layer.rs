@@ -70,6 +70,7 @@ pub(crate) struct Shared {
 pub(crate) struct Options {
     pub(crate) send_spans: bool,
     pub(crate) receive_spans: bool,
+    pub(crate) route_names: bool,
 }
 
 impl Drop for Shared {
@@ -123,6 +124,7 @@ impl TracingLayer {
             options: Options {
                 send_spans: true,
                 receive_spans: true,
+                route_names: false,
             },
             install_global: true,
             env: Environment::Process,
@@ -242,6 +244,16 @@ impl TracingLayerBuilder {
     /// Whether to record the `http receive` child spans (default on).
     pub fn receive_spans(mut self, on: bool) -> Self {
         self.options.receive_spans = on;
+        self
+    }
+
+    /// Names server spans `"{METHOD} {route}"` after the route template the router
+    /// matched (axum's `MatchedPath`, feature `axum`) and sets `http.route`, so
+    /// `GET /users/{id}` is one name instead of one per id. Off by default: BentoML
+    /// names spans after the path. Requests no route matched keep the path.
+    /// The layer must run after routing (axum's `Router::layer` does).
+    pub fn route_names(mut self, on: bool) -> Self {
+        self.options.route_names = on;
         self
     }
 

@@ -54,6 +54,7 @@ mod error;
 mod excluded_urls;
 mod exporter;
 mod future;
+mod grpc;
 mod guard;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 mod http_transport;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
 use std::time::SystemTime;
 
+use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -55,8 +56,11 @@ impl<B: Body> Body for RequestBody<B> {
         let start = *this.frame_start.get_or_insert_with(SystemTime::now);
         let result = ready!(this.inner.poll_frame(cx));
         *this.frame_start = None;
-        if let Some(Ok(_)) = &result {
-            rs.child(Message::Request, start, None);
+        // HTTP/2 often ends a body with an empty DATA frame: not a message read.
+        if let Some(Ok(frame)) = &result {
+            if frame.data_ref().is_none_or(|d| d.has_remaining()) {
+                rs.child(Message::Request, start, None);
+            }
         }
         Poll::Ready(result)
     }

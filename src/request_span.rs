@@ -11,6 +11,7 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 
 use crate::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
+use crate::grpc;
 use crate::layer::Shared;
 
 /// What ended an exchange early or badly, for the server span's exception event.
@@ -26,6 +27,8 @@ pub(crate) struct RequestSpan {
     pub(crate) cx: Context,
     send_name: String,
     receive_name: String,
+    /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
+    grpc: bool,
 }
 
 /// The `type` of an ASGI message, which each child span carries.
@@ -49,12 +52,34 @@ impl Message {
 }
 
 impl RequestSpan {
-    pub(crate) fn new(shared: Arc<Shared>, cx: Context, server_name: &str) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, cx: Context, server_name: &str, grpc: bool) -> Self {
         RequestSpan {
             shared,
             cx,
             send_name: format!("{server_name} http send"),
             receive_name: format!("{server_name} http receive"),
+            grpc,
+        }
+    }
+
+    /// Records `rpc.grpc.status_code` from these headers or trailers, ERROR for a
+    /// server fault. No-op for non-gRPC exchanges or without `grpc-status`.
+    pub(crate) fn grpc_status(&self, headers: &http::HeaderMap) {
+        if !self.grpc {
+            return;
+        }
+        if let Some(code) = grpc::status(headers) {
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code));
+            if grpc::is_server_fault(code) {
+                // grpc-message is percent-encoded on the wire.
+                let message = headers
+                    .get("grpc-message")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|m| crate::settings::percent_decode(m).unwrap_or_else(|| m.to_owned()))
+                    .unwrap_or_default();
+                span.set_status(Status::error(format!("gRPC status {code}: {message}")));
+            }
         }
     }
 

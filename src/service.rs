@@ -10,10 +10,13 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 use tower_service::Service;
 
-use crate::attributes::{exclusion_url, request_attributes, sanitize_method, span_name};
+use crate::attributes::{
+    exclusion_url, request_attributes, sanitize_method, span_name, HTTP_ROUTE,
+};
 use crate::body::ResponseBody;
 use crate::connection;
 use crate::future::ResponseFuture;
+use crate::grpc;
 use crate::layer::Shared;
 use crate::request_body::RequestBody;
 use crate::request_span::RequestSpan;
@@ -128,8 +131,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(shared, req, &parent_cx, &parent, trace_id);
         }
-        let name = span_name(method, req.uri().path());
-        let attributes = request_attributes(req, method, local, peer);
+        let (name, attributes, grpc) = describe(shared, req, method, local, peer);
         let builder = shared
             .tracer
             .span_builder(name.clone())
@@ -138,20 +140,19 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         let span = shared
             .tracer
             .build_with_context(builder, &parent_cx.with_value(Presampled));
-        return sampled(shared, req, parent_cx.with_span(span), &name);
+        return sampled(shared, req, parent_cx.with_span(span), &name, grpc);
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let name = span_name(method, req.uri().path());
+    let (name, attributes, grpc) = describe(shared, req, method, local, peer);
     let builder = shared
         .tracer
         .span_builder(name.clone())
         .with_kind(SpanKind::Server);
     let mut span = shared.tracer.build_with_context(builder, &parent_cx);
     if opentelemetry::trace::Span::is_recording(&span) {
-        let attributes = request_attributes(req, method, local, peer);
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
-        sampled(shared, req, parent_cx.with_span(span), &name)
+        sampled(shared, req, parent_cx.with_span(span), &name, grpc)
     } else {
         let sc = opentelemetry::trace::Span::span_context(&span).clone();
         insert_info(req, &sc, false);
@@ -195,9 +196,50 @@ fn unsampled<B>(
     Tracked::Unsampled(parent_cx.with_remote_span_context(sc))
 }
 
-fn sampled<B>(shared: &Arc<Shared>, req: &mut Request<B>, cx: Context, name: &str) -> Tracked {
+fn sampled<B>(
+    shared: &Arc<Shared>,
+    req: &mut Request<B>,
+    cx: Context,
+    name: &str,
+    grpc: bool,
+) -> Tracked {
     insert_info(req, cx.span().span_context(), true);
-    Tracked::Sampled(Arc::new(RequestSpan::new(shared.clone(), cx, name)))
+    Tracked::Sampled(Arc::new(RequestSpan::new(shared.clone(), cx, name, grpc)))
+}
+
+/// The server span's name and attributes, and whether the request is gRPC.
+fn describe<B>(
+    shared: &Shared,
+    req: &Request<B>,
+    method: &'static str,
+    local: Option<std::net::SocketAddr>,
+    peer: Option<std::net::SocketAddr>,
+) -> (String, Vec<opentelemetry::KeyValue>, bool) {
+    let route = if shared.options.route_names {
+        matched_route(req)
+    } else {
+        None
+    };
+    let name = span_name(method, route.unwrap_or(req.uri().path()));
+    let mut attributes = request_attributes(req, method, local, peer);
+    if let Some(route) = route {
+        attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
+    }
+    let grpc = grpc::is_grpc(req);
+    if grpc {
+        grpc::push_rpc_attributes(req.uri().path(), &mut attributes);
+    }
+    (name, attributes, grpc)
+}
+
+/// The route template the router matched (`/users/{id}`), where the stack knows one.
+fn matched_route<B>(req: &Request<B>) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return Some(path.as_str());
+    }
+    let _ = req;
+    None
 }
 
 fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool) {

@@ -70,6 +70,18 @@ impl Harness {
         }
     }
 
+    /// Waits (bounded) until `n` server spans were exported (they end last).
+    pub async fn wait_for_server_spans(&self, n: usize) -> Vec<SpanData> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let spans = self.spans();
+            if server_spans(&spans).len() >= n || Instant::now() > deadline {
+                return spans;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The summarize app behind this layer. Handler spans use a tracer of the
     /// layer's own provider.
     pub fn app(&self) -> Router {

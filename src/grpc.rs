@@ -1,0 +1,73 @@
+//! gRPC over HTTP/2, as the OpenTelemetry RPC conventions describe it: the
+//! server span keeps BentoML's `POST /pkg.Service/Method` name and gains
+//! `rpc.*` attributes and the status from `grpc-status`.
+
+use http::{HeaderMap, Request};
+use opentelemetry::{Key, KeyValue};
+
+const RPC_SYSTEM: Key = Key::from_static_str("rpc.system");
+const RPC_SERVICE: Key = Key::from_static_str("rpc.service");
+const RPC_METHOD: Key = Key::from_static_str("rpc.method");
+pub(crate) const RPC_GRPC_STATUS_CODE: Key = Key::from_static_str("rpc.grpc.status_code");
+
+/// `content-type: application/grpc` (with any `+proto`-style suffix).
+pub(crate) fn is_grpc<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"))
+}
+
+/// `rpc.system`, and `rpc.service`/`rpc.method` from `/pkg.Service/Method`.
+pub(crate) fn push_rpc_attributes(path: &str, attrs: &mut Vec<KeyValue>) {
+    attrs.push(KeyValue::new(RPC_SYSTEM, "grpc"));
+    if let Some((service, method)) = path.trim_start_matches('/').split_once('/') {
+        if !service.is_empty() && !method.is_empty() && !method.contains('/') {
+            attrs.push(KeyValue::new(RPC_SERVICE, service.to_owned()));
+            attrs.push(KeyValue::new(RPC_METHOD, method.to_owned()));
+        }
+    }
+}
+
+/// The `grpc-status` in response headers (trailers-only responses) or trailers.
+pub(crate) fn status(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The codes that mean the server failed (OpenTelemetry's gRPC server rules):
+/// UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS.
+/// The others describe the caller's request and leave the span UNSET.
+pub(crate) fn is_server_fault(code: i64) -> bool {
+    matches!(code, 2 | 4 | 12 | 13 | 14 | 15)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_service_and_method() {
+        let mut attrs = Vec::new();
+        push_rpc_attributes("/grpc.health.v1.Health/Check", &mut attrs);
+        assert_eq!(
+            attrs[1],
+            KeyValue::new("rpc.service", "grpc.health.v1.Health")
+        );
+        assert_eq!(attrs[2], KeyValue::new("rpc.method", "Check"));
+        let mut attrs = Vec::new();
+        push_rpc_attributes("/odd", &mut attrs);
+        assert_eq!(attrs.len(), 1);
+    }
+
+    #[test]
+    fn server_faults() {
+        assert!(!is_server_fault(0) && !is_server_fault(5) && !is_server_fault(3));
+        assert!(is_server_fault(13) && is_server_fault(14) && is_server_fault(2));
+    }
+}
