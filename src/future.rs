@@ -13,6 +13,7 @@ use opentelemetry::Context;
 use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
+use crate::layer::TraceHeaders;
 use crate::request_span::{Failure, RequestSpan};
 use crate::service::Tracked;
 
@@ -26,6 +27,7 @@ pin_project! {
         inner: F,
         cx: Option<Context>,
         span: PendingSpan,
+        trace_headers: Option<TraceHeaders>,
     }
 }
 
@@ -42,7 +44,7 @@ impl Drop for PendingSpan {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, tracked: Tracked) -> Self {
+    pub(crate) fn new(inner: F, tracked: Tracked, trace_headers: Option<TraceHeaders>) -> Self {
         let (cx, span) = match tracked {
             Tracked::Untraced => (None, None),
             Tracked::Unsampled(cx) => (Some(cx), None),
@@ -52,6 +54,7 @@ impl<F> ResponseFuture<F> {
             inner,
             cx,
             span: PendingSpan(span),
+            trace_headers,
         }
     }
 }
@@ -85,14 +88,19 @@ where
         };
         let rs = this.span.0.take();
         Poll::Ready(match output {
-            Ok(response) => Ok(match rs {
-                Some(rs) => {
-                    let status = response.status().as_u16();
-                    rs.response_started(status, SystemTime::now());
-                    rs.grpc_status(response.headers());
-                    response.map(|body| ResponseBody::traced(body, rs, status))
+            Ok(mut response) => Ok({
+                if let (Some(names), Some(cx)) = (this.trace_headers.as_ref(), this.cx.as_ref()) {
+                    insert_trace_headers(&mut response, names, cx);
                 }
-                None => response.map(ResponseBody::untraced),
+                match rs {
+                    Some(rs) => {
+                        let status = response.status().as_u16();
+                        rs.response_started(status, SystemTime::now());
+                        rs.grpc_status(response.headers());
+                        response.map(|body| ResponseBody::traced(body, rs, status))
+                    }
+                    None => response.map(ResponseBody::untraced),
+                }
             }),
             Err(err) => {
                 if let Some(rs) = rs {
@@ -111,6 +119,19 @@ where
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+fn insert_trace_headers<B>(response: &mut Response<B>, names: &TraceHeaders, cx: &Context) {
+    use opentelemetry::trace::TraceContextExt;
+    let span = cx.span();
+    let sc = span.span_context();
+    let headers = response.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&sc.trace_id().to_string()) {
+        headers.insert(names.trace_id.clone(), v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&sc.span_id().to_string()) {
+        headers.insert(names.span_id.clone(), v);
     }
 }
 

@@ -60,6 +60,7 @@ pub(crate) struct Shared {
     pub(crate) excluded: Option<ExcludedUrls>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) options: Options,
+    pub(crate) trace_headers: Option<TraceHeaders>,
     pub(crate) ids: RandomIdGenerator,
     pub(crate) provider: SdkTracerProvider,
     pub(crate) owns_provider: bool,
@@ -71,6 +72,13 @@ pub(crate) struct Options {
     pub(crate) send_spans: bool,
     pub(crate) receive_spans: bool,
     pub(crate) route_names: bool,
+}
+
+/// Response headers that carry the trace id (32 hex) and the server span id (16 hex).
+#[derive(Debug, Clone)]
+pub(crate) struct TraceHeaders {
+    pub(crate) trace_id: http::HeaderName,
+    pub(crate) span_id: http::HeaderName,
 }
 
 impl Drop for Shared {
@@ -128,6 +136,7 @@ impl TracingLayer {
             },
             install_global: true,
             env: Environment::Process,
+            trace_headers: None,
         }
     }
 
@@ -194,6 +203,7 @@ pub struct TracingLayerBuilder {
     options: Options,
     install_global: bool,
     env: Environment,
+    trace_headers: Option<(String, String)>,
 }
 
 impl TracingLayerBuilder {
@@ -257,6 +267,15 @@ impl TracingLayerBuilder {
         self
     }
 
+    /// Adds the trace id (32 hex digits) and the server span id (16 hex digits) to
+    /// every traced response, sampled or not, under these header names, so clients
+    /// can quote them (BentoML uses `X-BentoML-Trace-ID` and `X-BentoML-Request-ID`).
+    /// Off by default. Invalid names are reported by [`build`](Self::build).
+    pub fn trace_id_headers(mut self, trace_id: &str, span_id: &str) -> Self {
+        self.trace_headers = Some((trace_id.to_owned(), span_id.to_owned()));
+        self
+    }
+
     /// Whether to install the pipeline as the global tracer provider and the
     /// propagator as the global text-map propagator (default on), so spans made
     /// with `opentelemetry::global::tracer` in handlers go to the same place.
@@ -269,6 +288,20 @@ impl TracingLayerBuilder {
     /// starts the pipeline.
     pub fn build(self) -> Result<TracingLayer, ConfigError> {
         self.cfg.validate()?;
+        let trace_headers = match &self.trace_headers {
+            None => None,
+            Some((trace_id, span_id)) => {
+                let name = |n: &str| {
+                    http::HeaderName::from_bytes(n.as_bytes()).map_err(|_| {
+                        ConfigError::invalid("trace_id_headers", n, "a valid HTTP header name")
+                    })
+                };
+                Some(TraceHeaders {
+                    trace_id: name(trace_id)?,
+                    span_id: name(span_id)?,
+                })
+            }
+        };
         let settings = settings::resolve(&self.cfg, &self.env);
         let policy = SamplingPolicy::from_sampler(settings.sampler);
         let (provider, owns_provider, policy, in_memory) = match self.provider {
@@ -317,6 +350,7 @@ impl TracingLayerBuilder {
                 excluded,
                 local_addr: self.local_addr,
                 options: self.options,
+                trace_headers,
                 ids: RandomIdGenerator::default(),
                 provider,
                 owns_provider,

@@ -101,7 +101,11 @@ where
             _ => None,
         };
         let req = req.map(|b| RequestBody::new(b, body_span));
-        ResponseFuture::new(self.inner.call(req), tracked)
+        let headers = match tracked {
+            Tracked::Untraced => None,
+            _ => self.shared.trace_headers.clone(),
+        };
+        ResponseFuture::new(self.inner.call(req), tracked, headers)
     }
 }
 

@@ -315,3 +315,51 @@ async fn credentials_and_signatures_never_reach_http_url() {
     assert!(!url.contains("secret"));
     assert_eq!(str_attr(span, "http.server_name"), Some("files.example"));
 }
+
+#[tokio::test]
+async fn trace_id_headers_let_clients_find_their_trace() {
+    let h = Harness::with(
+        tower_otel_tracing::TracingConfig {
+            sample_rate: Some(1.0),
+            excluded_urls: Some(tower_otel_tracing::ExcludedUrls::new(["readyz"]).unwrap()),
+            ..Default::default()
+        },
+        |b| b.trace_id_headers("X-BentoML-Trace-ID", "X-BentoML-Request-ID"),
+    );
+    let resp = tower::ServiceExt::oneshot(h.app(), post_summarize("find my trace"))
+        .await
+        .unwrap();
+    let trace = resp.headers()["x-bentoml-trace-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let request = resp.headers()["x-bentoml-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap();
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert_eq!(trace, server.span_context.trace_id().to_string());
+    assert_eq!(trace.len(), 32);
+    assert_eq!(request, server.span_context.span_id().to_string());
+    assert_eq!(request.len(), 16);
+    // Excluded routes carry nothing.
+    let resp = tower::ServiceExt::oneshot(h.app(), get_req("/readyz"))
+        .await
+        .unwrap();
+    assert!(resp.headers().get("x-bentoml-trace-id").is_none());
+}
+
+#[test]
+fn invalid_trace_id_header_names_are_config_errors() {
+    let err = tower_otel_tracing::TracingLayer::builder(Default::default())
+        .trace_id_headers("bad header", "x-ok")
+        .install_global(false)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.path(), "trace_id_headers");
+    assert!(err.to_string().contains("bad header"));
+}
