@@ -20,6 +20,21 @@ pin_project! {
     /// `http.response.body`; the server span ends after the last frame, or, if the
     /// body is dropped before that (the client went away), ends marked
     /// `http.cancelled = true`.
+    ///
+    /// ```
+    /// use tower::ServiceExt;
+    /// use tower_otel_tracing::{ResponseBody, TracingConfig, TracingLayer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let svc = tower::ServiceBuilder::new()
+    ///     .layer(TracingLayer::from_config(TracingConfig::default()))
+    ///     .service_fn(|_req: http::Request<_>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+    ///     });
+    /// let resp: http::Response<ResponseBody<String>> =
+    ///     svc.oneshot(http::Request::new(String::new())).await.unwrap();
+    /// # }
+    /// ```
     pub struct ResponseBody<B>
     where
         B: Body,

@@ -88,6 +88,14 @@ pub struct TracingConfig {
 }
 
 /// The exporter that receives finished spans.
+///
+/// ```
+/// use tower_otel_tracing::ExporterType;
+///
+/// let ty: ExporterType = serde_json::from_str("\"zipkin\"").unwrap();
+/// assert_eq!(ty, ExporterType::Zipkin);
+/// assert_eq!(ExporterType::InMemory.as_str(), "in_memory");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExporterType {
@@ -120,6 +128,12 @@ impl ExporterType {
 }
 
 /// `zipkin` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.zipkin.local_node_ipv4 = Some("192.168.0.1".parse().unwrap());
+/// cfg.zipkin.local_node_port = Some(31313);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ZipkinConfig {
@@ -138,6 +152,11 @@ pub struct ZipkinConfig {
 }
 
 /// `jaeger` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.jaeger.collector_endpoint = Some("http://localhost:14268/api/traces".into());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JaegerConfig {
@@ -154,6 +173,12 @@ pub struct JaegerConfig {
 }
 
 /// Jaeger wire protocol.
+///
+/// ```
+/// use tower_otel_tracing::JaegerProtocol;
+/// let p: JaegerProtocol = serde_json::from_str("\"thrift\"").unwrap();
+/// assert_eq!(p, JaegerProtocol::Thrift);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JaegerProtocol {
@@ -164,6 +189,11 @@ pub enum JaegerProtocol {
 }
 
 /// `jaeger.thrift` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.jaeger.thrift.udp_split_oversized_batches = Some(true);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JaegerThriftConfig {
@@ -179,6 +209,11 @@ pub struct JaegerThriftConfig {
 }
 
 /// `jaeger.grpc` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.jaeger.grpc.insecure = Some(true);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JaegerGrpcConfig {
@@ -188,6 +223,12 @@ pub struct JaegerGrpcConfig {
 }
 
 /// `otlp` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.otlp.endpoint = Some("http://collector:4318/v1/traces".into());
+/// cfg.otlp.compression = Some(tower_otel_tracing::Compression::Gzip);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpConfig {
@@ -207,6 +248,12 @@ pub struct OtlpConfig {
 }
 
 /// OTLP transport.
+///
+/// ```
+/// use tower_otel_tracing::OtlpProtocol;
+/// let p: OtlpProtocol = serde_json::from_str("\"grpc\"").unwrap();
+/// assert_eq!(p, OtlpProtocol::Grpc);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OtlpProtocol {
@@ -217,6 +264,12 @@ pub enum OtlpProtocol {
 }
 
 /// Export request compression.
+///
+/// ```
+/// use tower_otel_tracing::Compression;
+/// let c: Compression = serde_json::from_str("\"gzip\"").unwrap();
+/// assert_eq!(c, Compression::Gzip);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
@@ -227,6 +280,11 @@ pub enum Compression {
 }
 
 /// `otlp.http` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.otlp.http.headers = Some([("x-api-key".to_owned(), "secret".to_owned())].into());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpHttpConfig {
@@ -239,6 +297,11 @@ pub struct OtlpHttpConfig {
 }
 
 /// `otlp.grpc` section.
+///
+/// ```
+/// let mut cfg = tower_otel_tracing::TracingConfig::default();
+/// cfg.otlp.grpc.insecure = Some(true);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpGrpcConfig {
@@ -251,6 +314,12 @@ pub struct OtlpGrpcConfig {
 }
 
 /// The syntax of a configuration text.
+///
+/// ```
+/// use tower_otel_tracing::ConfigFormat;
+/// assert_eq!(ConfigFormat::from_extension("YML"), Some(ConfigFormat::Yaml));
+/// assert_eq!(ConfigFormat::from_extension("ini"), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigFormat {
     /// JSON.

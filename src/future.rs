@@ -22,6 +22,21 @@ pin_project! {
     ///
     /// While the inner future runs, the request's OpenTelemetry context is current,
     /// so spans made in the handler are children of the server span.
+    ///
+    /// ```
+    /// use tower::{Service, ServiceExt};
+    /// use tower_otel_tracing::{ResponseFuture, TracingConfig, TracingLayer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut svc = tower::ServiceBuilder::new()
+    ///     .layer(TracingLayer::from_config(TracingConfig::default()))
+    ///     .service_fn(|_req: http::Request<_>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    ///     });
+    /// let future = svc.ready().await.unwrap().call(http::Request::new(String::new()));
+    /// let response = future.await.unwrap();
+    /// # }
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,

@@ -18,6 +18,16 @@ pin_project! {
     /// `http.request`, timed from when the read began to when the frame arrived.
     /// Frameworks accept it wherever they accept a body: axum's `Router` takes any
     /// `http_body::Body<Data = Bytes>`.
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    /// use tower_otel_tracing::RequestBody;
+    ///
+    /// // A plain tower handler behind the layer reads it like any body.
+    /// async fn handler(req: http::Request<RequestBody<String>>) -> usize {
+    ///     req.into_body().collect().await.map(|c| c.to_bytes().len()).unwrap_or(0)
+    /// }
+    /// ```
     pub struct RequestBody<B> {
         #[pin]
         inner: B,

@@ -15,6 +15,15 @@ use crate::propagation::Propagator;
 
 /// The sampler that decides which new requests are recorded
 /// (`OTEL_TRACES_SAMPLER` names).
+///
+/// ```
+/// use tower_otel_tracing::{Sampler, Settings, TracingConfig};
+///
+/// let cfg = TracingConfig { sample_rate: Some(0.1), ..Default::default() };
+/// let settings = Settings::resolve_with(&cfg, Default::default());
+/// assert_eq!(settings.sampler, Sampler::ParentBasedTraceIdRatio(0.1));
+/// assert_eq!(settings.sampler.to_string(), "parentbased_traceidratio(0.1)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sampler {
     /// Record everything, ignoring the caller's decision.
@@ -45,6 +54,11 @@ impl fmt::Display for Sampler {
 }
 
 /// Batch span processor settings (`OTEL_BSP_*`).
+///
+/// ```
+/// let batch = tower_otel_tracing::BatchSettings::default();
+/// assert_eq!(batch.max_queue_size, 2048);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchSettings {
     /// Delay between two exports. Default 5 s.
@@ -66,6 +80,15 @@ impl Default for BatchSettings {
 }
 
 /// Where an effective value came from.
+///
+/// ```
+/// use tower_otel_tracing::{Settings, Source, TracingConfig};
+///
+/// let env = [("OTEL_SERVICE_NAME".to_owned(), "api".to_owned())].into();
+/// let settings = Settings::resolve_with(&TracingConfig::default(), env);
+/// assert_eq!(settings.source("service_name"), Source::Env("OTEL_SERVICE_NAME"));
+/// assert_eq!(settings.source("timeout"), Source::Default);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Built-in default.

@@ -14,6 +14,16 @@ use b3::{B3Encoding, B3Propagator};
 use jaeger::JaegerPropagator;
 
 /// A context propagation format, as named in `OTEL_PROPAGATORS`.
+///
+/// ```
+/// use tower_otel_tracing::{Propagator, TracingConfig};
+///
+/// assert_eq!(Propagator::from_name("b3multi"), Some(Propagator::B3Multi));
+/// let cfg = TracingConfig {
+///     propagators: Some(vec![Propagator::TraceContext, Propagator::Jaeger]),
+///     ..Default::default()
+/// };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Propagator {
