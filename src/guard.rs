@@ -47,6 +47,11 @@ impl TracingGuard {
         self.shared.provider.shutdown()
     }
 
+    /// Spans started, exported, dropped and failed so far.
+    pub fn stats(&self) -> crate::TracingStats {
+        self.shared.counters.snapshot()
+    }
+
     /// The tracer provider behind the layer, e.g. to make handler spans without the global.
     pub fn tracer_provider(&self) -> &SdkTracerProvider {
         &self.shared.provider

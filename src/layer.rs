@@ -18,6 +18,7 @@ use crate::propagation::Propagation;
 use crate::sampler::SamplingPolicy;
 use crate::service::TracingService;
 use crate::settings;
+use crate::stats::{Counters, TracingStats};
 
 /// Adds BentoML-style request tracing to a tower service.
 ///
@@ -61,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) options: Options,
     pub(crate) trace_headers: Option<TraceHeaders>,
+    /// Span counts of a pipeline the layer built (zeros for a user's provider).
+    pub(crate) counters: Arc<Counters>,
     pub(crate) ids: RandomIdGenerator,
     pub(crate) provider: SdkTracerProvider,
     pub(crate) owns_provider: bool,
@@ -150,6 +153,12 @@ impl TracingLayer {
         self.shared.provider.force_flush()
     }
 
+    /// Spans started, exported, dropped (queue full) and failed so far, for a
+    /// pipeline the layer built (all zero when you supplied the tracer provider).
+    pub fn stats(&self) -> TracingStats {
+        self.shared.counters.snapshot()
+    }
+
     /// The tracer provider behind the layer: make handler spans with it when the
     /// layer is not installed as the global provider.
     pub fn tracer_provider(&self) -> &SdkTracerProvider {
@@ -225,7 +234,9 @@ impl TracingLayerBuilder {
     /// Sends spans to your exporter (behind our batch processor and
     /// `max_tag_value_length` truncation) instead of `exporter_type`'s.
     pub fn exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.sink = Sink::Exporter(Box::new(move |config| pipeline::batch(exporter, config)));
+        self.sink = Sink::Exporter(Box::new(move |config, counters| {
+            pipeline::batch(exporter, config, &counters)
+        }));
         self
     }
 
@@ -304,6 +315,7 @@ impl TracingLayerBuilder {
         };
         let settings = settings::resolve(&self.cfg, &self.env);
         let policy = SamplingPolicy::from_sampler(settings.sampler);
+        let mut counters = Arc::default();
         let (provider, owns_provider, policy, in_memory) = match self.provider {
             Some(provider) => (provider, false, None, None),
             None if settings.disabled => (
@@ -314,6 +326,7 @@ impl TracingLayerBuilder {
             ),
             None => {
                 let built = pipeline::build(&settings, self.sink, policy)?;
+                counters = built.counters;
                 (built.provider, true, Some(policy), built.in_memory)
             }
         };
@@ -351,6 +364,7 @@ impl TracingLayerBuilder {
                 local_addr: self.local_addr,
                 options: self.options,
                 trace_headers,
+                counters,
                 ids: RandomIdGenerator::default(),
                 provider,
                 owns_provider,

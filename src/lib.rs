@@ -112,6 +112,7 @@ mod request_span;
 mod sampler;
 mod service;
 mod settings;
+mod stats;
 mod trace_info;
 mod truncate;
 
@@ -139,6 +140,7 @@ pub use propagation::Propagator;
 pub use request_body::RequestBody;
 pub use service::TracingService;
 pub use settings::{BatchSettings, Sampler, Settings, Source};
+pub use stats::TracingStats;
 pub use trace_info::TraceInfo;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

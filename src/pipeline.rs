@@ -1,6 +1,8 @@
 //! Builds the OpenTelemetry SDK pipeline a config describes:
 //! sampler -> tracer provider (resource) -> [truncation] -> batch processor -> exporter.
 
+use std::sync::Arc;
+
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
@@ -13,10 +15,12 @@ use crate::error::ConfigError;
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::sampler::{PolicySampler, SamplingPolicy};
 use crate::settings::Settings;
+use crate::stats::{Counters, CountingExporter, CountingProcessor};
 use crate::truncate::TruncatingProcessor;
 
 /// Makes the batch processor for a user's exporter once the batch settings are known.
-pub(crate) type ProcessorFactory = Box<dyn FnOnce(BatchConfig) -> BatchSpanProcessor + Send>;
+pub(crate) type ProcessorFactory =
+    Box<dyn FnOnce(BatchConfig, Arc<Counters>) -> BatchSpanProcessor + Send>;
 
 /// Where finished spans go.
 pub(crate) enum Sink {
@@ -30,6 +34,7 @@ pub(crate) enum Sink {
 pub(crate) struct Pipeline {
     pub(crate) provider: SdkTracerProvider,
     pub(crate) in_memory: Option<InMemoryExporter>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 pub(crate) fn build(
@@ -50,24 +55,26 @@ pub(crate) fn build(
             .build()
     };
 
+    let counters = Arc::new(Counters::default());
     let mut in_memory = None;
     let processor: Option<BatchSpanProcessor> =
         match sink {
-            Sink::Exporter(factory) => Some(factory(batch_config())),
+            Sink::Exporter(factory) => Some(factory(batch_config(), counters.clone())),
             Sink::FromConfig => match cfg.exporter_type {
                 None | Some(ExporterType::None) => None,
                 Some(ExporterType::Console) => {
-                    Some(batch(ConsoleExporter::stdout(), batch_config()))
+                    Some(batch(ConsoleExporter::stdout(), batch_config(), &counters))
                 }
                 Some(ExporterType::InMemory) => {
                     let exporter = InMemoryExporter::default();
                     in_memory = Some(exporter.clone());
-                    Some(batch(exporter, batch_config()))
+                    Some(batch(exporter, batch_config(), &counters))
                 }
                 #[cfg(feature = "zipkin")]
                 Some(ExporterType::Zipkin) => Some(batch(
                     crate::exporter::ZipkinExporter::from_config(cfg)?,
                     batch_config(),
+                    &counters,
                 )),
                 #[cfg(not(feature = "zipkin"))]
                 Some(ExporterType::Zipkin) => return Err(ConfigError::new(
@@ -82,7 +89,7 @@ pub(crate) fn build(
                     {
                         exporter = exporter.with_basic_auth(user, password);
                     }
-                    Some(batch(exporter, batch_config()))
+                    Some(batch(exporter, batch_config(), &counters))
                 }
                 #[cfg(not(feature = "jaeger"))]
                 Some(ExporterType::Jaeger) => return Err(ConfigError::new(
@@ -93,6 +100,7 @@ pub(crate) fn build(
                 Some(ExporterType::Otlp) => Some(batch(
                     crate::exporter::OtlpExporter::from_config(cfg)?,
                     batch_config(),
+                    &counters,
                 )),
                 #[cfg(not(feature = "otlp"))]
                 Some(ExporterType::Otlp) => {
@@ -108,22 +116,34 @@ pub(crate) fn build(
         .with_sampler(PolicySampler(policy))
         .with_resource(resource(settings));
     if let Some(processor) = processor {
+        let max_queue = settings.batch.max_queue_size;
         builder = match cfg.max_tag_value_length {
-            Some(max) => builder.with_span_processor(TruncatingProcessor::new(processor, max)),
-            None => builder.with_span_processor(processor),
+            Some(max) => builder.with_span_processor(CountingProcessor::new(
+                TruncatingProcessor::new(processor, max),
+                counters.clone(),
+                max_queue,
+            )),
+            None => builder.with_span_processor(CountingProcessor::new(
+                processor,
+                counters.clone(),
+                max_queue,
+            )),
         };
     }
     Ok(Pipeline {
         provider: builder.build(),
         in_memory,
+        counters,
     })
 }
 
+/// The batch processor around an exporter, counting what it exports.
 pub(crate) fn batch<E: SpanExporter + 'static>(
     exporter: E,
     config: BatchConfig,
+    counters: &Arc<Counters>,
 ) -> BatchSpanProcessor {
-    BatchSpanProcessor::builder(exporter)
+    BatchSpanProcessor::builder(CountingExporter::new(exporter, counters.clone()))
         .with_batch_config(config)
         .build()
 }

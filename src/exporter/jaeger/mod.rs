@@ -176,7 +176,6 @@ impl SpanExporter for JaegerExporter {
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let result = self.export_batch(&batch).map_err(|e| {
             let msg = format!("jaeger export of {} spans failed: {e}", batch.len());
-            tracing::warn!("{msg}");
             OTelSdkError::InternalFailure(msg)
         });
         std::future::ready(result)

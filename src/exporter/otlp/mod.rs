@@ -124,7 +124,6 @@ impl OtlpExporter {
             ),
             None => format!("otlp export of {n} spans to {} failed: {e}", self.endpoint),
         };
-        tracing::warn!("{msg}");
         OTelSdkError::InternalFailure(msg)
     }
 }

@@ -93,7 +93,6 @@ impl SpanExporter for ZipkinExporter {
                 batch.len(),
                 self.endpoint()
             );
-            tracing::warn!("{msg}");
             OTelSdkError::InternalFailure(msg)
         });
         std::future::ready(result)
