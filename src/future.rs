@@ -110,7 +110,7 @@ where
                 match rs {
                     Some(rs) => {
                         let status = response.status().as_u16();
-                        rs.response_started(status, SystemTime::now());
+                        rs.response_started(status, response.headers(), SystemTime::now());
                         rs.grpc_status(response.headers());
                         response.map(|body| ResponseBody::traced(body, rs, status))
                     }

@@ -15,6 +15,7 @@ use crate::exporter::InMemoryExporter;
 use crate::guard::TracingGuard;
 use crate::pipeline::{self, Sink};
 use crate::propagation::Propagation;
+use crate::recorded_headers::RecordedHeaders;
 use crate::sampler::SamplingPolicy;
 use crate::service::TracingService;
 use crate::settings;
@@ -62,6 +63,7 @@ pub(crate) struct Shared {
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) options: Options,
     pub(crate) trace_headers: Option<TraceHeaders>,
+    pub(crate) recorded_headers: RecordedHeaders,
     /// Span counts of a pipeline the layer built (zeros for a user's provider).
     pub(crate) counters: Arc<Counters>,
     pub(crate) ids: RandomIdGenerator,
@@ -140,6 +142,9 @@ impl TracingLayer {
             install_global: true,
             env: Environment::Process,
             trace_headers: None,
+            request_headers: Vec::new(),
+            response_headers: Vec::new(),
+            sanitize_headers: Vec::new(),
         }
     }
 
@@ -213,6 +218,9 @@ pub struct TracingLayerBuilder {
     install_global: bool,
     env: Environment,
     trace_headers: Option<(String, String)>,
+    request_headers: Vec<String>,
+    response_headers: Vec<String>,
+    sanitize_headers: Vec<String>,
 }
 
 impl TracingLayerBuilder {
@@ -278,6 +286,35 @@ impl TracingLayerBuilder {
         self
     }
 
+    /// Records these request headers on the server span as
+    /// `http.request.header.<name>` (string arrays). Nothing is recorded unless named
+    /// here; values of `authorization`, `proxy-authorization`, `cookie`,
+    /// `set-cookie`, `x-api-key`, `x-auth-token` and of
+    /// [`sanitize_headers`](Self::sanitize_headers) become `[REDACTED]`.
+    pub fn request_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.request_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Records these response headers as `http.response.header.<name>`, with the
+    /// same redaction as [`request_headers`](Self::request_headers).
+    pub fn response_headers<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.response_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// More header names whose recorded values are replaced by `[REDACTED]`.
+    pub fn sanitize_headers<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.sanitize_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Adds the trace id (32 hex digits) and the server span id (16 hex digits) to
     /// every traced response, sampled or not, under these header names, so clients
     /// can quote them (BentoML uses `X-BentoML-Trace-ID` and `X-BentoML-Request-ID`).
@@ -313,6 +350,12 @@ impl TracingLayerBuilder {
                 })
             }
         };
+        let recorded_headers = RecordedHeaders::new(
+            &self.request_headers,
+            &self.response_headers,
+            &self.sanitize_headers,
+        )
+        .map_err(|e| ConfigError::new("recorded_headers", e))?;
         let settings = settings::resolve(&self.cfg, &self.env);
         let policy = SamplingPolicy::from_sampler(settings.sampler);
         let mut counters = Arc::default();
@@ -364,6 +407,7 @@ impl TracingLayerBuilder {
                 local_addr: self.local_addr,
                 options: self.options,
                 trace_headers,
+                recorded_headers,
                 counters,
                 ids: RandomIdGenerator::default(),
                 provider,

@@ -107,6 +107,7 @@ mod http_transport;
 mod layer;
 mod pipeline;
 mod propagation;
+mod recorded_headers;
 mod request_body;
 mod request_span;
 mod sampler;

@@ -13,6 +13,7 @@ use opentelemetry::{Context, KeyValue};
 use crate::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
 use crate::grpc;
 use crate::layer::Shared;
+use crate::recorded_headers;
 
 /// What ended an exchange early or badly, for the server span's exception event.
 pub(crate) struct Failure<'a> {
@@ -85,9 +86,20 @@ impl RequestSpan {
 
     /// Records the response head: `http.status_code` on the server span, ERROR for 5xx,
     /// and the `http.response.start` send span.
-    pub(crate) fn response_started(&self, status: u16, start: SystemTime) {
+    pub(crate) fn response_started(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        start: SystemTime,
+    ) {
         let span = self.cx.span();
         span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
+        let recorded = &self.shared.recorded_headers.response;
+        if !recorded.is_empty() {
+            let mut attrs = Vec::new();
+            recorded_headers::push(recorded, headers, &mut attrs);
+            span.set_attributes(attrs);
+        }
         if status >= 500 {
             span.set_status(Status::error(""));
         }

@@ -18,6 +18,7 @@ use crate::connection;
 use crate::future::ResponseFuture;
 use crate::grpc;
 use crate::layer::Shared;
+use crate::recorded_headers;
 use crate::request_body::RequestBody;
 use crate::request_span::RequestSpan;
 use crate::sampler::Presampled;
@@ -229,6 +230,11 @@ fn describe<B>(
     if let Some(route) = route {
         attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
     }
+    recorded_headers::push(
+        &shared.recorded_headers.request,
+        req.headers(),
+        &mut attributes,
+    );
     let grpc = grpc::is_grpc(req);
     if grpc {
         grpc::push_rpc_attributes(req.uri().path(), &mut attributes);

@@ -363,3 +363,73 @@ fn invalid_trace_id_header_names_are_config_errors() {
     assert_eq!(err.path(), "trace_id_headers");
     assert!(err.to_string().contains("bad header"));
 }
+
+#[tokio::test]
+async fn header_values_are_recorded_only_when_named_and_secrets_are_redacted() {
+    use opentelemetry::{Array, StringValue};
+    let h = Harness::with(sample_all(), |b| {
+        b.request_headers(["x-request-id", "Authorization", "x-tenant"])
+            .response_headers(["content-type", "set-cookie"])
+            .sanitize_headers(["x-tenant"])
+    });
+    let app = Router::new()
+        .route(
+            "/login",
+            get(|| async {
+                (
+                    [
+                        ("set-cookie", "session=abc"),
+                        ("content-type", "text/plain"),
+                    ],
+                    "ok",
+                )
+            }),
+        )
+        .layer(h.layer.clone());
+    let mut req = get_req("/login");
+    req.headers_mut()
+        .insert("x-request-id", "req-7".parse().unwrap());
+    req.headers_mut()
+        .append("x-request-id", "req-8".parse().unwrap());
+    req.headers_mut()
+        .insert("authorization", "Bearer s3cret".parse().unwrap());
+    req.headers_mut()
+        .insert("x-tenant", "acme".parse().unwrap());
+    req.headers_mut()
+        .insert("x-not-opted-in", "hidden".parse().unwrap());
+    send(app, req).await;
+    let spans = h.spans();
+    let span = one_server_span(&spans);
+    let strings = |v: &[&str]| {
+        Value::Array(Array::String(
+            v.iter().map(|s| StringValue::from(s.to_string())).collect(),
+        ))
+    };
+    assert_eq!(
+        attr(span, "http.request.header.x-request-id"),
+        Some(&strings(&["req-7", "req-8"]))
+    );
+    assert_eq!(
+        attr(span, "http.request.header.authorization"),
+        Some(&strings(&["[REDACTED]"]))
+    );
+    assert_eq!(
+        attr(span, "http.request.header.x-tenant"),
+        Some(&strings(&["[REDACTED]"]))
+    );
+    assert_eq!(
+        attr(span, "http.response.header.set-cookie"),
+        Some(&strings(&["[REDACTED]"]))
+    );
+    assert_eq!(
+        attr(span, "http.response.header.content-type"),
+        Some(&strings(&["text/plain"]))
+    );
+    let all = format!("{:?}", spans);
+    assert!(
+        !all.contains("s3cret")
+            && !all.contains("session=abc")
+            && !all.contains("hidden")
+            && !all.contains("acme")
+    );
+}
