@@ -117,6 +117,7 @@ async fn main() -> ExitCode {
         }
     };
     let guard = layer.guard();
+    let guard_stats = layer.clone();
 
     let app = Router::new()
         .route("/summarize", post(summarize))
@@ -146,6 +147,11 @@ async fn main() -> ExitCode {
     if let Err(e) = guard.shutdown() {
         eprintln!("tracing shutdown: {e}");
     }
+    let stats = guard_stats.stats();
+    eprintln!(
+        "tracing stats: started={} exported={} dropped={} failed={} queued={}",
+        stats.started, stats.exported, stats.dropped, stats.failed, stats.queued
+    );
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
