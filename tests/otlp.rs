@@ -231,7 +231,11 @@ async fn transient_failures_are_retried_and_delivered_once() {
     send(traced(&layer), request()).await;
     layer.force_flush().unwrap();
     let posts = rx.wait_for(3);
-    assert_eq!(posts.len(), 3, "503, 429, then accepted");
+    assert_eq!(
+        posts.len(),
+        3,
+        "503, 429 (both with Retry-After: 1), then accepted"
+    );
     // The same batch each time; only the last was accepted.
     let ids: Vec<Vec<Vec<u8>>> = posts
         .iter()
@@ -243,6 +247,14 @@ async fn transient_failures_are_retried_and_delivered_once() {
         })
         .collect();
     assert_eq!(ids[0], ids[2]);
+    // Both throttling answers said `Retry-After: 1`, and the exporter waited.
+    for pair in posts.windows(2) {
+        let gap = pair[1].received_at - pair[0].received_at;
+        assert!(
+            gap >= std::time::Duration::from_millis(900),
+            "retried after {gap:?}"
+        );
+    }
     assert_eq!(ids[2].len(), 5);
 }
 

@@ -18,6 +18,7 @@ pub struct Captured {
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+    pub received_at: Instant,
 }
 
 #[derive(Default)]
@@ -73,11 +74,22 @@ impl Receiver {
                                 uri,
                                 headers,
                                 body,
+                                received_at: Instant::now(),
                             });
                             let scripted = st.script.lock().unwrap().pop_front();
                             let status =
                                 scripted.unwrap_or_else(|| st.status.load(Ordering::SeqCst));
-                            StatusCode::from_u16(status).unwrap()
+                            let mut resp = axum::response::IntoResponse::into_response(
+                                StatusCode::from_u16(status).unwrap(),
+                            );
+                            if status == 429 || status == 503 {
+                                // Throttling answers say when to come back.
+                                resp.headers_mut().insert(
+                                    "retry-after",
+                                    axum::http::HeaderValue::from_static("1"),
+                                );
+                            }
+                            resp
                         }
                     },
                 );
