@@ -62,15 +62,7 @@ fn layer(ty: ExporterType, endpoint: &str, vars: &[(&str, &str)]) -> TracingLaye
     };
     cfg.zipkin.endpoint = Some(endpoint.to_owned());
     cfg.otlp.endpoint = Some(endpoint.to_owned());
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .env_vars(vars)
-        .build()
-        .unwrap()
+    layer_with_env(cfg, vars)
 }
 
 fn plain_app(layer: &TracingLayer) -> Router {

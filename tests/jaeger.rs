@@ -17,7 +17,7 @@ use opentelemetry::trace::{Span as _, SpanId, TraceId, Tracer as _, TracerProvid
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter as _};
 use tower_otel_tracing::{
-    ConnectionInfo, ExporterType, InMemoryExporter, JaegerExporter, TracingConfig, TracingLayer,
+    ConnectionInfo, ExporterType, InMemoryExporter, JaegerExporter, TracingConfig,
 };
 
 const LIMIT: usize = 65_000;
@@ -122,22 +122,6 @@ fn agent_config(port: u16) -> TracingConfig {
     cfg
 }
 
-fn build(cfg: TracingConfig, vars: &[(&str, &str)]) -> TracingLayer {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .env_vars(vars)
-        .build()
-        .unwrap()
-}
-
-fn traced(layer: &TracingLayer) -> axum::Router {
-    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
-}
-
 fn request() -> http::Request<axum::body::Body> {
     let mut req = post_summarize("jaeger receives this");
     req.headers_mut().insert(
@@ -230,7 +214,7 @@ fn assert_request_tree(batch: &Batch) {
 #[tokio::test]
 async fn agent_receives_the_request_tree_as_compact_emit_batch() {
     let agent = Agent::start();
-    let layer = build(agent_config(agent.port()), &[]);
+    let layer = layer_with_env(agent_config(agent.port()), &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     layer.force_flush().unwrap();
@@ -245,7 +229,7 @@ async fn errors_events_and_truncation() {
     let agent = Agent::start();
     let mut cfg = agent_config(agent.port());
     cfg.max_tag_value_length = Some(4);
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let svc = tower::ServiceBuilder::new()
         .layer(layer.clone())
         .service_fn(|_req: http::Request<_>| async {
@@ -373,7 +357,7 @@ async fn collector_gets_binary_thrift_with_basic_auth_and_the_agent_nothing() {
     let agent = Agent::start();
     let mut cfg = agent_config(agent.port());
     cfg.jaeger.collector_endpoint = Some(collector.url("/api/traces?format=jaeger.thrift"));
-    let layer = build(
+    let layer = layer_with_env(
         cfg,
         &[
             ("OTEL_EXPORTER_JAEGER_USER", "alice"),
@@ -402,7 +386,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     collector.respond_with(500);
     let mut cfg = agent_config(1);
     cfg.jaeger.collector_endpoint = Some(collector.url("/api/traces"));
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     let err = layer.force_flush().unwrap_err().to_string();
@@ -414,7 +398,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     let endpoint = format!("http://{}/api/traces", dead_addr());
     let mut cfg = agent_config(1);
     cfg.jaeger.collector_endpoint = Some(endpoint.clone());
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     let err = layer.force_flush().unwrap_err().to_string();
@@ -426,7 +410,7 @@ async fn env_variables_choose_the_agent() {
     let agent = Agent::start();
     let port = agent.port().to_string();
     // The config points at port 1; the environment wins.
-    let layer = build(
+    let layer = layer_with_env(
         agent_config(1),
         &[
             ("OTEL_EXPORTER_JAEGER_AGENT_HOST", "127.0.0.1"),

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use common::receiver::{dead_addr, Receiver, TestPki};
 use common::*;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span as PbSpan;
@@ -27,22 +26,6 @@ fn otlp_config(endpoint: String) -> TracingConfig {
     };
     cfg.otlp.endpoint = Some(endpoint);
     cfg
-}
-
-fn build(cfg: TracingConfig, vars: &[(&str, &str)]) -> TracingLayer {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .env_vars(vars)
-        .build()
-        .unwrap()
-}
-
-fn traced(layer: &TracingLayer) -> axum::Router {
-    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
 }
 
 fn request() -> http::Request<axum::body::Body> {
@@ -137,7 +120,7 @@ async fn http_protobuf_with_headers() {
     let rx = Receiver::start();
     let mut cfg = otlp_config(rx.url("/v1/traces"));
     cfg.otlp.http.headers = Some([("x-api-key".to_owned(), "k-123".to_owned())].into());
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     layer.force_flush().unwrap();
@@ -154,7 +137,7 @@ async fn gzip_body_decodes() {
     let rx = Receiver::start();
     let mut cfg = otlp_config(rx.url("/v1/traces"));
     cfg.otlp.compression = Some(Compression::Gzip);
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     send(traced(&layer), request()).await;
     layer.force_flush().unwrap();
     let post = &rx.wait_for(1)[0];
@@ -181,7 +164,7 @@ async fn https_is_verified_against_the_configured_ca() {
     let good_ca = write_pem("good", &pki.ca_pem);
     let mut cfg = otlp_config(format!("https://127.0.0.1:{}/v1/traces", rx.addr.port()));
     cfg.otlp.http.certificate_file = Some(good_ca.clone());
-    let layer = build(cfg.clone(), &[]);
+    let layer = layer_with_env(cfg.clone(), &[]);
     send(traced(&layer), request()).await;
     layer.force_flush().unwrap();
     assert_request_tree(&decode(&rx.wait_for(1)[0].body));
@@ -190,7 +173,7 @@ async fn https_is_verified_against_the_configured_ca() {
     let other = TestPki::new();
     let bad_ca = write_pem("bad", &other.ca_pem);
     cfg.otlp.http.certificate_file = Some(bad_ca.clone());
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     let err = layer.force_flush().unwrap_err().to_string();
@@ -227,7 +210,7 @@ fn unreadable_or_invalid_ca_files_are_config_errors() {
 async fn transient_failures_are_retried_and_delivered_once() {
     let rx = Receiver::start();
     rx.script(&[503, 429]);
-    let layer = build(otlp_config(rx.url("/v1/traces")), &[]);
+    let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     send(traced(&layer), request()).await;
     layer.force_flush().unwrap();
     let posts = rx.wait_for(3);
@@ -262,7 +245,7 @@ async fn transient_failures_are_retried_and_delivered_once() {
 async fn bad_request_is_not_retried() {
     let rx = Receiver::start();
     rx.respond_with(400);
-    let layer = build(otlp_config(rx.url("/v1/traces")), &[]);
+    let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     send(traced(&layer), request()).await;
     let err = layer.force_flush().unwrap_err().to_string();
     assert!(err.contains("400"), "{err}");
@@ -274,7 +257,7 @@ async fn receiver_down_is_an_export_error_and_requests_carry_on() {
     let endpoint = format!("http://{}/v1/traces", dead_addr());
     let mut cfg = otlp_config(endpoint.clone());
     cfg.timeout = Some(1.0);
-    let layer = build(cfg, &[]);
+    let layer = layer_with_env(cfg, &[]);
     let (status, body) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     assert_eq!(&body[..], b"otlp receives this");
@@ -290,7 +273,7 @@ async fn receiver_down_is_an_export_error_and_requests_carry_on() {
 async fn env_endpoints_win() {
     let rx = Receiver::start();
     let base = rx.url("");
-    let layer = build(
+    let layer = layer_with_env(
         otlp_config("http://127.0.0.1:1/v1/traces".into()),
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &base)],
     );
@@ -299,7 +282,7 @@ async fn env_endpoints_win() {
     assert_eq!(rx.wait_for(1)[0].uri.path(), "/v1/traces");
 
     let custom = rx.url("/custom/path");
-    let layer = build(
+    let layer = layer_with_env(
         otlp_config("http://127.0.0.1:1/v1/traces".into()),
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
@@ -356,7 +339,7 @@ mod grpc {
         let mut cfg = otlp_config(format!("http://{addr}"));
         cfg.otlp.protocol = Some(tower_otel_tracing::OtlpProtocol::Grpc);
         cfg.otlp.grpc.headers = Some([("x-tenant".to_owned(), "ml".to_owned())].into());
-        let layer = build(cfg, &[]);
+        let layer = layer_with_env(cfg, &[]);
         send(traced(&layer), request()).await;
         let flushed = tokio::task::spawn_blocking({
             let layer = layer.clone();

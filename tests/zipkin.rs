@@ -10,7 +10,6 @@ use axum::routing::get;
 use axum::Router;
 use common::receiver::{dead_addr, Receiver};
 use common::*;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SpanExporter as _;
 use serde_json::Value as Json;
 use tower_otel_tracing::{
@@ -66,15 +65,7 @@ fn zipkin_config(endpoint: String) -> TracingConfig {
 }
 
 fn layer(cfg: TracingConfig) -> TracingLayer {
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .env_vars(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-}
-
-fn traced_app(layer: &TracingLayer) -> Router {
-    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
+    layer_with_env(cfg, &[])
 }
 
 fn tag<'a>(span: &'a Json, key: &str) -> Option<&'a str> {
@@ -98,7 +89,7 @@ async fn request_span_tree_arrives_as_valid_zipkin_v2() {
         local_addr: "10.0.0.2:3000".parse().unwrap(),
         peer_addr: "10.0.0.9:59482".parse().unwrap(),
     });
-    let (status, _) = send(traced_app(&layer), req).await;
+    let (status, _) = send(traced(&layer), req).await;
     assert_eq!(status, 200);
     layer.force_flush().unwrap();
 
@@ -188,7 +179,7 @@ async fn request_span_tree_arrives_as_valid_zipkin_v2() {
 async fn server_errors_carry_error_tags_and_exceptions_become_annotations() {
     let rx = Receiver::start();
     let layer = layer(zipkin_config(rx.url("/api/v2/spans")));
-    send(traced_app(&layer), get_req("/fail")).await;
+    send(traced(&layer), get_req("/fail")).await;
     let svc = tower::ServiceBuilder::new()
         .layer(layer.clone())
         .service_fn(|_req: http::Request<_>| async {
@@ -225,7 +216,7 @@ async fn tag_values_are_truncated() {
     let mut req = get_req("/readyz");
     req.headers_mut()
         .insert("user-agent", "Mozilla/5.0 (long agent)".parse().unwrap());
-    send(traced_app(&layer), req).await;
+    send(traced(&layer), req).await;
     layer.force_flush().unwrap();
     let spans = assert_valid(&rx.wait_for(1)[0].body);
     let server = by_name(&spans, "GET /readyz")[0];
@@ -239,7 +230,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     let rx = Receiver::start();
     rx.respond_with(500);
     let layer = layer(zipkin_config(rx.url("/api/v2/spans")));
-    let (status, body) = send(traced_app(&layer), post_summarize("still answered fine")).await;
+    let (status, body) = send(traced(&layer), post_summarize("still answered fine")).await;
     assert_eq!(status, 200);
     assert_eq!(&body[..], b"still answered fine");
     let err = layer.force_flush().unwrap_err().to_string();
@@ -252,7 +243,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
 async fn collector_down_is_an_export_error_naming_the_endpoint() {
     let endpoint = format!("http://{}/api/v2/spans", dead_addr());
     let layer = layer(zipkin_config(endpoint.clone()));
-    let (status, _) = send(traced_app(&layer), get_req("/readyz")).await;
+    let (status, _) = send(traced(&layer), get_req("/readyz")).await;
     assert_eq!(status, 200);
     let err = layer.force_flush().unwrap_err().to_string();
     assert!(err.contains(&endpoint), "{err}");
@@ -283,7 +274,7 @@ async fn env_endpoint_and_timeout_win_over_the_config() {
         .env_vars([("OTEL_EXPORTER_ZIPKIN_ENDPOINT", from_env.url("/zipkin"))])
         .build()
         .unwrap();
-    send(traced_app(&layer), get_req("/readyz")).await;
+    send(traced(&layer), get_req("/readyz")).await;
     layer.force_flush().unwrap();
     assert_eq!(from_env.wait_for(1).len(), 1);
     assert_eq!(from_env.requests()[0].uri.path(), "/zipkin");
@@ -298,7 +289,7 @@ async fn env_endpoint_and_timeout_win_over_the_config() {
         .env_vars([("OTEL_EXPORTER_ZIPKIN_TIMEOUT", "200")])
         .build()
         .unwrap();
-    send(traced_app(&layer), get_req("/readyz")).await;
+    send(traced(&layer), get_req("/readyz")).await;
     let err = layer.force_flush().unwrap_err().to_string();
     assert!(
         err.to_lowercase().contains("timeout") || err.to_lowercase().contains("timed out"),

@@ -90,6 +90,25 @@ impl Harness {
     }
 }
 
+/// A layer for `cfg` with exactly these `OTEL_*` variables, not installed globally.
+pub fn layer_with_env(cfg: TracingConfig, vars: &[(&str, &str)]) -> TracingLayer {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    TracingLayer::builder(cfg)
+        .install_global(false)
+        .env_vars(vars)
+        .build()
+        .unwrap()
+}
+
+/// The summarize app behind `layer`, handler spans from the layer's provider.
+pub fn traced(layer: &TracingLayer) -> Router {
+    use opentelemetry::trace::TracerProvider as _;
+    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
+}
+
 pub fn sample_all() -> TracingConfig {
     TracingConfig {
         sample_rate: Some(1.0),
