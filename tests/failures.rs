@@ -14,7 +14,6 @@ use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::{ServiceBuilder, ServiceExt};
-use tower_otel_tracing::ConnectionInfo;
 
 fn exception(span: &SpanData) -> (String, String) {
     let events: Vec<_> = span
@@ -197,17 +196,7 @@ async fn dropped_future_still_ends_the_server_span() {
 #[tokio::test]
 async fn client_disconnect_over_loopback_ends_the_span() {
     let h = Harness::sampled();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = h.app();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<ConnectionInfo>(),
-        )
-        .await
-        .unwrap();
-    });
+    let (addr, server) = serve_loopback(h.app()).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")

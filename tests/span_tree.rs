@@ -233,17 +233,7 @@ async fn handler_can_read_the_trace_id() {
 #[tokio::test]
 async fn loopback_request_records_connection_addresses() {
     let h = Harness::sampled();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server_addr = listener.local_addr().unwrap();
-    let app = h.app();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<ConnectionInfo>(),
-        )
-        .await
-        .unwrap();
-    });
+    let (server_addr, server) = serve_loopback(h.app()).await;
 
     let mut stream = tokio::net::TcpStream::connect(server_addr).await.unwrap();
     let client_addr: SocketAddr = stream.local_addr().unwrap();

@@ -170,6 +170,21 @@ pub fn app(tracer: SdkTracer) -> Router {
         )
 }
 
+/// Serves `app` on a loopback port with `ConnectionInfo`, as a real server would.
+pub async fn serve_loopback(app: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<tower_otel_tracing::ConnectionInfo>(),
+        )
+        .await
+        .unwrap();
+    });
+    (addr, task)
+}
+
 /// Sends one request through `app` in-process and reads the whole response.
 pub async fn send(app: Router, req: http::Request<Body>) -> (StatusCode, Bytes) {
     let resp = app.oneshot(req).await.expect("infallible");
