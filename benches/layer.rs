@@ -9,23 +9,11 @@ use axum::routing::post;
 use axum::Router;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http_body_util::BodyExt;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use tower::ServiceExt;
 use tower_otel_tracing::{TracingConfig, TracingLayer};
 
-#[derive(Debug)]
-struct NoopExporter;
-
-impl SpanExporter for NoopExporter {
-    fn export(
-        &self,
-        batch: Vec<SpanData>,
-    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        drop(black_box(batch));
-        std::future::ready(Ok(()))
-    }
-}
+mod support;
+use support::NoopExporter;
 
 const BODY: &str = r#"{"text": "The quick brown fox jumps over the dog."}"#;
 

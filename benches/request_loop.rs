@@ -12,23 +12,11 @@ use axum::body::Body;
 use axum::routing::post;
 use axum::Router;
 use http_body_util::BodyExt;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use tower::ServiceExt;
 use tower_otel_tracing::{TracingConfig, TracingLayer};
 
-#[derive(Debug)]
-struct NoopExporter;
-
-impl SpanExporter for NoopExporter {
-    fn export(
-        &self,
-        batch: Vec<SpanData>,
-    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        drop(batch);
-        std::future::ready(Ok(()))
-    }
-}
+mod support;
+use support::NoopExporter;
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
