@@ -117,8 +117,8 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
     if shared.disabled {
         return Tracked::Untraced;
     }
-    let (local, peer) = connection::addresses(req.extensions(), shared.local_addr);
     if let Some(excluded) = &shared.excluded {
+        let (local, _) = connection::addresses(req.extensions(), shared.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {
             return Tracked::Untraced;
         }
@@ -136,7 +136,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(shared, req, &parent_cx, &parent, trace_id);
         }
-        let (name, attributes, grpc) = describe(shared, req, method, local, peer);
+        let (name, attributes, grpc) = describe(shared, req, method);
         let builder = shared
             .tracer
             .span_builder(name.clone())
@@ -149,7 +149,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let (name, attributes, grpc) = describe(shared, req, method, local, peer);
+    let (name, attributes, grpc) = describe(shared, req, method);
     let builder = shared
         .tracer
         .span_builder(name.clone())
@@ -217,9 +217,9 @@ fn describe<B>(
     shared: &Shared,
     req: &Request<B>,
     method: &'static str,
-    local: Option<std::net::SocketAddr>,
-    peer: Option<std::net::SocketAddr>,
 ) -> (String, Vec<opentelemetry::KeyValue>, bool) {
+    // Only recorded requests need the connection's addresses.
+    let (local, peer) = connection::addresses(req.extensions(), shared.local_addr);
     let route = if shared.options.route_names {
         matched_route(req)
     } else {
