@@ -1,0 +1,270 @@
+//! The stacks compared in BENCHMARKS.md, built one way for every harness (criterion,
+//! the callgrind request loop and the loopback server), so each stack is measured on
+//! the same handler, request and exporter.
+//!
+//! Every stack that records spans exports to [`NoopExporter`] behind the SDK's batch
+//! processor with the same batch settings (queue of 1,000,000 so a slow profiler never
+//! makes a stack cheaper by dropping spans). "Sampled" is a parent-based ratio sampler
+//! at 1.0 and "unsampled" the same at 0.0, the sampler this crate uses for
+//! `sample_rate`. Stacks built on the `tracing` crate run under a registry with the
+//! tracing-opentelemetry layer and no level filter, so everything the stack emits is
+//! recorded, as with their default set-up.
+
+pub mod capture;
+
+use axum::body::Body;
+use axum::routing::post;
+use axum::Router;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+};
+use opentelemetry_sdk::Resource;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// The request every harness sends: BentoML's quick-start call with a 53-byte JSON body.
+pub const BODY: &str = r#"{"text": "The quick brown fox jumps over the dog."}"#;
+
+/// Every stack, in the order the tables list them.
+pub const STACKS: &[&str] = &[
+    "bare",
+    "noop_layer",
+    "ours_rate0",
+    "ours_rate1_server_only",
+    "ours_rate1",
+    "around_ours_rate0",
+    "around_ours_rate1",
+    "tower_http_unsampled",
+    "tower_http_sampled",
+    "axum_tracing_otel_unsampled",
+    "axum_tracing_otel_sampled",
+    "tower_otel_unsampled",
+    "tower_otel_sampled",
+    "otel_instrumentation_tower_unsampled",
+    "otel_instrumentation_tower_sampled",
+];
+
+/// What a stack is in words, for the tables.
+pub fn describe(stack: &str) -> &'static str {
+    match stack {
+        "bare" => "bare axum router (the limit)",
+        "noop_layer" => "bare router with a pass-through layer (what any `Router::layer` costs)",
+        "ours_rate0" => "tower-otel-tracing, sample_rate 0 (default)",
+        "ours_rate1_server_only" => {
+            "tower-otel-tracing, sample_rate 1.0, server span only (equal work)"
+        }
+        "ours_rate1" => "tower-otel-tracing, sample_rate 1.0, full BentoML tree (4 spans)",
+        "around_ours_rate0" => "tower-otel-tracing around the router, sample_rate 0",
+        "around_ours_rate1" => "tower-otel-tracing around the router, sample_rate 1.0, full tree",
+        "tower_http_unsampled" => "tower-http TraceLayer + tracing-opentelemetry, unsampled",
+        "tower_http_sampled" => "tower-http TraceLayer + tracing-opentelemetry, sampled",
+        "axum_tracing_otel_unsampled" => "axum-tracing-opentelemetry, unsampled",
+        "axum_tracing_otel_sampled" => "axum-tracing-opentelemetry, sampled",
+        "tower_otel_unsampled" => "tower-otel + tracing-opentelemetry, unsampled",
+        "tower_otel_sampled" => "tower-otel + tracing-opentelemetry, sampled",
+        "otel_instrumentation_tower_unsampled" => "opentelemetry-instrumentation-tower, unsampled",
+        "otel_instrumentation_tower_sampled" => "opentelemetry-instrumentation-tower, sampled",
+        _ => "unknown",
+    }
+}
+
+/// Drops every batch, so the batch processor runs but no wire format is measured.
+#[derive(Debug)]
+pub struct NoopExporter;
+
+impl SpanExporter for NoopExporter {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        drop(std::hint::black_box(batch));
+        std::future::ready(Ok(()))
+    }
+}
+
+/// How a stack is put together: a layer inside the router (`Router::layer`, after
+/// routing, the usual axum idiom) or a layer around the whole router.
+#[derive(Clone)]
+pub enum App {
+    Routed(Router),
+    Around(tower_otel_tracing::TracingService<Router>),
+}
+
+impl App {
+    /// Sends one request and reads the whole response body.
+    pub async fn call(&self, req: http::Request<Body>) -> (http::StatusCode, bytes::Bytes) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        match self {
+            App::Routed(app) => {
+                let resp = app.clone().oneshot(req).await.unwrap();
+                let status = resp.status();
+                (status, resp.into_body().collect().await.unwrap().to_bytes())
+            }
+            App::Around(app) => {
+                let resp = app.clone().oneshot(req).await.unwrap();
+                let status = resp.status();
+                (status, resp.into_body().collect().await.unwrap().to_bytes())
+            }
+        }
+    }
+}
+
+/// One stack: the router to call, the `tracing` dispatcher it needs (if any), and the
+/// providers that must outlive it.
+pub struct Stack {
+    pub name: &'static str,
+    pub app: App,
+    pub dispatch: Option<tracing::Dispatch>,
+    providers: Vec<SdkTracerProvider>,
+    layers: Vec<TracingLayer>,
+}
+
+impl Stack {
+    /// Flushes and shuts down whatever the stack records to.
+    pub fn shutdown(self) {
+        for layer in &self.layers {
+            let _ = layer.force_flush();
+        }
+        for provider in &self.providers {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// The request, built the same way for every stack.
+pub fn request() -> http::Request<Body> {
+    http::Request::post("/summarize")
+        .header("host", "127.0.0.1:3000")
+        .header("content-type", "application/json")
+        .header("user-agent", "bench/1.0")
+        .body(Body::from(BODY))
+        .unwrap()
+}
+
+/// The handler every stack wraps.
+pub fn router() -> Router {
+    Router::new().route(
+        "/summarize",
+        post(|body: String| async move { body[..body.len().min(20)].to_owned() }),
+    )
+}
+
+const QUEUE: usize = 1_000_000;
+
+fn provider(sampled: bool) -> SdkTracerProvider {
+    let batch = BatchSpanProcessor::builder(NoopExporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(QUEUE)
+                .with_max_export_batch_size(512)
+                .with_scheduled_delay(std::time::Duration::from_millis(5000))
+                .build(),
+        )
+        .build();
+    let ratio = if sampled { 1.0 } else { 0.0 };
+    SdkTracerProvider::builder()
+        .with_span_processor(batch)
+        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+            ratio,
+        ))))
+        .with_resource(Resource::builder().with_service_name("summarize").build())
+        .build()
+}
+
+fn ours(rate: f64, children: bool) -> TracingLayer {
+    TracingLayer::builder(TracingConfig {
+        sample_rate: Some(rate),
+        service_name: Some("summarize".into()),
+        ..Default::default()
+    })
+    .exporter(NoopExporter)
+    .install_global(false)
+    .local_addr("127.0.0.1:3000".parse().unwrap())
+    .env_vars([("OTEL_BSP_MAX_QUEUE_SIZE", QUEUE.to_string())])
+    .send_spans(children)
+    .receive_spans(children)
+    .build()
+    .unwrap()
+}
+
+fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("peers"));
+    tracing::Dispatch::new(tracing_subscriber::registry().with(layer))
+}
+
+/// Builds one stack by name (see [`STACKS`]).
+///
+/// # Panics
+/// On an unknown name.
+pub fn build(name: &str) -> Stack {
+    // The peers read the global propagator; ours carries its own.
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let name: &'static str = STACKS
+        .iter()
+        .copied()
+        .find(|s| *s == name)
+        .unwrap_or_else(|| panic!("unknown stack {name}; one of {STACKS:?}"));
+    let sampled = name.ends_with("_sampled");
+    let mut stack = Stack {
+        name,
+        app: App::Routed(router()),
+        dispatch: None,
+        providers: Vec::new(),
+        layers: Vec::new(),
+    };
+    let app = router();
+    stack.app = App::Routed(match name {
+        "bare" => app,
+        "noop_layer" => app.layer(tower::layer::util::Identity::new()),
+        "ours_rate0" | "ours_rate1" | "ours_rate1_server_only" => {
+            let layer = ours(
+                if name == "ours_rate0" { 0.0 } else { 1.0 },
+                name != "ours_rate1_server_only",
+            );
+            stack.layers.push(layer.clone());
+            app.layer(layer)
+        }
+        _ if name.starts_with("tower_http") => {
+            let provider = provider(sampled);
+            stack.dispatch = Some(tracing_dispatch(&provider));
+            stack.providers.push(provider);
+            app.layer(tower_http::trace::TraceLayer::new_for_http())
+        }
+        _ if name.starts_with("axum_tracing_otel") => {
+            let provider = provider(sampled);
+            stack.dispatch = Some(tracing_dispatch(&provider));
+            stack.providers.push(provider);
+            app.layer(axum_tracing_opentelemetry::middleware::OtelAxumLayer::default())
+        }
+        _ if name.starts_with("tower_otel") => {
+            let provider = provider(sampled);
+            stack.dispatch = Some(tracing_dispatch(&provider));
+            stack.providers.push(provider);
+            app.layer(tower_otel::trace::HttpLayer::server(tracing::Level::INFO))
+        }
+        _ if name.starts_with("otel_instrumentation_tower") => {
+            // This layer takes its tracer from the global provider when it is built.
+            let provider = provider(sampled);
+            opentelemetry::global::set_tracer_provider(provider.clone());
+            let layer = opentelemetry_instrumentation_tower::http::server::LayerBuilder::builder()
+                .with_metrics(false)
+                .build()
+                .unwrap();
+            stack.providers.push(provider);
+            app.layer(layer)
+        }
+        _ if name.starts_with("around_") => {
+            let layer = ours(if name.contains("rate0") { 0.0 } else { 1.0 }, true);
+            stack.layers.push(layer.clone());
+            stack.app = App::Around(tower::Layer::layer(&layer, app));
+            return stack;
+        }
+        _ => unreachable!(),
+    });
+    stack
+}
