@@ -85,7 +85,10 @@ pub(crate) fn exclusion_url<B>(req: &Request<B>, local: Option<SocketAddr>) -> S
 }
 
 fn strip_userinfo(host: &str) -> &str {
-    host.rsplit_once('@').map_or(host, |(_, h)| h)
+    match host.bytes().rposition(|b| b == b'@') {
+        Some(at) => &host[at + 1..],
+        None => host,
+    }
 }
 
 fn flavor(version: Version) -> Option<&'static str> {
@@ -100,11 +103,85 @@ fn flavor(version: Version) -> Option<&'static str> {
 }
 
 /// The server's own address as `ip:port`, or just `ip` on port 80 (as ASGI reports it).
-fn host_attribute(local: SocketAddr) -> String {
-    if local.port() == 80 {
-        local.ip().to_string()
-    } else {
-        local.to_string()
+pub(crate) fn host_attribute(local: SocketAddr) -> String {
+    address_text(local, local.port() != 80)
+}
+
+/// `ip` or `ip:port`. IPv4 (nearly every request) is written by hand: the `Display`
+/// impls go through the formatting machinery and cost ten times as much.
+pub(crate) fn address_text(addr: SocketAddr, with_port: bool) -> String {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let mut out = String::with_capacity(21);
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, u16::from(octet));
+            }
+            if with_port {
+                out.push(':');
+                push_decimal(&mut out, v4.port());
+            }
+            out
+        }
+        SocketAddr::V6(_) if with_port => addr.to_string(),
+        SocketAddr::V6(v6) => v6.ip().to_string(),
+    }
+}
+
+fn push_decimal(out: &mut String, mut n: u16) {
+    let mut digits = [0u8; 5];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[start..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Attribute texts that nearly every request repeats, kept as shared strings so a
+/// request clones a pointer instead of allocating and formatting: the server's own
+/// address and the name clients address it by. Each keeps the first value seen;
+/// others are made afresh, so a cache can only save work, never show a stale value.
+#[derive(Default)]
+pub(crate) struct TextCache {
+    host: HostCache,
+    server_name: FirstText,
+}
+
+#[derive(Default)]
+pub(crate) struct FirstText(std::sync::OnceLock<std::sync::Arc<str>>);
+
+impl FirstText {
+    pub(crate) fn value(&self, text: &str) -> Value {
+        let first = self.0.get_or_init(|| text.into());
+        if **first == *text {
+            Value::String(first.clone().into())
+        } else {
+            Value::from(text.to_owned())
+        }
+    }
+}
+
+/// The `http.host` text of the server's own address, formatted once.
+#[derive(Default)]
+pub(crate) struct HostCache(std::sync::OnceLock<(SocketAddr, std::sync::Arc<str>)>);
+
+impl HostCache {
+    pub(crate) fn value(&self, local: SocketAddr) -> Value {
+        let (addr, text) = self.0.get_or_init(|| (local, host_attribute(local).into()));
+        if *addr == local {
+            Value::String(text.clone().into())
+        } else {
+            Value::from(host_attribute(local))
+        }
     }
 }
 
@@ -114,12 +191,13 @@ pub(crate) fn request_attributes<B>(
     method: &'static str,
     local: Option<SocketAddr>,
     peer: Option<SocketAddr>,
+    texts: &TextCache,
 ) -> Vec<KeyValue> {
     let mut attrs = Vec::with_capacity(13);
     let scheme = scheme(req);
     attrs.push(KeyValue::new(HTTP_SCHEME, static_scheme(scheme)));
     if let Some(local) = local {
-        attrs.push(KeyValue::new(HTTP_HOST, host_attribute(local)));
+        attrs.push(KeyValue::new(HTTP_HOST, texts.host.value(local)));
         attrs.push(KeyValue::new(NET_HOST_PORT, i64::from(local.port())));
     }
     if let Some(f) = flavor(req.version()) {
@@ -127,17 +205,20 @@ pub(crate) fn request_attributes<B>(
     }
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     attrs.push(KeyValue::new(HTTP_TARGET, target.to_owned()));
-    let host = requested_host(req)
-        .map(str::to_owned)
-        .or_else(|| local.map(|l| l.to_string()));
-    if let Some(host) = &host {
-        attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target)));
+    let requested = requested_host(req);
+    match (requested, local) {
+        (Some(host), _) => attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target))),
+        (None, Some(local)) => {
+            let host = address_text(local, true);
+            attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, &host, target)));
+        }
+        (None, None) => {}
     }
     attrs.push(KeyValue::new(HTTP_METHOD, method));
-    if let Some(server_name) = requested_host(req) {
+    if let Some(server_name) = requested {
         attrs.push(KeyValue::new(
             HTTP_SERVER_NAME,
-            strip_userinfo(server_name).to_owned(),
+            texts.server_name.value(strip_userinfo(server_name)),
         ));
     }
     if let Some(ua) = req
@@ -148,7 +229,7 @@ pub(crate) fn request_attributes<B>(
         attrs.push(KeyValue::new(HTTP_USER_AGENT, ua.to_owned()));
     }
     if let Some(peer) = peer {
-        attrs.push(KeyValue::new(NET_PEER_IP, peer.ip().to_string()));
+        attrs.push(KeyValue::new(NET_PEER_IP, address_text(peer, false)));
         attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(peer.port())));
     }
     attrs
@@ -167,14 +248,14 @@ pub(crate) fn redacted_url(scheme: &str, host: &str, target: &str) -> String {
     let mut url = String::with_capacity(scheme.len() + 3 + host.len() + target.len());
     url.push_str(scheme);
     url.push_str("://");
-    if let Some((_, h)) = host.rsplit_once('@') {
+    let bare_host = strip_userinfo(host);
+    if bare_host.len() != host.len() {
         url.push_str("REDACTED:REDACTED@");
-        url.push_str(h);
-    } else {
-        url.push_str(host);
     }
-    match target.split_once('?') {
-        Some((path, query)) => {
+    url.push_str(bare_host);
+    match target.bytes().position(|b| b == b'?') {
+        Some(q) => {
+            let (path, query) = (&target[..q], &target[q + 1..]);
             url.push_str(path);
             url.push('?');
             for (i, pair) in query.split('&').enumerate() {
@@ -223,6 +304,33 @@ mod tests {
             "https://h:1/p?X-Goog-Signature=REDACTED"
         );
         assert_eq!(redacted_url("http", "h", "/p"), "http://h/p");
+    }
+
+    #[test]
+    fn addresses_format_like_display() {
+        for addr in [
+            "0.0.0.0:0",
+            "127.0.0.1:3000",
+            "255.255.255.255:65535",
+            "10.0.0.9:80",
+            "[::1]:8080",
+            "[2001:db8::1]:80",
+        ] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            assert_eq!(address_text(addr, true), addr.to_string());
+            assert_eq!(address_text(addr, false), addr.ip().to_string());
+        }
+        assert_eq!(host_attribute("10.0.0.9:80".parse().unwrap()), "10.0.0.9");
+        let cache = HostCache::default();
+        let a: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let b: SocketAddr = "127.0.0.2:3001".parse().unwrap();
+        assert_eq!(cache.value(a).as_str(), "127.0.0.1:3000");
+        assert_eq!(cache.value(b).as_str(), "127.0.0.2:3001");
+        assert_eq!(cache.value(a).as_str(), "127.0.0.1:3000");
+        let names = FirstText::default();
+        assert_eq!(names.value("svc:3000").as_str(), "svc:3000");
+        assert_eq!(names.value("other").as_str(), "other");
+        assert_eq!(names.value("svc:3000").as_str(), "svc:3000");
     }
 
     #[test]

@@ -40,14 +40,23 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        cx: Option<Context>,
-        span: PendingSpan,
-        trace_headers: Option<TraceHeaders>,
+        state: State,
+        trace_headers: Option<Arc<TraceHeaders>>,
     }
 }
 
-/// The server span until the response head exists; if the future is dropped
-/// first (the client went away mid-handler), the span still ends, as cancelled.
+/// What the future does for its request besides polling the inner future.
+enum State {
+    Untraced,
+    /// Attached while polling, so the handler sees the unsampled trace.
+    Unsampled(Context),
+    /// Sampled: the server span until the response head exists.
+    Sampled(PendingSpan),
+    Done,
+}
+
+/// If the future is dropped before the response head exists (the client went away
+/// mid-handler), the server span still ends, as cancelled.
 struct PendingSpan(Option<Arc<RequestSpan>>);
 
 impl Drop for PendingSpan {
@@ -58,17 +67,27 @@ impl Drop for PendingSpan {
     }
 }
 
+impl PendingSpan {
+    /// Hands the span on (to the response body, or to be ended here): no longer pending.
+    fn into_inner(mut self) -> Option<Arc<RequestSpan>> {
+        self.0.take()
+    }
+}
+
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, tracked: Tracked, trace_headers: Option<TraceHeaders>) -> Self {
-        let (cx, span) = match tracked {
-            Tracked::Untraced => (None, None),
-            Tracked::Unsampled(cx) => (Some(cx), None),
-            Tracked::Sampled(rs) => (Some(rs.cx.clone()), Some(rs)),
+    pub(crate) fn new(
+        inner: F,
+        tracked: Tracked,
+        trace_headers: Option<Arc<TraceHeaders>>,
+    ) -> Self {
+        let state = match tracked {
+            Tracked::Untraced => State::Untraced,
+            Tracked::Unsampled(cx) => State::Unsampled(cx),
+            Tracked::Sampled(rs) => State::Sampled(PendingSpan(Some(rs))),
         };
         ResponseFuture {
             inner,
-            cx,
-            span: PendingSpan(span),
+            state,
             trace_headers,
         }
     }
@@ -84,41 +103,62 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _attached = this.cx.as_ref().map(|c| c.clone().attach());
         let mut inner = this.inner;
-        let output = match &this.span.0 {
-            None => ready!(inner.as_mut().poll(cx)),
-            Some(rs) => match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
-                Ok(poll) => ready!(poll),
-                Err(payload) => {
-                    rs.fail(Failure {
-                        kind: Cow::Borrowed("panic"),
-                        message: Cow::Owned(panic_message(&*payload)),
-                    });
-                    rs.end();
-                    this.span.0 = None;
-                    panic::resume_unwind(payload)
-                }
-            },
-        };
-        let rs = this.span.0.take();
-        Poll::Ready(match output {
-            Ok(mut response) => Ok({
-                if let (Some(names), Some(cx)) = (this.trace_headers.as_ref(), this.cx.as_ref()) {
-                    insert_trace_headers(&mut response, names, cx);
-                }
-                match rs {
-                    Some(rs) => {
-                        let status = response.status().as_u16();
-                        rs.response_started(status, response.headers(), SystemTime::now());
-                        rs.grpc_status(response.headers());
-                        response.map(|body| ResponseBody::traced(body, rs, status))
+        let output = match &*this.state {
+            State::Untraced | State::Done | State::Sampled(PendingSpan(None)) => {
+                ready!(inner.as_mut().poll(cx))
+            }
+            State::Unsampled(otel_cx) => {
+                let _attached = otel_cx.clone().attach();
+                ready!(inner.as_mut().poll(cx))
+            }
+            State::Sampled(PendingSpan(Some(rs))) => {
+                let _attached = rs.cx.clone().attach();
+                match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+                    Ok(poll) => ready!(poll),
+                    Err(payload) => {
+                        rs.fail(Failure {
+                            kind: Cow::Borrowed("panic"),
+                            message: Cow::Owned(panic_message(&*payload)),
+                        });
+                        rs.end();
+                        if let State::Sampled(pending) = std::mem::replace(this.state, State::Done)
+                        {
+                            pending.into_inner();
+                        }
+                        panic::resume_unwind(payload)
                     }
-                    None => response.map(ResponseBody::untraced),
                 }
+            }
+        };
+        let state = std::mem::replace(this.state, State::Done);
+        Poll::Ready(match output {
+            Ok(mut response) => Ok(match state {
+                State::Sampled(pending) => {
+                    let Some(rs) = pending.into_inner() else {
+                        return Poll::Ready(Ok(response.map(ResponseBody::untraced)));
+                    };
+                    if let Some(names) = this.trace_headers.as_deref() {
+                        insert_trace_headers(&mut response, names, &rs.cx);
+                    }
+                    let status = response.status().as_u16();
+                    rs.response_started(status, response.headers(), SystemTime::now());
+                    rs.grpc_status(response.headers());
+                    response.map(|body| ResponseBody::traced(body, rs, status))
+                }
+                State::Unsampled(otel_cx) => {
+                    if let Some(names) = this.trace_headers.as_deref() {
+                        insert_trace_headers(&mut response, names, &otel_cx);
+                    }
+                    response.map(ResponseBody::untraced)
+                }
+                State::Untraced | State::Done => response.map(ResponseBody::untraced),
             }),
             Err(err) => {
-                if let Some(rs) = rs {
+                if let Some(rs) = match state {
+                    State::Sampled(pending) => pending.into_inner(),
+                    _ => None,
+                } {
                     rs.fail(Failure {
                         kind: Cow::Borrowed(std::any::type_name::<E>()),
                         message: Cow::Owned(err.to_string()),

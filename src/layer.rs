@@ -7,6 +7,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter};
 use tower_layer::Layer;
 
+use crate::attributes::TextCache;
 use crate::config::TracingConfig;
 use crate::env::Environment;
 use crate::error::ConfigError;
@@ -62,7 +63,8 @@ pub(crate) struct Shared {
     pub(crate) excluded: Option<ExcludedUrls>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) options: Options,
-    pub(crate) trace_headers: Option<TraceHeaders>,
+    pub(crate) trace_headers: Option<Arc<TraceHeaders>>,
+    pub(crate) texts: TextCache,
     pub(crate) recorded_headers: RecordedHeaders,
     /// Span counts of a pipeline the layer built (zeros for a user's provider).
     pub(crate) counters: Arc<Counters>,
@@ -344,10 +346,10 @@ impl TracingLayerBuilder {
                         ConfigError::invalid("trace_id_headers", n, "a valid HTTP header name")
                     })
                 };
-                Some(TraceHeaders {
+                Some(Arc::new(TraceHeaders {
                     trace_id: name(trace_id)?,
                     span_id: name(span_id)?,
-                })
+                }))
             }
         };
         let recorded_headers = RecordedHeaders::new(
@@ -407,6 +409,7 @@ impl TracingLayerBuilder {
                 local_addr: self.local_addr,
                 options: self.options,
                 trace_headers,
+                texts: TextCache::default(),
                 recorded_headers,
                 counters,
                 ids: RandomIdGenerator::default(),

@@ -12,7 +12,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
 use crate::grpc;
-use crate::layer::Shared;
+use crate::layer::{Options, Shared};
 use crate::recorded_headers;
 
 /// What ended an exchange early or badly, for the server span's exception event.
@@ -26,10 +26,32 @@ pub(crate) struct RequestSpan {
     /// The parent context with the server span in it; attached while the inner
     /// service runs so handler spans nest under it.
     pub(crate) cx: Context,
-    send_name: String,
-    receive_name: String,
+    children: ChildNames,
     /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
     grpc: bool,
+}
+
+/// The names of the child spans, made only for the kinds that are switched on.
+pub(crate) struct ChildNames {
+    send: Option<String>,
+    receive: Option<String>,
+}
+
+impl ChildNames {
+    pub(crate) fn new(options: &Options, server_name: &str) -> Self {
+        let name = |on: bool, suffix: &str| {
+            on.then(|| {
+                let mut name = String::with_capacity(server_name.len() + suffix.len());
+                name.push_str(server_name);
+                name.push_str(suffix);
+                name
+            })
+        };
+        ChildNames {
+            send: name(options.send_spans, " http send"),
+            receive: name(options.receive_spans, " http receive"),
+        }
+    }
 }
 
 /// The `type` of an ASGI message, which each child span carries.
@@ -53,12 +75,11 @@ impl Message {
 }
 
 impl RequestSpan {
-    pub(crate) fn new(shared: Arc<Shared>, cx: Context, server_name: &str, grpc: bool) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, cx: Context, children: ChildNames, grpc: bool) -> Self {
         RequestSpan {
             shared,
             cx,
-            send_name: format!("{server_name} http send"),
-            receive_name: format!("{server_name} http receive"),
+            children,
             grpc,
         }
     }
@@ -110,13 +131,13 @@ impl RequestSpan {
     /// `status` is the response status, for `http.status_code` on the start message and
     /// ERROR status on every send span of a 5xx response.
     pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
-        let (name, enabled) = match message {
-            Message::Request => (&self.receive_name, self.shared.options.receive_spans),
-            _ => (&self.send_name, self.shared.options.send_spans),
+        let name = match message {
+            Message::Request => &self.children.receive,
+            _ => &self.children.send,
         };
-        if !enabled {
+        let Some(name) = name else {
             return;
-        }
+        };
         let mut attributes = Vec::with_capacity(2);
         if let (Message::ResponseStart, Some(code)) = (message, status) {
             attributes.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(code)));

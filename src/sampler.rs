@@ -76,10 +76,26 @@ fn ratio_threshold(ratio: f64) -> u64 {
     (ratio * (1u64 << 63) as f64) as u64
 }
 
-/// Marks a parent context whose child the layer has already decided to sample, so
-/// the SDK sampler (which draws a fresh trace id for roots) does not decide again.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Presampled;
+thread_local! {
+    /// Set while the layer builds a server span it has already sampled, so the SDK
+    /// sampler does not decide again on the fresh trace id the SDK draws for a root.
+    /// A thread-local flag costs a few instructions; a marker value in the parent
+    /// context would allocate the context's entry map on every sampled request.
+    static PRESAMPLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `build` (which builds one SDK span) with the sampling decision already made.
+pub(crate) fn presampled<T>(build: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PRESAMPLED.with(|p| p.set(false));
+        }
+    }
+    PRESAMPLED.with(|p| p.set(true));
+    let _reset = Reset;
+    build()
+}
 
 /// The SDK-side twin of [`SamplingPolicy`].
 #[derive(Debug, Clone)]
@@ -99,7 +115,7 @@ impl ShouldSample for PolicySampler {
             Some(cx) => {
                 let span = cx.span();
                 let parent = span.span_context();
-                let sampled = cx.get::<Presampled>().is_some() || self.0.sampled(parent, trace_id);
+                let sampled = PRESAMPLED.with(|p| p.get()) || self.0.sampled(parent, trace_id);
                 (sampled, parent.trace_state().clone())
             }
             None => (

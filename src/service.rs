@@ -20,8 +20,8 @@ use crate::grpc;
 use crate::layer::Shared;
 use crate::recorded_headers;
 use crate::request_body::RequestBody;
-use crate::request_span::RequestSpan;
-use crate::sampler::Presampled;
+use crate::request_span::{ChildNames, RequestSpan};
+use crate::sampler::presampled;
 use crate::trace_info::TraceInfo;
 
 /// The service [`TracingLayer`](crate::TracingLayer) wraps around yours.
@@ -124,7 +124,6 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         }
     }
     let parent_cx = extract_parent(shared, req.headers());
-    let method = sanitize_method(req.method());
 
     if let Some(policy) = shared.policy {
         let parent = parent_cx.span().span_context().clone();
@@ -136,28 +135,25 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(shared, req, &parent_cx, &parent, trace_id);
         }
-        let (name, attributes, grpc) = describe(shared, req, method);
+        let (name, attributes, grpc) = describe(shared, req);
+        let children = ChildNames::new(&shared.options, &name);
         let builder = shared
             .tracer
-            .span_builder(name.clone())
+            .span_builder(name)
             .with_kind(SpanKind::Server)
             .with_attributes(attributes);
-        let span = shared
-            .tracer
-            .build_with_context(builder, &parent_cx.with_value(Presampled));
-        return sampled(shared, req, parent_cx.with_span(span), &name, grpc);
+        let span = presampled(|| shared.tracer.build_with_context(builder, &parent_cx));
+        return sampled(shared, req, parent_cx.with_span(span), children, grpc);
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let (name, attributes, grpc) = describe(shared, req, method);
-    let builder = shared
-        .tracer
-        .span_builder(name.clone())
-        .with_kind(SpanKind::Server);
+    let (name, attributes, grpc) = describe(shared, req);
+    let children = ChildNames::new(&shared.options, &name);
+    let builder = shared.tracer.span_builder(name).with_kind(SpanKind::Server);
     let mut span = shared.tracer.build_with_context(builder, &parent_cx);
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
-        sampled(shared, req, parent_cx.with_span(span), &name, grpc)
+        sampled(shared, req, parent_cx.with_span(span), children, grpc)
     } else {
         let sc = opentelemetry::trace::Span::span_context(&span).clone();
         insert_info(req, &sc, false);
@@ -168,12 +164,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
 /// The remote parent and baggage. Most requests carry neither header; skipping
 /// the propagators for them keeps the common unsampled path short.
 fn extract_parent(shared: &Shared, headers: &http::HeaderMap) -> Context {
-    if shared
-        .propagation
-        .fields
-        .iter()
-        .any(|f| headers.contains_key(f))
-    {
+    if shared.propagation.any_field_in(headers) {
         shared
             .propagation
             .composite
@@ -205,19 +196,21 @@ fn sampled<B>(
     shared: &Arc<Shared>,
     req: &mut Request<B>,
     cx: Context,
-    name: &str,
+    children: ChildNames,
     grpc: bool,
 ) -> Tracked {
     insert_info(req, cx.span().span_context(), true);
-    Tracked::Sampled(Arc::new(RequestSpan::new(shared.clone(), cx, name, grpc)))
+    Tracked::Sampled(Arc::new(RequestSpan::new(
+        shared.clone(),
+        cx,
+        children,
+        grpc,
+    )))
 }
 
 /// The server span's name and attributes, and whether the request is gRPC.
-fn describe<B>(
-    shared: &Shared,
-    req: &Request<B>,
-    method: &'static str,
-) -> (String, Vec<opentelemetry::KeyValue>, bool) {
+fn describe<B>(shared: &Shared, req: &Request<B>) -> (String, Vec<opentelemetry::KeyValue>, bool) {
+    let method = sanitize_method(req.method());
     // Only recorded requests need the connection's addresses.
     let (local, peer) = connection::addresses(req.extensions(), shared.local_addr);
     let route = if shared.options.route_names {
@@ -226,7 +219,7 @@ fn describe<B>(
         None
     };
     let name = span_name(method, route.unwrap_or(req.uri().path()));
-    let mut attributes = request_attributes(req, method, local, peer);
+    let mut attributes = request_attributes(req, method, local, peer, &shared.texts);
     if let Some(route) = route {
         attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
     }

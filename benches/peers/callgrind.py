@@ -42,9 +42,10 @@ def main():
     ap.add_argument("--n1", type=int, default=2000)
     ap.add_argument("--n2", type=int, default=6000)
     ap.add_argument("--json")
+    ap.add_argument("--binary", help="an already built request_loop (skips the build)")
     ap.add_argument("stacks", nargs="*")
     args = ap.parse_args()
-    binary = build()
+    binary = args.binary or build()
     stacks = args.stacks or subprocess.run([binary, "--list"], capture_output=True, text=True,
                                             check=True).stdout.split()
     if "bare" not in stacks:

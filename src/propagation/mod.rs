@@ -108,6 +108,17 @@ impl Propagation {
         Propagation { composite, fields }
     }
 
+    /// Whether `headers` carries any header a propagator reads. A request has a
+    /// handful of headers, usually none of these: one pass comparing names costs less
+    /// than hashing each field name for a lookup.
+    pub(crate) fn any_field_in(&self, headers: &http::HeaderMap) -> bool {
+        if headers.keys_len() <= 16 {
+            headers.keys().any(|name| self.fields.contains(name))
+        } else {
+            self.fields.iter().any(|f| headers.contains_key(f))
+        }
+    }
+
     pub(crate) fn composite_for_global(list: &[Propagator]) -> TextMapCompositePropagator {
         TextMapCompositePropagator::new(list.iter().filter_map(|p| p.build()).collect())
     }
