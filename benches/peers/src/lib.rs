@@ -174,20 +174,28 @@ fn provider(sampled: bool) -> SdkTracerProvider {
         .build()
 }
 
-fn ours(rate: f64, children: bool) -> TracingLayer {
-    TracingLayer::builder(TracingConfig {
+fn ours(rate: f64, children: bool, zipkin: Option<&str>) -> TracingLayer {
+    let mut cfg = TracingConfig {
         sample_rate: Some(rate),
         service_name: Some("summarize".into()),
         ..Default::default()
-    })
-    .exporter(NoopExporter)
-    .install_global(false)
-    .local_addr("127.0.0.1:3000".parse().unwrap())
-    .env_vars([("OTEL_BSP_MAX_QUEUE_SIZE", QUEUE.to_string())])
-    .send_spans(children)
-    .receive_spans(children)
-    .build()
-    .unwrap()
+    };
+    let builder = match zipkin {
+        Some(url) => {
+            cfg.exporter_type = Some(tower_otel_tracing::ExporterType::Zipkin);
+            cfg.zipkin.endpoint = Some(url.to_owned());
+            TracingLayer::builder(cfg)
+        }
+        None => TracingLayer::builder(cfg).exporter(NoopExporter),
+    };
+    builder
+        .install_global(false)
+        .local_addr("127.0.0.1:3000".parse().unwrap())
+        .env_vars([("OTEL_BSP_MAX_QUEUE_SIZE", QUEUE.to_string())])
+        .send_spans(children)
+        .receive_spans(children)
+        .build()
+        .unwrap()
 }
 
 fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
@@ -200,6 +208,12 @@ fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
 /// # Panics
 /// On an unknown name.
 pub fn build(name: &str) -> Stack {
+    build_exporting(name, None)
+}
+
+/// Like [`build`], but this crate's stacks export Zipkin JSON to `zipkin` (a
+/// collector URL) instead of dropping their spans; the peers are unchanged.
+pub fn build_exporting(name: &str, zipkin: Option<&str>) -> Stack {
     // The peers read the global propagator; ours carries its own.
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
@@ -225,6 +239,7 @@ pub fn build(name: &str) -> Stack {
             let layer = ours(
                 if name == "ours_rate0" { 0.0 } else { 1.0 },
                 name != "ours_rate1_server_only",
+                zipkin,
             );
             stack.layers.push(layer.clone());
             app.layer(layer)
@@ -259,7 +274,7 @@ pub fn build(name: &str) -> Stack {
             app.layer(layer)
         }
         _ if name.starts_with("around_") => {
-            let layer = ours(if name.contains("rate0") { 0.0 } else { 1.0 }, true);
+            let layer = ours(if name.contains("rate0") { 0.0 } else { 1.0 }, true, zipkin);
             stack.layers.push(layer.clone());
             stack.app = App::Around(tower::Layer::layer(&layer, app));
             return stack;
