@@ -3,9 +3,8 @@
 use std::net::{ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use thrift::protocol::TCompactOutputProtocol;
-
 use super::model::{write_emit_batch, Process, Span};
+use super::protocol::Compact;
 
 /// The largest datagram payload the agent accepts (its default, and BentoML's).
 pub(crate) const MAX_PACKET_SIZE: usize = 65_000;
@@ -44,16 +43,10 @@ impl AgentClient {
 
     /// The `emitBatch` message for these spans, compact protocol.
     pub(crate) fn encode(&self, process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(256 + spans.len() * 256);
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
-        // Writing into a Vec cannot fail.
-        let _ = write_emit_batch(
-            &mut TCompactOutputProtocol::new(&mut buf),
-            seq,
-            process,
-            spans,
-        );
-        buf
+        let mut out = Compact::new(Vec::with_capacity(256 + spans.len() * 256));
+        write_emit_batch(&mut out, seq, process, spans);
+        out.into_inner()
     }
 
     /// Sends the spans, splitting batches that do not fit one datagram when

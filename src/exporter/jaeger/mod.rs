@@ -4,6 +4,7 @@
 mod agent;
 mod convert;
 mod model;
+mod protocol;
 
 use std::fmt;
 use std::sync::Mutex;
@@ -11,7 +12,6 @@ use std::sync::Mutex;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
-use thrift::protocol::TBinaryOutputProtocol;
 
 use crate::config::{
     JaegerProtocol, TracingConfig, DEFAULT_JAEGER_AGENT_HOST, DEFAULT_JAEGER_AGENT_PORT,
@@ -22,6 +22,7 @@ use agent::AgentClient;
 pub(crate) use agent::MAX_PACKET_SIZE;
 use convert::Converter;
 use model::{write_batch, Process, Span};
+use protocol::Binary;
 
 /// Sends spans to Jaeger in its Thrift model.
 ///
@@ -151,14 +152,9 @@ impl JaegerExporter {
 }
 
 fn encode_binary(process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(256 + spans.len() * 256);
-    // Writing into a Vec cannot fail.
-    let _ = write_batch(
-        &mut TBinaryOutputProtocol::new(&mut buf, true),
-        process,
-        spans,
-    );
-    buf
+    let mut out = Binary::new(Vec::with_capacity(256 + spans.len() * 256));
+    write_batch(&mut out, process, spans);
+    out.into_inner()
 }
 
 impl fmt::Debug for JaegerExporter {

@@ -5,10 +5,7 @@
 
 use std::borrow::Cow;
 
-use thrift::protocol::{
-    TFieldIdentifier, TListIdentifier, TMessageIdentifier, TMessageType, TOutputProtocol,
-    TStructIdentifier, TType,
-};
+use super::protocol::{Protocol, Type};
 
 /// `enum TagType { STRING, DOUBLE, BOOL, LONG, BINARY }`, with the value.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,177 +61,127 @@ pub(crate) struct Process {
     pub(crate) tags: Vec<Tag<'static>>,
 }
 
-type Out<'o> = &'o mut dyn TOutputProtocol;
-
-fn begin_struct(o: Out<'_>) -> thrift::Result<()> {
-    o.write_struct_begin(&TStructIdentifier {
-        name: String::new(),
-    })
+fn i64_field(o: &mut impl Protocol, id: i16, v: i64) {
+    o.field(Type::I64, id);
+    o.i64(v);
 }
 
-fn end_struct(o: Out<'_>) -> thrift::Result<()> {
-    o.write_field_stop()?;
-    o.write_struct_end()
-}
-
-fn field(o: Out<'_>, field_type: TType, id: i16) -> thrift::Result<()> {
-    o.write_field_begin(&TFieldIdentifier {
-        name: None,
-        field_type,
-        id: Some(id),
-    })
-}
-
-fn i64_field(o: Out<'_>, id: i16, v: i64) -> thrift::Result<()> {
-    field(o, TType::I64, id)?;
-    o.write_i64(v)?;
-    o.write_field_end()
-}
-
-fn list_field<T>(
-    o: Out<'_>,
-    id: i16,
-    items: &[T],
-    write: impl Fn(Out<'_>, &T) -> thrift::Result<()>,
-) -> thrift::Result<()> {
-    field(o, TType::List, id)?;
-    o.write_list_begin(&TListIdentifier::new(TType::Struct, items.len() as i32))?;
+fn list_field<P: Protocol, T>(o: &mut P, id: i16, items: &[T], write: impl Fn(&mut P, &T)) {
+    o.field(Type::List, id);
+    o.list_begin(Type::Struct, items.len());
     for item in items {
-        write(o, item)?;
+        write(o, item);
     }
-    o.write_list_end()?;
-    o.write_field_end()
 }
 
 impl Tag<'_> {
-    fn write(&self, o: Out<'_>) -> thrift::Result<()> {
-        begin_struct(o)?;
-        field(o, TType::String, 1)?;
-        o.write_string(&self.key)?;
-        o.write_field_end()?;
+    fn write(&self, o: &mut impl Protocol) {
+        o.struct_begin();
+        o.field(Type::String, 1);
+        o.string(&self.key);
         let vtype = match self.value {
             TagValue::Str(_) => 0,
             TagValue::Double(_) => 1,
             TagValue::Bool(_) => 2,
             TagValue::Long(_) => 3,
         };
-        field(o, TType::I32, 2)?;
-        o.write_i32(vtype)?;
-        o.write_field_end()?;
+        o.field(Type::I32, 2);
+        o.i32(vtype);
         match &self.value {
             TagValue::Str(s) => {
-                field(o, TType::String, 3)?;
-                o.write_string(s)?;
+                o.field(Type::String, 3);
+                o.string(s);
             }
             TagValue::Double(d) => {
-                field(o, TType::Double, 4)?;
-                o.write_double(*d)?;
+                o.field(Type::Double, 4);
+                o.double(*d);
             }
-            TagValue::Bool(b) => {
-                field(o, TType::Bool, 5)?;
-                o.write_bool(*b)?;
-            }
-            TagValue::Long(l) => {
-                field(o, TType::I64, 6)?;
-                o.write_i64(*l)?;
-            }
+            TagValue::Bool(b) => o.bool_field(5, *b),
+            TagValue::Long(l) => i64_field(o, 6, *l),
         }
-        o.write_field_end()?;
-        end_struct(o)
+        o.struct_end();
     }
 }
 
 impl Log<'_> {
-    fn write(&self, o: Out<'_>) -> thrift::Result<()> {
-        begin_struct(o)?;
-        i64_field(o, 1, self.timestamp)?;
-        list_field(o, 2, &self.fields, |o, t| t.write(o))?;
-        end_struct(o)
+    fn write<P: Protocol>(&self, o: &mut P) {
+        o.struct_begin();
+        i64_field(o, 1, self.timestamp);
+        list_field(o, 2, &self.fields, |o, t| t.write(o));
+        o.struct_end();
     }
 }
 
 impl SpanRef {
-    fn write(&self, o: Out<'_>) -> thrift::Result<()> {
-        begin_struct(o)?;
-        field(o, TType::I32, 1)?;
-        o.write_i32(self.ref_type as i32)?;
-        o.write_field_end()?;
-        i64_field(o, 2, self.trace_id_low)?;
-        i64_field(o, 3, self.trace_id_high)?;
-        i64_field(o, 4, self.span_id)?;
-        end_struct(o)
+    fn write(&self, o: &mut impl Protocol) {
+        o.struct_begin();
+        o.field(Type::I32, 1);
+        o.i32(self.ref_type as i32);
+        i64_field(o, 2, self.trace_id_low);
+        i64_field(o, 3, self.trace_id_high);
+        i64_field(o, 4, self.span_id);
+        o.struct_end();
     }
 }
 
 impl Span<'_> {
-    fn write(&self, o: Out<'_>) -> thrift::Result<()> {
-        begin_struct(o)?;
-        i64_field(o, 1, self.trace_id_low)?;
-        i64_field(o, 2, self.trace_id_high)?;
-        i64_field(o, 3, self.span_id)?;
-        i64_field(o, 4, self.parent_span_id)?;
-        field(o, TType::String, 5)?;
-        o.write_string(self.operation_name)?;
-        o.write_field_end()?;
+    fn write<P: Protocol>(&self, o: &mut P) {
+        o.struct_begin();
+        i64_field(o, 1, self.trace_id_low);
+        i64_field(o, 2, self.trace_id_high);
+        i64_field(o, 3, self.span_id);
+        i64_field(o, 4, self.parent_span_id);
+        o.field(Type::String, 5);
+        o.string(self.operation_name);
         if !self.references.is_empty() {
-            list_field(o, 6, &self.references, |o, r| r.write(o))?;
+            list_field(o, 6, &self.references, |o, r| r.write(o));
         }
-        field(o, TType::I32, 7)?;
-        o.write_i32(self.flags)?;
-        o.write_field_end()?;
-        i64_field(o, 8, self.start_time)?;
-        i64_field(o, 9, self.duration)?;
+        o.field(Type::I32, 7);
+        o.i32(self.flags);
+        i64_field(o, 8, self.start_time);
+        i64_field(o, 9, self.duration);
         if !self.tags.is_empty() {
-            list_field(o, 10, &self.tags, |o, t| t.write(o))?;
+            list_field(o, 10, &self.tags, |o, t| t.write(o));
         }
         if !self.logs.is_empty() {
-            list_field(o, 11, &self.logs, |o, l| l.write(o))?;
+            list_field(o, 11, &self.logs, |o, l| l.write(o));
         }
-        end_struct(o)
+        o.struct_end();
     }
 }
 
 impl Process {
-    fn write(&self, o: Out<'_>) -> thrift::Result<()> {
-        begin_struct(o)?;
-        field(o, TType::String, 1)?;
-        o.write_string(&self.service_name)?;
-        o.write_field_end()?;
+    fn write<P: Protocol>(&self, o: &mut P) {
+        o.struct_begin();
+        o.field(Type::String, 1);
+        o.string(&self.service_name);
         if !self.tags.is_empty() {
-            list_field(o, 2, &self.tags, |o, t| t.write(o))?;
+            list_field(o, 2, &self.tags, |o, t| t.write(o));
         }
-        end_struct(o)
+        o.struct_end();
     }
 }
 
 /// `struct Batch { 1: Process process, 2: list<Span> spans }`.
-pub(crate) fn write_batch(o: Out<'_>, process: &Process, spans: &[Span<'_>]) -> thrift::Result<()> {
-    begin_struct(o)?;
-    field(o, TType::Struct, 1)?;
-    process.write(o)?;
-    o.write_field_end()?;
-    list_field(o, 2, spans, |o, s| s.write(o))?;
-    end_struct(o)
+pub(crate) fn write_batch<P: Protocol>(o: &mut P, process: &Process, spans: &[Span<'_>]) {
+    o.struct_begin();
+    o.field(Type::Struct, 1);
+    process.write(o);
+    list_field(o, 2, spans, |o, s| s.write(o));
+    o.struct_end();
 }
 
 /// `oneway void emitBatch(1: jaeger.Batch batch)` as a complete message.
-pub(crate) fn write_emit_batch(
-    o: Out<'_>,
+pub(crate) fn write_emit_batch<P: Protocol>(
+    o: &mut P,
     sequence_number: i32,
     process: &Process,
     spans: &[Span<'_>],
-) -> thrift::Result<()> {
-    o.write_message_begin(&TMessageIdentifier::new(
-        "emitBatch",
-        TMessageType::OneWay,
-        sequence_number,
-    ))?;
+) {
+    o.oneway_message_begin("emitBatch", sequence_number);
     // The call's arguments are a struct whose field 1 is the batch.
-    begin_struct(o)?;
-    field(o, TType::Struct, 1)?;
-    write_batch(o, process, spans)?;
-    o.write_field_end()?;
-    end_struct(o)?;
-    o.write_message_end()?;
-    o.flush()
+    o.struct_begin();
+    o.field(Type::Struct, 1);
+    write_batch(o, process, spans);
+    o.struct_end();
 }
