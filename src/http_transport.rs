@@ -22,21 +22,26 @@ pub(crate) struct HttpTransport {
 }
 
 /// Why one export request failed: enough to act on from a log line.
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PostError {
     /// The server answered, but not with 2xx.
-    Status { status: u16, body: String },
+    Status {
+        status: u16,
+        body: String,
+        /// `Retry-After` in seconds, when the server gave one.
+        retry_after: Option<Duration>,
+    },
     /// No answer: refused, unreachable, timed out, TLS failure.
     Transport(String),
 }
 
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
 impl fmt::Display for PostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PostError::Status { status, body } if body.is_empty() => write!(f, "HTTP {status}"),
-            PostError::Status { status, body } => write!(f, "HTTP {status}: {body}"),
+            PostError::Status { status, body, .. } if body.is_empty() => {
+                write!(f, "HTTP {status}")
+            }
+            PostError::Status { status, body, .. } => write!(f, "HTTP {status}: {body}"),
             PostError::Transport(e) => f.write_str(e),
         }
     }
@@ -81,6 +86,24 @@ impl HttpTransport {
         self
     }
 
+    /// Sends these headers with every request; `field` names them in errors.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn with_headers<'h>(
+        mut self,
+        field: &str,
+        headers: impl IntoIterator<Item = (&'h String, &'h String)>,
+    ) -> Result<Self, ConfigError> {
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConfigError::invalid(field, name, "a valid HTTP header name"))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                ConfigError::invalid(field, value, "a valid HTTP header value (visible ASCII)")
+            })?;
+            self.headers.push((name, value));
+        }
+        Ok(self)
+    }
+
     #[cfg(any(feature = "zipkin", feature = "jaeger"))]
     pub(crate) fn endpoint(&self) -> &str {
         &self.endpoint
@@ -89,17 +112,41 @@ impl HttpTransport {
     /// POSTs `body`; `Ok` only for a 2xx answer.
     #[cfg(any(feature = "zipkin", feature = "jaeger"))]
     pub(crate) fn post(&self, content_type: &str, body: &[u8]) -> Result<(), PostError> {
+        self.post_with(content_type, None, body, None)
+    }
+
+    /// POSTs `body` with an optional `Content-Encoding`, within `timeout` when given
+    /// (else the transport's own); `Ok` only for a 2xx answer.
+    pub(crate) fn post_with(
+        &self,
+        content_type: &str,
+        content_encoding: Option<&str>,
+        body: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<(), PostError> {
         let mut req = self
             .agent
             .post(&self.endpoint)
             .header(http::header::CONTENT_TYPE, content_type);
+        if let Some(encoding) = content_encoding {
+            req = req.header(http::header::CONTENT_ENCODING, encoding);
+        }
         for (name, value) in &self.headers {
             req = req.header(name, value);
+        }
+        if let Some(timeout) = timeout {
+            req = req.config().timeout_global(Some(timeout)).build();
         }
         match req.send(body) {
             Ok(resp) if resp.status().is_success() => Ok(()),
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 // A little of the body says why (Zipkin and collectors explain 400s).
                 let body = resp
                     .body_mut()
@@ -110,6 +157,7 @@ impl HttpTransport {
                 Err(PostError::Status {
                     status,
                     body: body.trim().to_owned(),
+                    retry_after,
                 })
             }
             Err(e) => Err(PostError::Transport(e.to_string())),
@@ -122,33 +170,6 @@ impl fmt::Debug for HttpTransport {
         f.debug_struct("HttpTransport")
             .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
-    }
-}
-
-impl HttpTransport {
-    /// Sends a request built elsewhere (the OTLP exporter builds its own) with this
-    /// transport's TLS roots and timeout; any status is an `Ok` response.
-    #[cfg(feature = "otlp")]
-    pub(crate) fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, String> {
-        let (parts, body) = request.into_parts();
-        let mut req = http::Request::from_parts(parts, ());
-        for (name, value) in &self.headers {
-            req.headers_mut().insert(name.clone(), value.clone());
-        }
-        let resp = self
-            .agent
-            .run(req.map(|()| body))
-            .map_err(|e| e.to_string())?;
-        let (parts, mut body) = resp.into_parts();
-        let bytes = body
-            .with_config()
-            .limit(4 << 20)
-            .read_to_vec()
-            .map_err(|e| e.to_string())?;
-        Ok(http::Response::from_parts(parts, bytes))
     }
 }
 

@@ -355,3 +355,144 @@ mod grpc {
         assert_request_tree(&got[0].1);
     }
 }
+
+/// Spans using every part of the model: two scopes (one with version, schema URL
+/// and attributes), a remote parent with trace state, a local child, events with
+/// and without attributes, a link, every value type including each array kind,
+/// empty strings, and each status.
+fn varied_batch() -> Vec<opentelemetry_sdk::trace::SpanData> {
+    use opentelemetry::trace::{
+        Link, Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+        TraceId, TraceState, Tracer as _, TracerProvider as _,
+    };
+    use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
+
+    let exporter = tower_otel_tracing::InMemoryExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let plain = provider.tracer("plain");
+    let scoped = provider.tracer_with_scope(
+        InstrumentationScope::builder("scoped")
+            .with_version("1.2.3")
+            .with_schema_url("https://opentelemetry.io/schemas/1.21.0")
+            .with_attributes([KeyValue::new("scope.attr", 7)])
+            .build(),
+    );
+    let remote = SpanContext::new(
+        TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+        SpanId::from_hex("b7ad6b7169203331").unwrap(),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::from_key_value([("vendor", "v1"), ("other", "x")]).unwrap(),
+    );
+    let parent_cx = opentelemetry::Context::new().with_remote_span_context(remote.clone());
+    let mut server = scoped
+        .span_builder("POST /summarize")
+        .with_kind(SpanKind::Server)
+        .with_attributes([
+            KeyValue::new("s", "text"),
+            KeyValue::new("empty", ""),
+            KeyValue::new("i", -42i64),
+            KeyValue::new("big", i64::MAX),
+            KeyValue::new("f", 0.25),
+            KeyValue::new("b", true),
+            KeyValue::new("bools", Value::Array(Array::Bool(vec![true, false]))),
+            KeyValue::new("ints", Value::Array(Array::I64(vec![1, -2, 300]))),
+            KeyValue::new("floats", Value::Array(Array::F64(vec![1.5, -0.0]))),
+            KeyValue::new(
+                "strings",
+                Value::Array(Array::String(vec![StringValue::from("a"), "".into()])),
+            ),
+            KeyValue::new("none", Value::Array(Array::I64(vec![]))),
+        ])
+        .with_links(vec![Link::new(
+            remote.clone(),
+            vec![KeyValue::new("link.attr", "l")],
+            0,
+        )])
+        .start_with_context(&scoped, &parent_cx);
+    server.add_event("plain event", vec![]);
+    server.add_event(
+        "exception",
+        vec![
+            KeyValue::new("exception.type", "panic"),
+            KeyValue::new("exception.message", "boom"),
+        ],
+    );
+    server.set_status(Status::error("it failed"));
+    let server_cx = parent_cx.with_span(server);
+    let mut child = plain
+        .span_builder("POST /summarize http send")
+        .with_kind(SpanKind::Internal)
+        .with_attributes([KeyValue::new("type", "http.response.start")])
+        .start_with_context(&plain, &server_cx);
+    child.set_status(Status::Ok);
+    child.end();
+    let mut client = plain
+        .span_builder("")
+        .with_kind(SpanKind::Client)
+        .start_with_context(&plain, &server_cx);
+    client.set_status(Status::error(""));
+    client.end();
+    for kind in [SpanKind::Producer, SpanKind::Consumer] {
+        plain
+            .span_builder("queue")
+            .with_kind(kind)
+            .start(&plain)
+            .end();
+    }
+    server_cx.span().end();
+    provider.force_flush().unwrap();
+    exporter.finished_spans()
+}
+
+#[test]
+fn encoder_matches_opentelemetry_proto_for_every_field() {
+    use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use opentelemetry_sdk::trace::SpanExporter as _;
+
+    let batch = varied_batch();
+    let names: Vec<_> = batch
+        .iter()
+        .map(|s| (s.name.to_string(), s.span_kind.clone()))
+        .collect();
+    assert_eq!(batch.len(), 5, "{names:?}");
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_schema_url(
+            [
+                opentelemetry::KeyValue::new("service.name", "Summarization"),
+                opentelemetry::KeyValue::new("deployment", "prod"),
+                opentelemetry::KeyValue::new("replicas", 3),
+            ],
+            "https://opentelemetry.io/schemas/1.20.0",
+        )
+        .build();
+    let mut exporter = OtlpExporter::from_config(&TracingConfig::default()).unwrap();
+    exporter.set_resource(&resource);
+    let ours = decode(&exporter.encode(&batch));
+    let reference = ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(
+            batch.clone(),
+            &ResourceAttributesWithSchema::from(&resource),
+        ),
+    };
+    assert_eq!(ours.resource_spans.len(), 1);
+    assert_eq!(ours.resource_spans[0].scope_spans.len(), 2);
+    assert_eq!(ours, reference);
+    // And byte for byte: both write fields in number order.
+    assert_eq!(exporter.encode(&batch), reference.encode_to_vec());
+
+    // The same holds for an empty batch and for a resource without a schema URL.
+    exporter.set_resource(&opentelemetry_sdk::Resource::builder_empty().build());
+    let empty = ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(
+            Vec::new(),
+            &ResourceAttributesWithSchema::from(
+                &opentelemetry_sdk::Resource::builder_empty().build(),
+            ),
+        ),
+    };
+    assert_eq!(decode(&exporter.encode(&[])), empty);
+}

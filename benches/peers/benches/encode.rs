@@ -113,8 +113,11 @@ fn encoders(c: &mut Criterion) {
         )
     });
 
-    // Our OTLP exporter is opentelemetry-otlp's HTTP exporter on our own client, so
-    // this one figure is both.
+    let mut ours = tower_otel_tracing::OtlpExporter::from_config(&cfg).unwrap();
+    ours.set_resource(&resource());
+    group.bench_function("otlp_protobuf/tower-otel-tracing", |b| {
+        b.iter_batched(owned, |batch| ours.encode(&batch), BatchSize::SmallInput)
+    });
     let mut otlp = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_http_client(peers::capture::CaptureClient)

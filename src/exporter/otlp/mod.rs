@@ -1,14 +1,14 @@
-//! OTLP: `ExportTraceServiceRequest` protobuf over HTTP (feature `otlp`) or gRPC
-//! (feature `otlp-grpc`), encoded, compressed and retried by opentelemetry-otlp.
+//! OTLP: `ExportTraceServiceRequest` protobuf over HTTP (feature `otlp`, our own
+//! encoder and transport) or gRPC (feature `otlp-grpc`, opentelemetry-otlp's tonic
+//! exporter on its own runtime).
 
+mod encode;
 #[cfg(feature = "otlp-grpc")]
 mod grpc;
-mod http_client;
+mod http;
 
-use std::collections::HashMap;
 use std::fmt;
 
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
@@ -16,7 +16,6 @@ use opentelemetry_sdk::Resource;
 use crate::config::{Compression, OtlpProtocol, TracingConfig, DEFAULT_OTLP_ENDPOINT};
 use crate::error::ConfigError;
 use crate::http_transport::HttpTransport;
-use http_client::TransportClient;
 
 /// Sends spans to an OpenTelemetry Collector (or any OTLP receiver).
 ///
@@ -38,20 +37,14 @@ use http_client::TransportClient;
 /// ```
 pub struct OtlpExporter {
     endpoint: String,
+    encoder: encode::Encoder,
     inner: Inner,
 }
 
 enum Inner {
-    Http {
-        exporter: Box<opentelemetry_otlp::SpanExporter>,
-        client: TransportClient,
-    },
+    Http(http::HttpExporter),
     #[cfg(feature = "otlp-grpc")]
     Grpc(grpc::GrpcExporter),
-}
-
-fn build_error(field: &str, e: impl fmt::Display) -> ConfigError {
-    ConfigError::new(field, format!("cannot build the OTLP exporter: {e}"))
 }
 
 impl OtlpExporter {
@@ -71,32 +64,11 @@ impl OtlpExporter {
                     .certificate_file
                     .as_deref()
                     .map(|p| ("tracing.otlp.http.certificate_file", p));
-                let client = TransportClient::new(HttpTransport::new(&endpoint, timeout, ca)?);
-                let headers: HashMap<String, String> = cfg
-                    .otlp
-                    .http
-                    .headers
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-                let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_http_client(client.clone())
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(endpoint.clone())
-                    .with_timeout(timeout)
-                    .with_headers(headers);
-                if cfg.otlp.compression == Some(Compression::Gzip) {
-                    builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                let exporter = builder
-                    .build()
-                    .map_err(|e| build_error("tracing.otlp", e))?;
-                Inner::Http {
-                    exporter: Box::new(exporter),
-                    client,
-                }
+                let headers = cfg.otlp.http.headers.clone().unwrap_or_default();
+                let transport = HttpTransport::new(&endpoint, timeout, ca)?
+                    .with_headers("tracing.otlp.http.headers", &headers)?;
+                let gzip = cfg.otlp.compression == Some(Compression::Gzip);
+                Inner::Http(http::HttpExporter::new(transport, gzip, timeout))
             }
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => Inner::Grpc(grpc::GrpcExporter::from_config(cfg, &endpoint)?),
@@ -108,7 +80,11 @@ impl OtlpExporter {
                 ))
             }
         };
-        Ok(OtlpExporter { endpoint, inner })
+        Ok(OtlpExporter {
+            endpoint,
+            encoder: encode::Encoder::default(),
+            inner,
+        })
     }
 
     /// Where spans are sent.
@@ -116,15 +92,27 @@ impl OtlpExporter {
         &self.endpoint
     }
 
-    fn failed(&self, n: usize, e: impl fmt::Display, cause: Option<String>) -> OTelSdkError {
-        let msg = match cause {
-            Some(cause) => format!(
-                "otlp export of {n} spans to {} failed: {e} ({cause})",
-                self.endpoint
-            ),
-            None => format!("otlp export of {n} spans to {} failed: {e}", self.endpoint),
-        };
-        OTelSdkError::InternalFailure(msg)
+    /// The `ExportTraceServiceRequest` protobuf an HTTP export of `batch` sends
+    /// (before gzip), under the resource last given to `set_resource`.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::SpanExporter;
+    /// use tower_otel_tracing::{OtlpExporter, TracingConfig};
+    ///
+    /// let mut exporter = OtlpExporter::from_config(&TracingConfig::default()).unwrap();
+    /// exporter.set_resource(&opentelemetry_sdk::Resource::builder().build());
+    /// let bytes = exporter.encode(&[]);
+    /// assert!(!bytes.is_empty()); // the resource, with no spans
+    /// ```
+    pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
+        self.encoder.encode(batch)
+    }
+
+    fn failed(&self, n: usize, e: impl fmt::Display) -> OTelSdkError {
+        OTelSdkError::InternalFailure(format!(
+            "otlp export of {n} spans to {} failed: {e}",
+            self.endpoint
+        ))
     }
 }
 
@@ -144,30 +132,30 @@ impl SpanExporter for OtlpExporter {
         let n = batch.len();
         async move {
             match &self.inner {
-                Inner::Http { exporter, client } => {
-                    client.take_last_error();
-                    exporter
-                        .export(batch)
-                        .await
-                        .map_err(|e| self.failed(n, e, client.take_last_error()))
-                }
+                Inner::Http(http) => http
+                    .send(self.encoder.encode(&batch))
+                    .map_err(|e| self.failed(n, e)),
                 #[cfg(feature = "otlp-grpc")]
-                Inner::Grpc(grpc) => grpc.export(batch).map_err(|e| self.failed(n, e, None)),
+                Inner::Grpc(grpc) => grpc.export(batch).map_err(|e| self.failed(n, e)),
             }
         }
     }
 
     fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
         match &self.inner {
-            Inner::Http { exporter, .. } => exporter.shutdown_with_timeout(timeout),
+            Inner::Http(_) => {
+                let _ = timeout;
+                Ok(())
+            }
             #[cfg(feature = "otlp-grpc")]
             Inner::Grpc(grpc) => grpc.shutdown(),
         }
     }
 
     fn set_resource(&mut self, resource: &Resource) {
+        self.encoder.set_resource(resource);
         match &mut self.inner {
-            Inner::Http { exporter, .. } => exporter.set_resource(resource),
+            Inner::Http(_) => {}
             #[cfg(feature = "otlp-grpc")]
             Inner::Grpc(grpc) => grpc.set_resource(resource),
         }
