@@ -16,12 +16,30 @@ use crate::exporter::encoding::{epoch_micros, limit, value_text};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Encoder {
     pub(crate) local: Endpoint,
+    /// `local` as JSON, rendered when it changes.
+    local_json: Vec<u8>,
     /// Zipkin has no resource: its attributes, but `service.name`, go on every span.
     pub(crate) resource_tags: Vec<(String, String)>,
     pub(crate) max_tag_value_length: Option<usize>,
 }
 
 impl Encoder {
+    pub(crate) fn new(local: Endpoint, max_tag_value_length: Option<usize>) -> Self {
+        let mut encoder = Encoder {
+            local,
+            local_json: Vec::new(),
+            resource_tags: Vec::new(),
+            max_tag_value_length,
+        };
+        encoder.render_local();
+        encoder
+    }
+
+    fn render_local(&mut self) {
+        self.local_json.clear();
+        self.local.write(&mut self.local_json);
+    }
+
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
         self.resource_tags.clear();
         for (k, v) in resource.iter() {
@@ -33,13 +51,21 @@ impl Encoder {
             }
         }
         self.resource_tags.sort();
+        self.render_local();
     }
 
     /// A JSON `ListOfSpans`.
     pub(crate) fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        let spans: Vec<Span<'_>> = batch.iter().map(|s| self.span(s)).collect();
-        // Serializing plain structs into a Vec cannot fail.
-        serde_json::to_vec(&spans).unwrap_or_default()
+        let mut out = Vec::with_capacity(64 + batch.len() * 640);
+        out.push(b'[');
+        for (i, span) in batch.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            self.span(span).write(&mut out);
+        }
+        out.push(b']');
+        out
     }
 
     fn span<'a>(&'a self, s: &'a SpanData) -> Span<'a> {
@@ -82,7 +108,7 @@ impl Encoder {
             timestamp: start,
             // The schema's minimum: a span that took no measurable time lasted 1µs.
             duration: end.saturating_sub(start).max(1),
-            local_endpoint: &self.local,
+            local_endpoint: &self.local_json,
             remote_endpoint: remote_endpoint(s),
             annotations: s
                 .events

@@ -1,6 +1,7 @@
 //! Zipkin v2: a JSON `ListOfSpans` POSTed to the collector.
 
 mod convert;
+mod json;
 mod model;
 
 use std::fmt;
@@ -48,16 +49,15 @@ impl ZipkinExporter {
         let transport = HttpTransport::new(endpoint, cfg.effective_timeout(), None)?;
         Ok(ZipkinExporter {
             transport,
-            encoder: Encoder {
-                local: Endpoint {
+            encoder: Encoder::new(
+                Endpoint {
                     service_name: cfg.service_name.clone(),
                     ipv4: cfg.zipkin.local_node_ipv4,
                     ipv6: cfg.zipkin.local_node_ipv6,
                     port: cfg.zipkin.local_node_port,
                 },
-                resource_tags: Vec::new(),
-                max_tag_value_length: cfg.max_tag_value_length,
-            },
+                cfg.max_tag_value_length,
+            ),
         })
     }
 

@@ -1,48 +1,130 @@
-//! The Zipkin v2 JSON span model (`ListOfSpans` in the Zipkin API schema).
-//! Borrowing serializers: encoding a span allocates only for values that are
-//! not already strings.
+//! The Zipkin v2 JSON span model (`ListOfSpans` in the Zipkin API schema), written
+//! with [`json`](super::json): borrowed strings throughout, so encoding a span
+//! allocates only for values that are not already text.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use super::json::{key, number, string};
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct Span<'a> {
     pub(crate) trace_id: Hex<32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) parent_id: Option<Hex<16>>,
     pub(crate) id: Hex<16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) kind: Option<&'static str>,
     pub(crate) name: &'a str,
     pub(crate) timestamp: u64,
     pub(crate) duration: u64,
-    pub(crate) local_endpoint: &'a Endpoint,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The local endpoint, already rendered as a JSON object (it is the same on
+    /// every span of an exporter).
+    pub(crate) local_endpoint: &'a [u8],
     pub(crate) remote_endpoint: Option<Endpoint>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) annotations: Vec<Annotation>,
-    #[serde(skip_serializing_if = "Tags::is_empty")]
     pub(crate) tags: Tags<'a>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+impl Span<'_> {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"traceId\":\"");
+        out.extend_from_slice(&self.trace_id.0);
+        if let Some(parent) = &self.parent_id {
+            out.extend_from_slice(b"\",\"parentId\":\"");
+            out.extend_from_slice(&parent.0);
+        }
+        out.extend_from_slice(b"\",\"id\":\"");
+        out.extend_from_slice(&self.id.0);
+        out.push(b'"');
+        if let Some(kind) = self.kind {
+            out.extend_from_slice(b",\"kind\":");
+            string(out, kind);
+        }
+        out.extend_from_slice(b",\"name\":");
+        string(out, self.name);
+        out.extend_from_slice(b",\"timestamp\":");
+        number(out, self.timestamp);
+        out.extend_from_slice(b",\"duration\":");
+        number(out, self.duration);
+        out.extend_from_slice(b",\"localEndpoint\":");
+        out.extend_from_slice(self.local_endpoint);
+        if let Some(remote) = &self.remote_endpoint {
+            out.extend_from_slice(b",\"remoteEndpoint\":");
+            remote.write(out);
+        }
+        if !self.annotations.is_empty() {
+            out.extend_from_slice(b",\"annotations\":[");
+            for (i, a) in self.annotations.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"timestamp\":");
+                number(out, a.timestamp);
+                out.extend_from_slice(b",\"value\":");
+                string(out, &a.value);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        if !self.tags.0.is_empty() {
+            out.extend_from_slice(b",\"tags\":{");
+            for (i, (k, v)) in self.tags.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                key(out, k);
+                string(out, v);
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Endpoint {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) service_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) ipv4: Option<Ipv4Addr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) ipv6: Option<Ipv6Addr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) port: Option<u16>,
 }
 
-#[derive(Serialize)]
+impl Endpoint {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let mut sep = b'{';
+        let mut field = |out: &mut Vec<u8>, name: &str| {
+            out.push(sep);
+            sep = b',';
+            key(out, name);
+        };
+        if let Some(name) = &self.service_name {
+            field(out, "serviceName");
+            string(out, name);
+        }
+        if let Some(ip) = self.ipv4 {
+            field(out, "ipv4");
+            out.push(b'"');
+            for (i, octet) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                number(out, u64::from(octet));
+            }
+            out.push(b'"');
+        }
+        if let Some(ip) = self.ipv6 {
+            field(out, "ipv6");
+            string(out, &ip.to_string());
+        }
+        if let Some(port) = self.port {
+            field(out, "port");
+            number(out, u64::from(port));
+        }
+        if sep == b'{' {
+            out.push(b'{');
+        }
+        out.push(b'}');
+    }
+}
+
 pub(crate) struct Annotation {
     pub(crate) timestamp: u64,
     pub(crate) value: String,
@@ -54,10 +136,6 @@ pub(crate) struct Annotation {
 pub(crate) struct Tags<'a>(pub(crate) Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'a> Tags<'a> {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub(crate) fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) {
         let key = key.into();
         let value = value.into();
@@ -65,16 +143,6 @@ impl<'a> Tags<'a> {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
         }
-    }
-}
-
-impl Serialize for Tags<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k.as_ref(), v.as_ref())?;
-        }
-        map.end()
     }
 }
 
@@ -91,15 +159,38 @@ impl<const N: usize> Hex<N> {
         }
         Hex(out)
     }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever written.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
 }
 
-impl<const N: usize> Serialize for Hex<N> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(ep: &Endpoint) -> serde_json::Value {
+        let mut out = Vec::new();
+        ep.write(&mut out);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn endpoints_write_only_what_is_set() {
+        assert_eq!(json(&Endpoint::default()), serde_json::json!({}));
+        let full = Endpoint {
+            service_name: Some("svc \"q\"".into()),
+            ipv4: Some(Ipv4Addr::new(10, 0, 255, 9)),
+            ipv6: Some("2001:db8::1".parse().unwrap()),
+            port: Some(31313),
+        };
+        assert_eq!(
+            json(&full),
+            serde_json::json!({
+                "serviceName": "svc \"q\"", "ipv4": "10.0.255.9",
+                "ipv6": "2001:db8::1", "port": 31313
+            })
+        );
+        let port_only = Endpoint {
+            port: Some(80),
+            ..Default::default()
+        };
+        assert_eq!(json(&port_only), serde_json::json!({"port": 80}));
     }
 }
