@@ -123,6 +123,16 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// Exports everything the stack has recorded so far.
+    pub fn flush(&self) {
+        for layer in &self.layers {
+            let _ = layer.force_flush();
+        }
+        for provider in &self.providers {
+            let _ = provider.force_flush();
+        }
+    }
+
     /// Flushes and shuts down whatever the stack records to.
     pub fn shutdown(self) {
         for layer in &self.layers {
@@ -152,13 +162,31 @@ pub fn router() -> Router {
     )
 }
 
-const QUEUE: usize = 1_000_000;
+/// How the stacks that record spans are set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This crate's layer exports Zipkin JSON to this URL instead of dropping spans.
+    pub zipkin: Option<String>,
+    /// The batch processor's queue. Large by default so that a slow profiler never
+    /// makes a stack cheaper by dropping spans; the memory check uses the SDK's
+    /// default, since the queue's slots are allocated up front.
+    pub queue: usize,
+}
 
-fn provider(sampled: bool) -> SdkTracerProvider {
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            zipkin: None,
+            queue: 1_000_000,
+        }
+    }
+}
+
+fn provider(sampled: bool, queue: usize) -> SdkTracerProvider {
     let batch = BatchSpanProcessor::builder(NoopExporter)
         .with_batch_config(
             BatchConfigBuilder::default()
-                .with_max_queue_size(QUEUE)
+                .with_max_queue_size(queue)
                 .with_max_export_batch_size(512)
                 .with_scheduled_delay(std::time::Duration::from_millis(5000))
                 .build(),
@@ -174,13 +202,13 @@ fn provider(sampled: bool) -> SdkTracerProvider {
         .build()
 }
 
-fn ours(rate: f64, children: bool, zipkin: Option<&str>) -> TracingLayer {
+fn ours(rate: f64, children: bool, options: &Options) -> TracingLayer {
     let mut cfg = TracingConfig {
         sample_rate: Some(rate),
         service_name: Some("summarize".into()),
         ..Default::default()
     };
-    let builder = match zipkin {
+    let builder = match &options.zipkin {
         Some(url) => {
             cfg.exporter_type = Some(tower_otel_tracing::ExporterType::Zipkin);
             cfg.zipkin.endpoint = Some(url.to_owned());
@@ -191,7 +219,7 @@ fn ours(rate: f64, children: bool, zipkin: Option<&str>) -> TracingLayer {
     builder
         .install_global(false)
         .local_addr("127.0.0.1:3000".parse().unwrap())
-        .env_vars([("OTEL_BSP_MAX_QUEUE_SIZE", QUEUE.to_string())])
+        .env_vars([("OTEL_BSP_MAX_QUEUE_SIZE", options.queue.to_string())])
         .send_spans(children)
         .receive_spans(children)
         .build()
@@ -208,12 +236,11 @@ fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
 /// # Panics
 /// On an unknown name.
 pub fn build(name: &str) -> Stack {
-    build_exporting(name, None)
+    build_with(name, &Options::default())
 }
 
-/// Like [`build`], but this crate's stacks export Zipkin JSON to `zipkin` (a
-/// collector URL) instead of dropping their spans; the peers are unchanged.
-pub fn build_exporting(name: &str, zipkin: Option<&str>) -> Stack {
+/// Like [`build`], with [`Options`].
+pub fn build_with(name: &str, options: &Options) -> Stack {
     // The peers read the global propagator; ours carries its own.
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
@@ -239,32 +266,32 @@ pub fn build_exporting(name: &str, zipkin: Option<&str>) -> Stack {
             let layer = ours(
                 if name == "ours_rate0" { 0.0 } else { 1.0 },
                 name != "ours_rate1_server_only",
-                zipkin,
+                options,
             );
             stack.layers.push(layer.clone());
             app.layer(layer)
         }
         _ if name.starts_with("tower_http") => {
-            let provider = provider(sampled);
+            let provider = provider(sampled, options.queue);
             stack.dispatch = Some(tracing_dispatch(&provider));
             stack.providers.push(provider);
             app.layer(tower_http::trace::TraceLayer::new_for_http())
         }
         _ if name.starts_with("axum_tracing_otel") => {
-            let provider = provider(sampled);
+            let provider = provider(sampled, options.queue);
             stack.dispatch = Some(tracing_dispatch(&provider));
             stack.providers.push(provider);
             app.layer(axum_tracing_opentelemetry::middleware::OtelAxumLayer::default())
         }
         _ if name.starts_with("tower_otel") => {
-            let provider = provider(sampled);
+            let provider = provider(sampled, options.queue);
             stack.dispatch = Some(tracing_dispatch(&provider));
             stack.providers.push(provider);
             app.layer(tower_otel::trace::HttpLayer::server(tracing::Level::INFO))
         }
         _ if name.starts_with("otel_instrumentation_tower") => {
             // This layer takes its tracer from the global provider when it is built.
-            let provider = provider(sampled);
+            let provider = provider(sampled, options.queue);
             opentelemetry::global::set_tracer_provider(provider.clone());
             let layer = opentelemetry_instrumentation_tower::http::server::LayerBuilder::builder()
                 .with_metrics(false)
@@ -274,7 +301,11 @@ pub fn build_exporting(name: &str, zipkin: Option<&str>) -> Stack {
             app.layer(layer)
         }
         _ if name.starts_with("around_") => {
-            let layer = ours(if name.contains("rate0") { 0.0 } else { 1.0 }, true, zipkin);
+            let layer = ours(
+                if name.contains("rate0") { 0.0 } else { 1.0 },
+                true,
+                options,
+            );
             stack.layers.push(layer.clone());
             stack.app = App::Around(tower::Layer::layer(&layer, app));
             return stack;

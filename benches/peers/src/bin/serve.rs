@@ -47,7 +47,13 @@ fn main() {
         rt.block_on(serve(addr, receiver));
         return;
     }
-    let stack = peers::build_exporting(name, zipkin);
+    let stack = peers::build_with(
+        name,
+        &peers::Options {
+            zipkin: zipkin.map(str::to_owned),
+            ..Default::default()
+        },
+    );
     if let Some(dispatch) = &stack.dispatch {
         tracing::dispatcher::set_global_default(dispatch.clone()).unwrap();
     }
