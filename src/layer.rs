@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter};
+use opentelemetry_sdk::trace::{
+    RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter, SpanProcessor,
+};
 use tower_layer::Layer;
 
 use crate::attributes::TextCache;
@@ -55,6 +57,11 @@ pub struct TracingLayer {
 /// Everything a request needs from the layer, shared by all services it wraps.
 pub(crate) struct Shared {
     pub(crate) tracer: SdkTracer,
+    /// The tracer's scope, for child spans made without the tracer.
+    pub(crate) scope: InstrumentationScope,
+    /// The processors of a pipeline the layer built (`None` for a user's provider,
+    /// whose processors only the SDK can reach).
+    pub(crate) processor: Option<Arc<dyn SpanProcessor>>,
     /// `None`: a user-supplied provider samples (we cannot predict its sampler).
     pub(crate) policy: Option<SamplingPolicy>,
     /// `OTEL_SDK_DISABLED`: pass every request through untouched.
@@ -361,6 +368,7 @@ impl TracingLayerBuilder {
         let settings = settings::resolve(&self.cfg, &self.env);
         let policy = SamplingPolicy::from_sampler(settings.sampler);
         let mut counters = Arc::default();
+        let mut processor = None;
         let (provider, owns_provider, policy, in_memory) = match self.provider {
             Some(provider) => (provider, false, None, None),
             None if settings.disabled => (
@@ -372,6 +380,7 @@ impl TracingLayerBuilder {
             None => {
                 let built = pipeline::build(&settings, self.sink, policy)?;
                 counters = built.counters;
+                processor = built.processor;
                 (built.provider, true, Some(policy), built.in_memory)
             }
         };
@@ -393,7 +402,7 @@ impl TracingLayerBuilder {
         let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
-        let tracer = provider.tracer_with_scope(scope);
+        let tracer = provider.tracer_with_scope(scope.clone());
         let excluded = settings
             .config
             .excluded_urls
@@ -402,6 +411,8 @@ impl TracingLayerBuilder {
         Ok(TracingLayer {
             shared: Arc::new(Shared {
                 tracer,
+                scope,
+                processor,
                 disabled: settings.disabled,
                 policy,
                 propagation: Propagation::new(&settings.propagators),

@@ -7,6 +7,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter,
+    SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
 
@@ -35,6 +36,39 @@ pub(crate) struct Pipeline {
     pub(crate) provider: SdkTracerProvider,
     pub(crate) in_memory: Option<InMemoryExporter>,
     pub(crate) counters: Arc<Counters>,
+    /// The processors the provider ends spans into, for the layer's own child spans.
+    pub(crate) processor: Option<Arc<dyn SpanProcessor>>,
+}
+
+/// The pipeline's processors, shared between the provider and the layer. The layer
+/// hands its `http send`/`http receive` spans, which start and end at once under a
+/// span it has already sampled, straight to them as finished `SpanData`: building an
+/// SDK span only to end it at once would cost more than the span itself.
+#[derive(Debug)]
+struct SharedProcessor(Arc<dyn SpanProcessor>);
+
+impl SpanProcessor for SharedProcessor {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(
+        &self,
+        timeout: std::time::Duration,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    // The resource was given to the processors before they were shared.
+    fn set_resource(&mut self, _resource: &Resource) {}
 }
 
 pub(crate) fn build(
@@ -112,28 +146,35 @@ pub(crate) fn build(
             },
         };
 
+    let resource = resource(settings);
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(PolicySampler(policy))
-        .with_resource(resource(settings));
+        .with_resource(resource.clone());
+    let mut shared = None;
     if let Some(processor) = processor {
         let max_queue = settings.batch.max_queue_size;
-        builder = match cfg.max_tag_value_length {
-            Some(max) => builder.with_span_processor(CountingProcessor::new(
+        let mut chain: Box<dyn SpanProcessor> = match cfg.max_tag_value_length {
+            Some(max) => Box::new(CountingProcessor::new(
                 TruncatingProcessor::new(processor, max),
                 counters.clone(),
                 max_queue,
             )),
-            None => builder.with_span_processor(CountingProcessor::new(
+            None => Box::new(CountingProcessor::new(
                 processor,
                 counters.clone(),
                 max_queue,
             )),
         };
+        chain.set_resource(&resource);
+        let chain: Arc<dyn SpanProcessor> = Arc::from(chain);
+        builder = builder.with_span_processor(SharedProcessor(chain.clone()));
+        shared = Some(chain);
     }
     Ok(Pipeline {
         provider: builder.build(),
         in_memory,
         counters,
+        processor: shared,
     })
 }
 

@@ -7,8 +7,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use crate::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
 use crate::grpc;
@@ -27,6 +28,8 @@ pub(crate) struct RequestSpan {
     /// service runs so handler spans nest under it.
     pub(crate) cx: Context,
     children: ChildNames,
+    /// Child spans go straight to the pipeline's processors (see `child`).
+    direct: bool,
     /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
     grpc: bool,
 }
@@ -76,10 +79,12 @@ impl Message {
 
 impl RequestSpan {
     pub(crate) fn new(shared: Arc<Shared>, cx: Context, children: ChildNames, grpc: bool) -> Self {
+        let direct = shared.processor.is_some() && cx.span().is_recording();
         RequestSpan {
             shared,
             cx,
             children,
+            direct,
             grpc,
         }
     }
@@ -143,6 +148,12 @@ impl RequestSpan {
             attributes.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(code)));
         }
         attributes.push(KeyValue::new(TYPE, message.as_str()));
+        let failed = status.is_some_and(|s| s >= 500);
+        if let (true, Some(processor)) = (self.direct, &self.shared.processor) {
+            self.shared.counters.span_started();
+            processor.on_end(self.child_data(name, start, attributes, failed));
+            return;
+        }
         let builder = self
             .shared
             .tracer
@@ -151,10 +162,48 @@ impl RequestSpan {
             .with_start_time(start)
             .with_attributes(attributes);
         let mut span = self.shared.tracer.build_with_context(builder, &self.cx);
-        if status.is_some_and(|s| s >= 500) {
+        if failed {
             opentelemetry::trace::Span::set_status(&mut span, Status::error(""));
         }
         opentelemetry::trace::Span::end(&mut span);
+    }
+
+    /// A finished child span under the server span, as the SDK would have ended it:
+    /// a sampled server span samples its children, and these have no events or links.
+    fn child_data(
+        &self,
+        name: &str,
+        start: SystemTime,
+        attributes: Vec<KeyValue>,
+        failed: bool,
+    ) -> SpanData {
+        let server = self.cx.span();
+        let parent = server.span_context();
+        SpanData {
+            span_context: SpanContext::new(
+                parent.trace_id(),
+                self.shared.ids.new_span_id(),
+                parent.trace_flags(),
+                false,
+                parent.trace_state().clone(),
+            ),
+            parent_span_id: parent.span_id(),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Owned(name.to_owned()),
+            start_time: start,
+            end_time: SystemTime::now(),
+            attributes,
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: if failed {
+                Status::error("")
+            } else {
+                Status::Unset
+            },
+            instrumentation_scope: self.shared.scope.clone(),
+        }
     }
 
     /// Marks the server span failed with an `exception` event.

@@ -45,6 +45,11 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// A span recorded without an SDK span (the processors never see it start).
+    pub(crate) fn span_started(&self) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> TracingStats {
         let ended = self.ended.load(Ordering::Acquire);
         let exported = self.exported.load(Ordering::Acquire);

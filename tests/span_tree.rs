@@ -12,7 +12,7 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower_otel_tracing::{ConnectionInfo, TraceInfo};
+use tower_otel_tracing::{ConnectionInfo, InMemoryExporter, TraceInfo, TracingLayer};
 
 fn conn() -> ConnectionInfo {
     ConnectionInfo {
@@ -422,4 +422,86 @@ async fn header_values_are_recorded_only_when_named_and_secrets_are_redacted() {
             && !all.contains("hidden")
             && !all.contains("acme")
     );
+}
+
+/// The layer hands its child spans to the pipeline it built as finished data, not
+/// through SDK spans. With a user's provider it must use SDK spans. Both must yield
+/// the same spans, field for field (ids and times aside), including for a 5xx.
+#[tokio::test]
+async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() {
+    use opentelemetry::trace::{SpanId, TraceFlags};
+
+    async fn record(harness_or_provider: Result<Harness, InMemoryExporter>) -> Vec<SpanData> {
+        let (layer, exporter, provider) = match harness_or_provider {
+            Ok(h) => (h.layer, h.exporter, None),
+            Err(exporter) => {
+                let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                    .with_simple_exporter(exporter.clone())
+                    .build();
+                let layer = TracingLayer::builder(sample_all())
+                    .tracer_provider(provider.clone())
+                    .install_global(false)
+                    .build()
+                    .unwrap();
+                (layer, exporter, Some(provider))
+            }
+        };
+        for req in [post_summarize("the same either way"), get_req("/fail")] {
+            let (_, _) = send(traced(&layer), req).await;
+        }
+        layer.force_flush().unwrap();
+        if let Some(p) = provider {
+            p.force_flush().unwrap();
+        }
+        exporter.finished_spans()
+    }
+
+    let ours = record(Ok(Harness::sampled())).await;
+    let sdk = record(Err(InMemoryExporter::default())).await;
+    let children = |spans: &[SpanData]| {
+        let mut out: Vec<_> = spans
+            .iter()
+            .filter(|s| s.span_kind == opentelemetry::trace::SpanKind::Internal)
+            .filter(|s| s.name.contains(" http "))
+            .map(|s| {
+                let parent = spans
+                    .iter()
+                    .find(|p| p.span_context.span_id() == s.parent_span_id)
+                    .expect("parent exported");
+                assert_eq!(parent.span_kind, opentelemetry::trace::SpanKind::Server);
+                assert_eq!(parent.span_context.trace_id(), s.span_context.trace_id());
+                assert_ne!(s.span_context.span_id(), SpanId::INVALID);
+                assert!(s.start_time <= s.end_time);
+                assert!(s.start_time >= parent.start_time && s.end_time <= parent.end_time);
+                (
+                    s.name.to_string(),
+                    format!("{:?}", s.attributes),
+                    s.status.clone(),
+                    s.span_context.trace_flags() == TraceFlags::SAMPLED,
+                    s.span_context.is_remote(),
+                    s.parent_span_is_remote,
+                    s.dropped_attributes_count,
+                    s.events.len(),
+                    s.links.len(),
+                    s.instrumentation_scope.clone(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        out
+    };
+    let (ours_children, sdk_children) = (children(&ours), children(&sdk));
+    // POST: receive + start + body; GET /fail (500): start + body.
+    assert_eq!(ours_children.len(), 5, "{ours_children:#?}");
+    assert_eq!(ours_children, sdk_children);
+    assert!(ours_children
+        .iter()
+        .any(|c| c.2 == opentelemetry::trace::Status::error("")));
+    let mut ids: Vec<u64> = ours
+        .iter()
+        .map(|s| u64::from_be_bytes(s.span_context.span_id().to_bytes()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), ours.len(), "span ids are unique");
 }
