@@ -130,18 +130,9 @@ pub(crate) fn address_text(addr: SocketAddr, with_port: bool) -> String {
     }
 }
 
-fn push_decimal(out: &mut String, mut n: u16) {
-    let mut digits = [0u8; 5];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[start..] {
+fn push_decimal(out: &mut String, n: u16) {
+    let mut buf = [0; 20];
+    for &d in crate::decimal::digits(u64::from(n), &mut buf) {
         out.push(char::from(d));
     }
 }

@@ -95,6 +95,7 @@ mod attributes;
 mod body;
 mod config;
 mod connection;
+mod decimal;
 mod env;
 mod error;
 mod excluded_urls;

@@ -40,6 +40,16 @@ def wait_listening(port, deadline=10.0):
     raise RuntimeError(f"nothing listening on {port}")
 
 
+def stop(proc):
+    """SIGTERM (the server flushes and exits), then SIGKILL if it hangs."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def pinned(core, cmd):
     return (["taskset", "-c", str(core)] + cmd) if shutil.which("taskset") else cmd
 
@@ -100,21 +110,12 @@ def main():
                     run_wrk(port, 1, args.connections, lua)  # warm-up
                     rps, p50, p99 = run_wrk(port, args.duration, args.connections, lua)
                 finally:
-                    server.send_signal(signal.SIGTERM)
-                    try:
-                        server.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        server.kill()
-                        server.wait()
+                    stop(server)
                 results[stack].append((rps, p50, p99))
                 print(f"rep {rep + 1} {stack:40} {rps:>10,.0f} req/s  p50 {p50:.3f} ms  "
                       f"p99 {p99:.3f} ms", file=sys.stderr, flush=True)
     finally:
-        receiver.send_signal(signal.SIGTERM)
-        try:
-            receiver.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            receiver.kill()
+        stop(receiver)
         shutil.rmtree(tmp, ignore_errors=True)
     bare = results["bare"]
     print("| stack | requests/s (median) | vs bare (median of per-run ratios) | p50 ms | p99 ms |")

@@ -77,18 +77,9 @@ fn escape(out: &mut Vec<u8>, bytes: &[u8], clean_from: usize, j: usize) -> bool 
 }
 
 /// An unsigned integer in decimal.
-pub(crate) fn number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
+pub(crate) fn number(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0; 20];
+    out.extend_from_slice(crate::decimal::digits(n, &mut buf));
 }
 
 /// `"key":` (keys here are our own constants or attribute keys, escaped alike).
