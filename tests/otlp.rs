@@ -242,6 +242,20 @@ async fn transient_failures_are_retried_and_delivered_once() {
 }
 
 #[tokio::test]
+async fn gateway_errors_are_retried_with_backoff() {
+    let rx = Receiver::start();
+    rx.script(&[502, 504]);
+    let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
+    send(traced(&layer), request()).await;
+    layer.force_flush().unwrap();
+    let posts = rx.wait_for(3);
+    assert_eq!(posts.len(), 3, "502, 504, then accepted");
+    assert_eq!(posts[0].body, posts[2].body, "the same batch each time");
+    assert_eq!(layer.stats().failed, 0);
+    assert_eq!(layer.stats().exported, 5);
+}
+
+#[tokio::test]
 async fn bad_request_is_not_retried() {
     let rx = Receiver::start();
     rx.respond_with(400);
