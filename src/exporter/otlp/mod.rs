@@ -141,12 +141,10 @@ impl SpanExporter for OtlpExporter {
         }
     }
 
-    fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
+    // HTTP keeps no connection or worker to wind down; gRPC stops its runtime.
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
         match &self.inner {
-            Inner::Http(_) => {
-                let _ = timeout;
-                Ok(())
-            }
+            Inner::Http(_) => Ok(()),
             #[cfg(feature = "otlp-grpc")]
             Inner::Grpc(grpc) => grpc.shutdown(),
         }
