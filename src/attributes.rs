@@ -195,7 +195,10 @@ pub(crate) fn request_attributes<B>(
         attrs.push(KeyValue::new(HTTP_FLAVOR, f));
     }
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    attrs.push(KeyValue::new(HTTP_TARGET, target.to_owned()));
+    attrs.push(KeyValue::new(
+        HTTP_TARGET,
+        redacted_target(target).into_owned(),
+    ));
     let requested = requested_host(req);
     match (requested, local) {
         (Some(host), _) => attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target))),
@@ -244,28 +247,51 @@ pub(crate) fn redacted_url(scheme: &str, host: &str, target: &str) -> String {
         url.push_str("REDACTED:REDACTED@");
     }
     url.push_str(bare_host);
-    match target.bytes().position(|b| b == b'?') {
-        Some(q) => {
-            let (path, query) = (&target[..q], &target[q + 1..]);
-            url.push_str(path);
-            url.push('?');
-            for (i, pair) in query.split('&').enumerate() {
-                if i > 0 {
-                    url.push('&');
-                }
-                match pair.split_once('=') {
-                    Some((k, _)) if SENSITIVE_QUERY_PARAMS.contains(&k) => {
-                        url.push_str(k);
-                        url.push('=');
-                        url.push_str(REDACTED);
-                    }
-                    _ => url.push_str(pair),
-                }
-            }
-        }
-        None => url.push_str(target),
-    }
+    push_redacted_target(&mut url, target);
     url
+}
+
+/// A request target (`/path?query`) with the values of signed-URL parameters
+/// replaced. Every attribute that carries a query string goes through here or
+/// [`redacted_url`]. Targets without a query (nearly all) are borrowed as they are.
+pub(crate) fn redacted_target(target: &str) -> std::borrow::Cow<'_, str> {
+    if !has_sensitive_param(target) {
+        return std::borrow::Cow::Borrowed(target);
+    }
+    let mut out = String::with_capacity(target.len());
+    push_redacted_target(&mut out, target);
+    std::borrow::Cow::Owned(out)
+}
+
+fn has_sensitive_param(target: &str) -> bool {
+    target.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(k, _)| SENSITIVE_QUERY_PARAMS.contains(&k))
+        })
+    })
+}
+
+fn push_redacted_target(out: &mut String, target: &str) {
+    let Some((path, query)) = target.split_once('?') else {
+        out.push_str(target);
+        return;
+    };
+    out.push_str(path);
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((k, _)) if SENSITIVE_QUERY_PARAMS.contains(&k) => {
+                out.push_str(k);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(pair),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +321,15 @@ mod tests {
             "https://h:1/p?X-Goog-Signature=REDACTED"
         );
         assert_eq!(redacted_url("http", "h", "/p"), "http://h/p");
+        assert_eq!(redacted_target("/p?a=1"), "/p?a=1");
+        assert_eq!(
+            redacted_target("/o?X-Goog-Signature=abc&x=sig&sig=1"),
+            "/o?X-Goog-Signature=REDACTED&x=sig&sig=REDACTED"
+        );
+        assert!(matches!(
+            redacted_target("/p?sig"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

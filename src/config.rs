@@ -1,6 +1,7 @@
 //! The tracing configuration, in the shape BentoML users already write.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 use crate::excluded_urls::ExcludedUrls;
 use crate::propagation::Propagator;
+use crate::redact::{self, MaskedHeaders, MaskedUrl};
 
 /// Default for [`TracingConfig::timeout`], in seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -134,7 +136,7 @@ impl ExporterType {
 /// cfg.zipkin.local_node_ipv4 = Some("192.168.0.1".parse().unwrap());
 /// cfg.zipkin.local_node_port = Some(31313);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ZipkinConfig {
     /// Collector URL. Default [`DEFAULT_ZIPKIN_ENDPOINT`].
@@ -157,7 +159,7 @@ pub struct ZipkinConfig {
 /// let mut cfg = tower_otel_tracing::TracingConfig::default();
 /// cfg.jaeger.collector_endpoint = Some("http://localhost:14268/api/traces".into());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JaegerConfig {
     /// Wire protocol. Default `thrift`.
@@ -229,7 +231,7 @@ pub struct JaegerGrpcConfig {
 /// cfg.otlp.endpoint = Some("http://collector:4318/v1/traces".into());
 /// cfg.otlp.compression = Some(tower_otel_tracing::Compression::Gzip);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpConfig {
     /// Transport. Default `http`.
@@ -285,7 +287,7 @@ pub enum Compression {
 /// let mut cfg = tower_otel_tracing::TracingConfig::default();
 /// cfg.otlp.http.headers = Some([("x-api-key".to_owned(), "secret".to_owned())].into());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpHttpConfig {
     /// PEM file with the CA certificate(s) trusted for an `https` endpoint.
@@ -302,7 +304,7 @@ pub struct OtlpHttpConfig {
 /// let mut cfg = tower_otel_tracing::TracingConfig::default();
 /// cfg.otlp.grpc.insecure = Some(true);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpGrpcConfig {
     /// Extra gRPC metadata on every export call.
@@ -311,6 +313,59 @@ pub struct OtlpGrpcConfig {
     /// Plaintext gRPC.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure: Option<bool>,
+}
+
+// `Debug` by hand where secrets live: URL credentials and header values are masked.
+impl fmt::Debug for ZipkinConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZipkinConfig")
+            .field("endpoint", &MaskedUrl(&self.endpoint))
+            .field("local_node_ipv4", &self.local_node_ipv4)
+            .field("local_node_ipv6", &self.local_node_ipv6)
+            .field("local_node_port", &self.local_node_port)
+            .finish()
+    }
+}
+
+impl fmt::Debug for JaegerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JaegerConfig")
+            .field("protocol", &self.protocol)
+            .field("collector_endpoint", &MaskedUrl(&self.collector_endpoint))
+            .field("thrift", &self.thrift)
+            .field("grpc", &self.grpc)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpConfig")
+            .field("protocol", &self.protocol)
+            .field("endpoint", &MaskedUrl(&self.endpoint))
+            .field("compression", &self.compression)
+            .field("http", &self.http)
+            .field("grpc", &self.grpc)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OtlpHttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpHttpConfig")
+            .field("certificate_file", &self.certificate_file)
+            .field("headers", &MaskedHeaders(&self.headers))
+            .finish()
+    }
+}
+
+impl fmt::Debug for OtlpGrpcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpGrpcConfig")
+            .field("headers", &MaskedHeaders(&self.headers))
+            .field("insecure", &self.insecure)
+            .finish()
+    }
 }
 
 /// The syntax of a configuration text.
@@ -516,8 +571,32 @@ where
         } else {
             format!("{ROOT}.{path}")
         };
-        ConfigError::new(path, e.into_inner().to_string())
+        let mut message = e.into_inner().to_string();
+        if is_header_value_path(&path) {
+            // serde quotes the offending value between backticks: a secret here.
+            message = hide_quoted(&message);
+        }
+        ConfigError::new(path, message)
     })
+}
+
+/// `tracing.otlp.{http,grpc}.headers.<name>`: where header values (API keys) live.
+fn is_header_value_path(path: &str) -> bool {
+    ["tracing.otlp.http.headers.", "tracing.otlp.grpc.headers."]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+fn hide_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('`').enumerate() {
+        out.push_str(if i % 2 == 1 {
+            "(value not shown)"
+        } else {
+            part
+        });
+    }
+    out
 }
 
 fn ipv4<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Ipv4Addr>, D::Error> {
@@ -556,7 +635,7 @@ fn validate_url(path: &str, url: Option<&str>) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError::invalid(
             path,
-            url,
+            redact::url_credentials(url),
             "an absolute http:// or https:// URL with a host",
         ))
     }
@@ -567,19 +646,11 @@ fn validate_headers(
     headers: Option<&BTreeMap<String, String>>,
 ) -> Result<(), ConfigError> {
     for (name, value) in headers.into_iter().flatten() {
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(ConfigError::invalid(
-                &format!("{path}.{name}"),
-                name,
-                "a valid HTTP header name",
-            ));
-        }
-        if http::HeaderValue::from_str(value).is_err() {
-            return Err(ConfigError::invalid(
-                &format!("{path}.{name}"),
-                value,
-                "a header value of visible ASCII characters",
-            ));
+        // Values are secrets (API keys): the error says why, never what.
+        if let Some(problem) =
+            redact::header_name_problem(name).or_else(|| redact::header_value_problem(value))
+        {
+            return Err(ConfigError::new(format!("{path}.{name}"), problem));
         }
     }
     Ok(())

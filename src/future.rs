@@ -82,7 +82,7 @@ impl<F> ResponseFuture<F> {
     ) -> Self {
         let state = match tracked {
             Tracked::Untraced => State::Untraced,
-            Tracked::Unsampled(cx) => State::Unsampled(cx),
+            Tracked::Unsampled(cx) | Tracked::Excluded(cx) => State::Unsampled(cx),
             Tracked::Sampled(rs) => State::Sampled(PendingSpan(Some(rs))),
         };
         ResponseFuture {

@@ -94,11 +94,18 @@ impl HttpTransport {
         headers: impl IntoIterator<Item = (&'h String, &'h String)>,
     ) -> Result<Self, ConfigError> {
         for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError::invalid(field, name, "a valid HTTP header name"))?;
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                ConfigError::invalid(field, value, "a valid HTTP header value (visible ASCII)")
-            })?;
+            let problem = crate::redact::header_name_problem(name)
+                .or_else(|| crate::redact::header_value_problem(value));
+            let (Some(name), Some(mut value)) = (
+                HeaderName::from_bytes(name.as_bytes()).ok(),
+                HeaderValue::from_str(value).ok(),
+            ) else {
+                return Err(ConfigError::new(
+                    format!("{field}.{name}"),
+                    problem.unwrap_or_else(|| "invalid header".to_owned()),
+                ));
+            };
+            value.set_sensitive(true);
             self.headers.push((name, value));
         }
         Ok(self)
@@ -168,7 +175,7 @@ impl HttpTransport {
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &crate::redact::url_credentials(&self.endpoint))
             .finish_non_exhaustive()
     }
 }

@@ -109,6 +109,7 @@ mod layer;
 mod pipeline;
 mod propagation;
 mod recorded_headers;
+mod redact;
 mod request_body;
 mod request_span;
 mod sampler;

@@ -133,8 +133,9 @@ impl RequestSpan {
     }
 
     /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
-    /// `status` is the response status, for `http.status_code` on the start message and
-    /// ERROR status on every send span of a 5xx response.
+    /// `status` is the response status, for `http.status_code` on the start message.
+    /// Of a 5xx response only the `http.response.start` span is ERROR, as in
+    /// BentoML's own spans: body and trailer frames were sent successfully.
     pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
         let name = match message {
             Message::Request => &self.children.receive,
@@ -148,7 +149,7 @@ impl RequestSpan {
             attributes.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(code)));
         }
         attributes.push(KeyValue::new(TYPE, message.as_str()));
-        let failed = status.is_some_and(|s| s >= 500);
+        let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
         if let (true, Some(processor)) = (self.direct, &self.shared.processor) {
             self.shared.counters.span_started();
             processor.on_end(self.child_data(name, start, attributes, failed));

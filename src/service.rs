@@ -71,8 +71,11 @@ impl<S: fmt::Debug> fmt::Debug for TracingService<S> {
 
 /// How a request is traced, decided when it arrives.
 pub(crate) enum Tracked {
-    /// Excluded, or tracing is off: no span, no context.
+    /// Tracing is off: no span, no context.
     Untraced,
+    /// An excluded URL: no span, and a context that suppresses every span made
+    /// while it runs and carries a not-sampled trace to outgoing calls.
+    Excluded(Context),
     /// Not recorded, but it has a trace id and a context that handlers and
     /// outgoing calls see (so downstream services do not sample it either).
     Unsampled(Context),
@@ -103,7 +106,7 @@ where
         };
         let req = req.map(|b| RequestBody::new(b, body_span));
         let headers = match tracked {
-            Tracked::Untraced => None,
+            Tracked::Untraced | Tracked::Excluded(_) => None,
             _ => self.shared.trace_headers.clone(),
         };
         ResponseFuture::new(self.inner.call(req), tracked, headers)
@@ -120,7 +123,7 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
     if let Some(excluded) = &shared.excluded {
         let (local, _) = connection::addresses(req.extensions(), shared.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {
-            return Tracked::Untraced;
+            return excluded_context(shared);
         }
     }
     let parent_cx = extract_parent(shared, req.headers());
@@ -159,6 +162,25 @@ fn start<B>(shared: &Arc<Shared>, req: &mut Request<B>) -> Tracked {
         insert_info(req, &sc, false);
         Tracked::Unsampled(parent_cx.with_span(span))
     }
+}
+
+/// What an excluded request runs under. Suppression stops the SDK from recording
+/// any span the handler makes (directly or through the tracing bridge), whatever
+/// the sampler says; the not-sampled span context makes outgoing calls tell the
+/// callee not to record either. It costs what an unsampled request costs.
+fn excluded_context(shared: &Shared) -> Tracked {
+    let sc = SpanContext::new(
+        shared.ids.new_trace_id(),
+        shared.ids.new_span_id(),
+        TraceFlags::default(),
+        false,
+        opentelemetry::trace::TraceState::default(),
+    );
+    Tracked::Excluded(
+        Context::current()
+            .with_telemetry_suppressed()
+            .with_remote_span_context(sc),
+    )
 }
 
 /// The remote parent and baggage. Most requests carry neither header; skipping

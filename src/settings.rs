@@ -127,7 +127,7 @@ impl fmt::Display for Source {
 /// assert!(settings.warnings.is_empty(), "ARG is not read by always_on");
 /// println!("{settings}");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// The config with overrides applied to its fields.
     pub config: TracingConfig,
@@ -148,6 +148,23 @@ pub struct Settings {
     /// One line per ignored variable, naming it and its value.
     pub warnings: Vec<String>,
     sources: BTreeMap<&'static str, Source>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mask = |v: &Option<String>| v.as_ref().map(|_| crate::redact::MASK);
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .field("disabled", &self.disabled)
+            .field("sampler", &self.sampler)
+            .field("propagators", &self.propagators)
+            .field("resource_attributes", &self.resource_attributes)
+            .field("batch", &self.batch)
+            .field("jaeger_user", &self.jaeger_user)
+            .field("jaeger_password", &mask(&self.jaeger_password))
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {
@@ -222,7 +239,15 @@ impl Resolver<'_> {
     }
 
     fn warn(&mut self, var: &str, value: &str, expected: &str) {
+        let value = crate::redact::url_credentials(value);
         let msg = format!("ignoring {var}={value:?}: expected {expected}");
+        tracing::warn!("tower-otel-tracing: {msg}");
+        self.s.warnings.push(msg);
+    }
+
+    /// A warning about a variable whose value is a secret: why, never what.
+    fn warn_secret(&mut self, var: &str, why: &str) {
+        let msg = format!("ignoring {var}: {why}");
         tracing::warn!("tower-otel-tracing: {msg}");
         self.s.warnings.push(msg);
     }
@@ -543,22 +568,14 @@ impl Resolver<'_> {
             "OTEL_EXPORTER_OTLP_HEADERS",
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
         ] {
-            if let Some(pairs) = self.read(
-                var,
-                "otlp.http.headers",
-                "comma-separated name=value pairs with valid header names (values URL-encoded)",
-                |v| {
-                    parse_pairs(v).filter(|pairs| {
-                        pairs.iter().all(|(k, v)| {
-                            http::HeaderName::from_bytes(k.as_bytes()).is_ok()
-                                && http::HeaderValue::from_str(v).is_ok()
-                        })
-                    })
-                },
-            ) {
-                let headers: BTreeMap<String, String> = pairs.into_iter().collect();
-                self.s.config.otlp.grpc.headers = Some(headers.clone());
-                self.s.config.otlp.http.headers = Some(headers);
+            let Some(raw) = self.get(var) else { continue };
+            match parse_headers(&raw) {
+                Ok(headers) => {
+                    self.set_source("otlp.http.headers", Source::Env(var));
+                    self.s.config.otlp.grpc.headers = Some(headers.clone());
+                    self.s.config.otlp.http.headers = Some(headers);
+                }
+                Err(why) => self.warn_secret(var, &why),
             }
         }
         for var in [
@@ -657,6 +674,32 @@ fn parse_pairs(v: &str) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// `OTEL_EXPORTER_OTLP_HEADERS`: `name=value` pairs, values percent-encoded. The
+/// error names the entry and what is wrong with it, never a value.
+fn parse_headers(v: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut headers = BTreeMap::new();
+    for (i, pair) in v.split(',').filter(|p| !p.trim().is_empty()).enumerate() {
+        let entry = i + 1;
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(format!("entry {entry} is not a name=value pair"));
+        };
+        let name = name.trim();
+        if let Some(problem) = crate::redact::header_name_problem(name) {
+            return Err(format!("entry {entry}: {problem}"));
+        }
+        let Some(value) = percent_decode(value.trim()) else {
+            return Err(format!(
+                "entry {entry} (`{name}`): the value is not valid percent-encoded UTF-8"
+            ));
+        };
+        if let Some(problem) = crate::redact::header_value_problem(&value) {
+            return Err(format!("entry {entry} (`{name}`): {problem}"));
+        }
+        headers.insert(name.to_owned(), value);
+    }
+    Ok(headers)
+}
+
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -736,15 +779,21 @@ impl fmt::Display for Settings {
         match c.exporter_type {
             Some(ExporterType::Zipkin) => rows.push((
                 "zipkin.endpoint",
-                c.zipkin
-                    .endpoint
-                    .clone()
-                    .unwrap_or_else(|| crate::config::DEFAULT_ZIPKIN_ENDPOINT.to_owned()),
+                crate::redact::url_credentials(
+                    c.zipkin
+                        .endpoint
+                        .as_deref()
+                        .unwrap_or(crate::config::DEFAULT_ZIPKIN_ENDPOINT),
+                )
+                .into_owned(),
             )),
             Some(ExporterType::Jaeger) => {
                 rows.push((
                     "jaeger.collector_endpoint",
-                    c.jaeger.collector_endpoint.clone().unwrap_or_default(),
+                    crate::redact::url_credentials(
+                        c.jaeger.collector_endpoint.as_deref().unwrap_or_default(),
+                    )
+                    .into_owned(),
                 ));
                 rows.push((
                     "jaeger.thrift.agent_host_name",
@@ -763,16 +812,19 @@ impl fmt::Display for Settings {
                         .to_string(),
                 ));
                 if self.jaeger_password.is_some() {
-                    rows.push(("jaeger.password", "********".to_owned()));
+                    rows.push(("jaeger.password", crate::redact::MASK.to_owned()));
                 }
             }
             Some(ExporterType::Otlp) => {
                 rows.push((
                     "otlp.endpoint",
-                    c.otlp
-                        .endpoint
-                        .clone()
-                        .unwrap_or_else(|| crate::config::DEFAULT_OTLP_ENDPOINT.to_owned()),
+                    crate::redact::url_credentials(
+                        c.otlp
+                            .endpoint
+                            .as_deref()
+                            .unwrap_or(crate::config::DEFAULT_OTLP_ENDPOINT),
+                    )
+                    .into_owned(),
                 ));
                 rows.push((
                     "otlp.http.headers",
@@ -781,7 +833,7 @@ impl fmt::Display for Settings {
                         .headers
                         .iter()
                         .flatten()
-                        .map(|(k, _)| format!("{k}=********"))
+                        .map(|(k, _)| format!("{k}={}", crate::redact::MASK))
                         .collect::<Vec<_>>()
                         .join(","),
                 ));

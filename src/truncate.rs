@@ -1,8 +1,12 @@
 //! `max_tag_value_length`: the SDK has no attribute *value* length limit, so string
 //! values are cut here, on their way from span end to the exporter, which covers
-//! attributes set by handlers too.
+//! attributes set by handlers too. This is the only place values are cut: every
+//! exporter (and a user's) then writes the same values on the wire.
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use opentelemetry::trace::Status;
 
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -10,7 +14,8 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 /// Wraps a processor, truncating string attribute values (span, event and link
-/// attributes, and string array elements) to `max_chars` characters.
+/// attributes, and string array elements) and the error status description to
+/// `max_chars` characters.
 #[derive(Debug)]
 pub(crate) struct TruncatingProcessor<P> {
     inner: P,
@@ -59,6 +64,11 @@ impl<P: SpanProcessor> SpanProcessor for TruncatingProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         truncate_attributes(&mut span.attributes, self.max_chars);
+        if let Status::Error { description } = &mut span.status {
+            if let Some(cut) = truncate_str(description, self.max_chars) {
+                *description = Cow::Owned(cut.to_owned());
+            }
+        }
         for event in span.events.events.iter_mut() {
             truncate_attributes(&mut event.attributes, self.max_chars);
         }

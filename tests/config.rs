@@ -311,9 +311,15 @@ fn every_field_rejects_a_bad_value_naming_path_and_value() {
             "bad header",
         ),
         (
+            // Header values are secrets: the error says where and why, not what.
             "otlp: {http: {headers: {x-ok: \"line\\nbreak\"}}}",
             "tracing.otlp.http.headers.x-ok",
-            "line",
+            "byte 0x0a at position 4",
+        ),
+        (
+            "otlp: {grpc: {headers: {x-key: 12345678}}}",
+            "tracing.otlp.grpc.headers.x-key",
+            "value not shown",
         ),
         (
             "otlp: {http: {headers: [a, b]}}",
@@ -334,6 +340,11 @@ fn every_field_rejects_a_bad_value_naming_path_and_value() {
     for (yaml, path, value) in cases {
         let err = error_of(yaml);
         assert_eq!(err.path(), *path, "{yaml}: {err}");
+        if path.contains(".headers.") {
+            for secret in ["line", "break", "12345678"] {
+                assert!(!err.to_string().contains(secret), "{yaml}: `{err}` leaks");
+            }
+        }
         assert!(
             err.to_string().contains(value),
             "{yaml}: `{err}` should mention `{value}`"

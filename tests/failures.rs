@@ -44,8 +44,48 @@ async fn server_errors_mark_server_and_send_spans() {
     assert_eq!(int_attr(server, "http.status_code"), Some(500));
     let children = children_of(&spans, server);
     assert_eq!(children.len(), 2);
+    // As BentoML records it: the response head failed, the body frame did not.
     for c in children {
-        assert!(matches!(c.status, Status::Error { .. }), "{c:#?}");
+        match str_attr(c, "type") {
+            Some("http.response.start") => {
+                assert!(matches!(c.status, Status::Error { .. }), "{c:#?}")
+            }
+            Some("http.response.body") => assert_eq!(c.status, Status::Unset, "{c:#?}"),
+            other => panic!("unexpected child {other:?}: {c:#?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn streamed_5xx_body_and_trailer_frames_stay_unset() {
+    let h = Harness::sampled();
+    let svc = tower::ServiceBuilder::new()
+        .layer(h.layer.clone())
+        .service_fn(|_req: http::Request<_>| async {
+            let frames = vec![
+                Ok::<_, Infallible>(http_body::Frame::data(Bytes::from("a"))),
+                Ok(http_body::Frame::data(Bytes::from("b"))),
+                Ok(http_body::Frame::trailers(http::HeaderMap::new())),
+            ];
+            let body = http_body_util::StreamBody::new(futures_util::stream::iter(frames));
+            Ok::<_, Infallible>(http::Response::builder().status(503).body(body).unwrap())
+        });
+    let resp = tower::ServiceExt::oneshot(svc, get_req("/stream"))
+        .await
+        .unwrap();
+    let _ = resp.into_body().collect().await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert!(matches!(server.status, Status::Error { .. }));
+    let children = children_of(&spans, server);
+    assert_eq!(children.len(), 4, "{children:#?}");
+    for c in children {
+        let ty = str_attr(c, "type").unwrap();
+        if ty == "http.response.start" {
+            assert!(matches!(c.status, Status::Error { .. }));
+        } else {
+            assert_eq!(c.status, Status::Unset, "{ty}");
+        }
     }
 }
 

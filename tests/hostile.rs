@@ -252,3 +252,44 @@ async fn random_header_bytes_never_panic() {
     }
     assert_eq!(server_spans(&h.spans()).len(), 3000);
 }
+
+#[tokio::test]
+async fn signed_url_secrets_reach_no_attribute_of_any_span() {
+    let h = Harness::with(sample_all(), |b| {
+        b.request_headers(["referer", "x-sig"])
+            .response_headers(["location"])
+    });
+    let target = "/missing?X-Goog-Signature=SECRET1&x=1&sig=SECRET2&AWSAccessKeyId=SECRET3\
+                  &Signature=SECRET4";
+    let mut req = get_req(target);
+    *req.uri_mut() = format!("http://user:SECRET5@svc.local:3000{target}")
+        .parse()
+        .unwrap();
+    req.headers_mut()
+        .insert("host", "user:SECRET6@svc.local:3000".parse().unwrap());
+    let (status, _) = send(h.app(), req).await;
+    assert_eq!(status, 404);
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert_eq!(
+        str_attr(server, "http.target"),
+        Some(
+            "/missing?X-Goog-Signature=REDACTED&x=1&sig=REDACTED&AWSAccessKeyId=REDACTED\
+             &Signature=REDACTED"
+        )
+    );
+    let mut seen = 0;
+    for span in &spans {
+        let texts = span
+            .attributes
+            .iter()
+            .chain(span.events.iter().flat_map(|e| e.attributes.iter()))
+            .map(|kv| kv.value.to_string())
+            .chain([span.name.to_string()]);
+        for text in texts {
+            seen += 1;
+            assert!(!text.contains("SECRET"), "{}: {text}", span.name);
+        }
+    }
+    assert!(seen > 10);
+}

@@ -192,7 +192,11 @@ fn assert_request_tree(batch: &Batch) {
             (child.trace_id_low, child.trace_id_high),
             (server.trace_id_low, server.trace_id_high)
         );
-        assert_eq!(child.tag("span.kind"), None, "INTERNAL has no span.kind");
+        assert_eq!(
+            child.tag("span.kind"),
+            Some(&TagV::Str("internal".into())),
+            "BentoML's exporter writes span.kind for INTERNAL too"
+        );
         assert_eq!(child.flags, 1);
     }
     let sends: Vec<_> = spans
@@ -447,4 +451,40 @@ fn grpc_protocol_is_refused_with_a_pointer_to_otlp() {
     let err = JaegerExporter::from_config(&cfg).unwrap_err();
     assert_eq!(err.path(), "tracing.jaeger.protocol");
     assert!(err.to_string().contains("otlp"), "{err}");
+}
+
+#[tokio::test]
+async fn server_error_marks_server_and_start_span_only_on_agent_and_collector() {
+    let collector = Receiver::start();
+    let agent = Agent::start();
+    let mut collector_cfg = agent_config(agent.port());
+    collector_cfg.jaeger.collector_endpoint = Some(collector.url("/api/traces"));
+    for (cfg, via_agent) in [(agent_config(agent.port()), true), (collector_cfg, false)] {
+        let layer = layer_with_env(cfg, &[]);
+        let (status, _) = send(traced(&layer), get_req("/fail")).await;
+        assert_eq!(status, 500);
+        layer.force_flush().unwrap();
+        let batch = if via_agent {
+            decode_emit_batch(&agent.drain(Duration::from_millis(300))[0])
+        } else {
+            decode_binary_batch(&collector.wait_for(1)[0].body)
+        };
+        assert_eq!(batch.spans.len(), 3);
+        for span in &batch.spans {
+            let (kind, error) = match span.str_tag("type") {
+                None => ("server", true),
+                Some("http.response.start") => ("internal", true),
+                Some("http.response.body") => ("internal", false),
+                Some(other) => panic!("unexpected {other}"),
+            };
+            assert_eq!(span.tag("span.kind"), Some(&TagV::Str(kind.into())));
+            if error {
+                assert_eq!(span.tag("error"), Some(&TagV::Bool(true)), "{span:#?}");
+                assert_eq!(span.str_tag("otel.status_code"), Some("ERROR"));
+            } else {
+                assert_eq!(span.tag("error"), None, "{span:#?}");
+                assert_eq!(span.str_tag("otel.status_code"), None);
+            }
+        }
+    }
 }

@@ -510,3 +510,31 @@ fn encoder_matches_opentelemetry_proto_for_every_field() {
     };
     assert_eq!(decode(&exporter.encode(&[])), empty);
 }
+
+#[tokio::test]
+async fn server_error_marks_server_and_start_span_only() {
+    let rx = Receiver::start();
+    let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
+    let (status, _) = send(traced(&layer), get_req("/fail")).await;
+    assert_eq!(status, 500);
+    layer.force_flush().unwrap();
+    let spans: Vec<PbSpan> = rx
+        .wait_for(1)
+        .iter()
+        .flat_map(|p| spans(&decode(&p.body)))
+        .collect();
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    let code = |s: &PbSpan| s.status.as_ref().map_or(0, |st| st.code);
+    for s in &spans {
+        let ty = match attr(&s.attributes, "type") {
+            Some(Any::StringValue(t)) => t.as_str(),
+            _ => "server",
+        };
+        let expected = match ty {
+            "server" | "http.response.start" => 2, // STATUS_CODE_ERROR
+            "http.response.body" => 0,             // STATUS_CODE_UNSET
+            other => panic!("unexpected span type {other}"),
+        };
+        assert_eq!(code(s), expected, "{ty}: {s:#?}");
+    }
+}

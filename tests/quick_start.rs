@@ -145,9 +145,10 @@ fn quick_start_prints_spans_and_flushes_on_sigterm() {
         "readyz is excluded:\n{out}"
     );
     assert_eq!(count("    Name           : summarize.model"), 1, "{out}");
-    assert!(
-        count("    Status code    : Error") >= 3,
-        "the 500 has ERROR spans:\n{out}"
+    assert_eq!(
+        count("    Status code    : Error"),
+        2,
+        "the 500's server span and its response-start span are ERROR:\n{out}"
     );
     assert!(
         count("     -> service.name: Str(Summarization)") >= 1,

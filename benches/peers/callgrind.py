@@ -23,7 +23,11 @@ def build():
 def total(binary, stack, n):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
-        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}-%p",
+        # --fair-sched: valgrind's default scheduler starves the batch processor's
+        # thread, so spans pile up or are lost; --zero-before=main: start-up work
+        # (e.g. a crate's calibration) is not counted.
+        subprocess.run(["valgrind", "--tool=callgrind", "--fair-sched=yes",
+                        "--zero-before=main", f"--callgrind-out-file={out}-%p",
                         binary, stack, str(n)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         instructions = 0

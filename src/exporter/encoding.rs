@@ -1,12 +1,10 @@
 //! What the text-and-microseconds wire formats (Zipkin JSON, Jaeger Thrift) share:
-//! an attribute value as text, a length limit on it, and epoch microseconds.
+//! an attribute value as text, and epoch microseconds.
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::{Array, Value};
-
-use crate::truncate::truncate_str;
 
 /// Microseconds since the Unix epoch (0 before it).
 pub(crate) fn epoch_micros(t: SystemTime) -> u64 {
@@ -41,14 +39,6 @@ fn array_json(a: &Array) -> String {
     json.unwrap_or_default()
 }
 
-/// `text` cut to `max` characters when a limit is set.
-pub(crate) fn limit(text: Cow<'_, str>, max: Option<usize>) -> Cow<'_, str> {
-    match max.and_then(|m| truncate_str(&text, m)) {
-        Some(cut) => Cow::Owned(cut.to_owned()),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,7 +55,5 @@ mod tests {
         ]));
         assert_eq!(value_text(&arr), r#"["a\"b","c"]"#);
         assert_eq!(value_text(&Value::Array(Array::I64(vec![1, 2]))), "[1,2]");
-        assert_eq!(limit(Cow::Borrowed("abcdef"), Some(2)), "ab");
-        assert_eq!(limit(Cow::Borrowed("abcdef"), None), "abcdef");
     }
 }

@@ -34,6 +34,7 @@ pub const STACKS: &[&str] = &[
     "ours_rate0",
     "ours_rate1_server_only",
     "ours_rate1",
+    "ours_excluded",
     "around_ours_rate0",
     "around_ours_rate1",
     "tower_http_unsampled",
@@ -56,6 +57,7 @@ pub fn describe(stack: &str) -> &'static str {
             "tower-otel-tracing, sample_rate 1.0, server span only (equal work)"
         }
         "ours_rate1" => "tower-otel-tracing, sample_rate 1.0, full BentoML tree (4 spans)",
+        "ours_excluded" => "tower-otel-tracing, sample_rate 1.0, the route in excluded_urls",
         "around_ours_rate0" => "tower-otel-tracing around the router, sample_rate 0",
         "around_ours_rate1" => "tower-otel-tracing around the router, sample_rate 1.0, full tree",
         "tower_http_unsampled" => "tower-http TraceLayer + tracing-opentelemetry, unsampled",
@@ -202,12 +204,15 @@ fn provider(sampled: bool, queue: usize) -> SdkTracerProvider {
         .build()
 }
 
-fn ours(rate: f64, children: bool, options: &Options) -> TracingLayer {
+fn ours(rate: f64, children: bool, excluded: bool, options: &Options) -> TracingLayer {
     let mut cfg = TracingConfig {
         sample_rate: Some(rate),
         service_name: Some("summarize".into()),
         ..Default::default()
     };
+    if excluded {
+        cfg.excluded_urls = Some(tower_otel_tracing::ExcludedUrls::new(["summarize"]).unwrap());
+    }
     let builder = match &options.zipkin {
         Some(url) => {
             cfg.exporter_type = Some(tower_otel_tracing::ExporterType::Zipkin);
@@ -262,10 +267,11 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
     stack.app = App::Routed(match name {
         "bare" => app,
         "noop_layer" => app.layer(tower::layer::util::Identity::new()),
-        "ours_rate0" | "ours_rate1" | "ours_rate1_server_only" => {
+        "ours_rate0" | "ours_rate1" | "ours_rate1_server_only" | "ours_excluded" => {
             let layer = ours(
                 if name == "ours_rate0" { 0.0 } else { 1.0 },
                 name != "ours_rate1_server_only",
+                name == "ours_excluded",
                 options,
             );
             stack.layers.push(layer.clone());
@@ -304,6 +310,7 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
             let layer = ours(
                 if name.contains("rate0") { 0.0 } else { 1.0 },
                 true,
+                false,
                 options,
             );
             stack.layers.push(layer.clone());

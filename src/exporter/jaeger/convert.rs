@@ -9,12 +9,10 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue};
-use crate::exporter::encoding::{epoch_micros, limit, value_text};
+use crate::exporter::encoding::{epoch_micros, value_text};
 
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Converter {
-    pub(crate) max_tag_value_length: Option<usize>,
-}
+pub(crate) struct Converter;
 
 /// A 128-bit trace id as Jaeger's (low, high) pair of signed 64-bit halves.
 fn trace_halves(bytes: [u8; 16]) -> (i64, i64) {
@@ -57,7 +55,7 @@ impl Converter {
             Value::Bool(b) => TagValue::Bool(*b),
             Value::I64(i) => TagValue::Long(*i),
             Value::F64(f) => TagValue::Double(*f),
-            other => TagValue::Str(limit(value_text(other), self.max_tag_value_length)),
+            other => TagValue::Str(value_text(other)),
         };
         Tag { key, value }
     }
@@ -99,9 +97,8 @@ impl Converter {
             key: Cow::Borrowed(key),
             value: TagValue::Str(v),
         };
-        if let Some(kind) = kind(&s.span_kind) {
-            tags.push(str_tag("span.kind", Cow::Borrowed(kind)));
-        }
+        // Every kind, `internal` included, as BentoML's Jaeger exporter writes it.
+        tags.push(str_tag("span.kind", Cow::Borrowed(kind(&s.span_kind))));
         match &s.status {
             Status::Unset => {}
             Status::Ok => tags.push(str_tag("otel.status_code", Cow::Borrowed("OK"))),
@@ -114,10 +111,7 @@ impl Converter {
                 if !description.is_empty() {
                     tags.push(str_tag(
                         "otel.status_description",
-                        limit(
-                            Cow::Borrowed(description.as_ref()),
-                            self.max_tag_value_length,
-                        ),
+                        Cow::Borrowed(description.as_ref()),
                     ));
                 }
             }
@@ -164,13 +158,13 @@ impl Converter {
     }
 }
 
-fn kind(kind: &SpanKind) -> Option<&'static str> {
+fn kind(kind: &SpanKind) -> &'static str {
     match kind {
-        SpanKind::Server => Some("server"),
-        SpanKind::Client => Some("client"),
-        SpanKind::Producer => Some("producer"),
-        SpanKind::Consumer => Some("consumer"),
-        SpanKind::Internal => None,
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
     }
 }
 

@@ -84,9 +84,7 @@ impl JaegerExporter {
         };
         Ok(JaegerExporter {
             transport,
-            converter: Converter {
-                max_tag_value_length: cfg.max_tag_value_length,
-            },
+            converter: Converter,
             process: Mutex::new(Process {
                 service_name: cfg.service_name.clone().unwrap_or_default(),
                 tags: Vec::new(),
@@ -106,7 +104,7 @@ impl JaegerExporter {
     pub fn destination(&self) -> String {
         match &self.transport {
             Transport::Agent(a) => format!("udp://{}", a.target()),
-            Transport::Collector(c) => c.endpoint().to_owned(),
+            Transport::Collector(c) => crate::redact::url_credentials(c.endpoint()).into_owned(),
         }
     }
 
@@ -146,7 +144,12 @@ impl JaegerExporter {
             }
             Transport::Collector(http) => http
                 .post("application/x-thrift", &encode_binary(&process, &spans))
-                .map_err(|e| format!("to Jaeger collector {}: {e}", http.endpoint())),
+                .map_err(|e| {
+                    format!(
+                        "to Jaeger collector {}: {e}",
+                        crate::redact::url_credentials(http.endpoint())
+                    )
+                }),
         }
     }
 }

@@ -111,7 +111,7 @@ impl OtlpExporter {
     fn failed(&self, n: usize, e: impl fmt::Display) -> OTelSdkError {
         OTelSdkError::InternalFailure(format!(
             "otlp export of {n} spans to {} failed: {e}",
-            self.endpoint
+            crate::redact::url_credentials(&self.endpoint)
         ))
     }
 }
@@ -119,7 +119,7 @@ impl OtlpExporter {
 impl fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpExporter")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &crate::redact::url_credentials(&self.endpoint))
             .finish_non_exhaustive()
     }
 }

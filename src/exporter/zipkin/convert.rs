@@ -1,7 +1,6 @@
 //! OpenTelemetry span -> Zipkin v2 span, following the OpenTelemetry Zipkin
 //! exporter specification and BentoML's Python exporter where it is silent.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
@@ -10,7 +9,7 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Annotation, Endpoint, Hex, Span, Tags};
-use crate::exporter::encoding::{epoch_micros, limit, value_text};
+use crate::exporter::encoding::{epoch_micros, value_text};
 
 /// Everything span-independent: the local endpoint and the resource tags.
 #[derive(Debug, Clone, Default)]
@@ -20,16 +19,14 @@ pub(crate) struct Encoder {
     local_json: Vec<u8>,
     /// Zipkin has no resource: its attributes, but `service.name`, go on every span.
     pub(crate) resource_tags: Vec<(String, String)>,
-    pub(crate) max_tag_value_length: Option<usize>,
 }
 
 impl Encoder {
-    pub(crate) fn new(local: Endpoint, max_tag_value_length: Option<usize>) -> Self {
+    pub(crate) fn new(local: Endpoint) -> Self {
         let mut encoder = Encoder {
             local,
             local_json: Vec::new(),
             resource_tags: Vec::new(),
-            max_tag_value_length,
         };
         encoder.render_local();
         encoder
@@ -78,7 +75,7 @@ impl Encoder {
             tags.insert(k.as_str(), v.as_str());
         }
         for kv in &s.attributes {
-            tags.insert(kv.key.as_str(), self.limit(value_text(&kv.value)));
+            tags.insert(kv.key.as_str(), value_text(&kv.value));
         }
         let scope = &s.instrumentation_scope;
         if !scope.name().is_empty() {
@@ -94,7 +91,7 @@ impl Encoder {
             Status::Ok => tags.insert("otel.status_code", "OK"),
             Status::Error { description } => {
                 tags.insert("otel.status_code", "ERROR");
-                tags.insert("error", self.limit(Cow::Borrowed(description.as_ref())));
+                tags.insert("error", description.as_ref());
             }
         }
         let parent_id =
@@ -120,10 +117,6 @@ impl Encoder {
                 .collect(),
             tags,
         }
-    }
-
-    fn limit<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
-        limit(text, self.max_tag_value_length)
     }
 }
 

@@ -49,15 +49,12 @@ impl ZipkinExporter {
         let transport = HttpTransport::new(endpoint, cfg.effective_timeout(), None)?;
         Ok(ZipkinExporter {
             transport,
-            encoder: Encoder::new(
-                Endpoint {
-                    service_name: cfg.service_name.clone(),
-                    ipv4: cfg.zipkin.local_node_ipv4,
-                    ipv6: cfg.zipkin.local_node_ipv6,
-                    port: cfg.zipkin.local_node_port,
-                },
-                cfg.max_tag_value_length,
-            ),
+            encoder: Encoder::new(Endpoint {
+                service_name: cfg.service_name.clone(),
+                ipv4: cfg.zipkin.local_node_ipv4,
+                ipv6: cfg.zipkin.local_node_ipv6,
+                port: cfg.zipkin.local_node_port,
+            }),
         })
     }
 
@@ -75,7 +72,7 @@ impl ZipkinExporter {
 impl fmt::Debug for ZipkinExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZipkinExporter")
-            .field("endpoint", &self.endpoint())
+            .field("endpoint", &crate::redact::url_credentials(self.endpoint()))
             .field("local_endpoint", &self.encoder.local)
             .finish_non_exhaustive()
     }
@@ -91,7 +88,7 @@ impl SpanExporter for ZipkinExporter {
             let msg = format!(
                 "zipkin export of {} spans to {} failed: {e}",
                 batch.len(),
-                self.endpoint()
+                crate::redact::url_credentials(self.endpoint())
             );
             OTelSdkError::InternalFailure(msg)
         });
