@@ -14,7 +14,8 @@ use std::time::Duration;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::ServingStatus;
-use tower_otel_tracing::{ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -14,7 +14,9 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
-use tower_otel_tracing::{ConnectionInfo, ExporterType, RequestBody, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::layer::RequestBody;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 async fn echo(
     req: http::Request<RequestBody<hyper::body::Incoming>>,

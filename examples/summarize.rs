@@ -21,9 +21,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use serde::Deserialize;
-use tower_otel_tracing::{
-    ConnectionInfo, ExcludedUrls, ExporterType, Settings, TracingConfig, TracingLayer,
-};
+use tower_otel_tracing::config::{ExcludedUrls, ExporterType};
+use tower_otel_tracing::settings::Settings;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 const USAGE: &str = "usage: summarize [--bind ADDR] [--config FILE] [--print-config]
 
@@ -101,12 +101,16 @@ async fn main() -> ExitCode {
     cfg.service_name
         .get_or_insert_with(|| "Summarization".to_owned());
     if args.print_config {
-        if let Err(e) = cfg.validate() {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-        print!("{}", Settings::resolve(&cfg));
-        return ExitCode::SUCCESS;
+        return match Settings::resolve(&cfg) {
+            Ok(settings) => {
+                print!("{settings}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
 
     let layer = match TracingLayer::try_from_config(cfg) {
@@ -147,7 +151,7 @@ async fn main() -> ExitCode {
     if let Err(e) = guard.shutdown() {
         eprintln!("tracing shutdown: {e}");
     }
-    let stats = guard_stats.stats();
+    let stats = guard_stats.pipeline().stats();
     eprintln!(
         "tracing stats: started={} exported={} dropped={} failed={} queued={}",
         stats.started, stats.exported, stats.dropped, stats.failed, stats.queued

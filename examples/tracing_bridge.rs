@@ -9,7 +9,8 @@
 use axum::routing::post;
 use axum::Router;
 use opentelemetry::trace::TracerProvider as _;
-use tower_otel_tracing::{ConnectionInfo, ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -42,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // parent is the request's server span, current while the handler runs.
     tracing_subscriber::registry()
         .with(
-            tracing_opentelemetry::layer().with_tracer(layer.tracer_provider().tracer("summarize")),
+            tracing_opentelemetry::layer()
+                .with_tracer(layer.pipeline().tracer_provider().tracer("summarize")),
         )
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();

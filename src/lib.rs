@@ -3,7 +3,8 @@
 //!
 //! ```
 //! use axum::{routing::post, Router};
-//! use tower_otel_tracing::{ConfigFormat, TracingConfig, TracingLayer};
+//! use tower_otel_tracing::config::ConfigFormat;
+//! use tower_otel_tracing::{TracingConfig, TracingLayer};
 //!
 //! let cfg = TracingConfig::parse(
 //!     "exporter_type: console\nsample_rate: 1.0\nexcluded_urls: readyz",
@@ -14,6 +15,45 @@
 //!     .route("/summarize", post(|text: String| async move { text }))
 //!     .layer(TracingLayer::from_config(cfg));
 //! ```
+//!
+//! # Layout
+//! The modules follow a request's data, from the request to the wire:
+//!
+//! ```text
+//!  request ──> layer ─────────────> span ─────────> pipeline ───────> exporter ──> wire
+//!  ConnectionInfo  TracingLayer      RequestSpan      sampler            zipkin/   JSON
+//!  TraceInfo       decision          attributes       counting           jaeger/   Thrift
+//!                  service, future   naming, grpc     truncation         otlp/     protobuf
+//!                  request_body      recorded         batch processor    console   text
+//!                  response_body     headers                             transport
+//!        ▲                                ▲                ▲
+//!        └── config ──> settings ─────────┴────────────────┘
+//!            TracingConfig  one table of settings, resolved once (config, then OTEL_*)
+//! ```
+//!
+//! - [`request`]: what the layer reads from a request and adds to it.
+//! - [`layer`]: the tower layer, the per-request decision, the future and bodies.
+//! - `span`: what a sampled request records: the server span and its children.
+//! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
+//!   [`Pipeline`](pipeline::Pipeline) handle.
+//! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
+//! - [`config`] and [`settings`]: what users write, and what runs.
+//! - `propagation`: the caller's trace in and out of headers (W3C, B3, Jaeger).
+//!
+//! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
+//! before any SDK span exists (`layer/decision.rs`, with the policy in
+//! `pipeline/sampler.rs`): an unsampled request builds no attributes and no span,
+//! only a small context with its trace id. **Child spans are handed over as
+//! finished data**: the `http send`/`http receive` spans start and end under a
+//! server span already sampled, so `span/request_span.rs` gives them to the
+//! pipeline's processors as `SpanData` instead of building SDK spans only to end
+//! them.
+//!
+//! Behaviour comes from the OpenTelemetry specifications where BentoML's is
+//! silent: [trace SDK](https://opentelemetry.io/docs/specs/otel/trace/sdk/),
+//! [environment variables](https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/),
+//! [propagators](https://opentelemetry.io/docs/specs/otel/context/api-propagators/),
+//! [HTTP semantic conventions](https://opentelemetry.io/docs/specs/semconv/http/).
 //!
 //! # Quick start
 //! `cargo run --example summarize --features axum`, then
@@ -49,11 +89,13 @@
 //! (`OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_TRACES_EXPORTER`, `OTEL_PROPAGATORS`, the
 //! value-length limits, `OTEL_BSP_*`, the Zipkin, Jaeger and OTLP exporter variables,
-//! `OTEL_RUST_EXCLUDED_URLS`); invalid ones are logged and ignored. [`Settings`] is
-//! the resolved result, printable with its origins.
+//! `OTEL_RUST_EXCLUDED_URLS`); invalid ones are logged and ignored.
+//! [`Settings`](settings::Settings) is the resolved result, printable with its
+//! origins; [`settings::fields`] lists every setting with its variables.
 //!
 //! # Exporters
-//! `console` and `in_memory` ([`ConsoleExporter`], [`InMemoryExporter`]) are always
+//! `console` and `in_memory` ([`exporter::ConsoleExporter`],
+//! [`exporter::InMemoryExporter`]) are always
 //! there; `zipkin` (Zipkin v2 JSON), `jaeger` (Thrift to the agent over UDP or the
 //! collector over HTTP), `otlp` (protobuf over HTTP) and `otlp-grpc` are cargo
 //! features. Any `opentelemetry_sdk::trace::SpanExporter` plugs in with
@@ -78,7 +120,9 @@
 //!
 //! # Lifecycle
 //! Hold a [`TracingGuard`] from [`TracingLayer::guard`] while serving; dropping it,
-//! or calling [`TracingGuard::shutdown`], flushes every queued span. Handlers find
+//! or calling [`TracingGuard::shutdown`], flushes every queued span.
+//! [`TracingLayer::pipeline`] is the handle for flushing, stats and the tracer
+//! provider (the guard derefs to it). Handlers find
 //! their trace in the [`TraceInfo`] request extension and in
 //! `opentelemetry::Context::current()`; [`TracingLayerBuilder::trace_id_headers`]
 //! returns the ids to clients.
@@ -87,64 +131,24 @@
 //! The sampling decision is made before anything else: an unsampled request builds
 //! no attributes and no SDK span, only a small context with its trace id. Excluded
 //! requests cost one regex-set match. Sampled requests pay for their spans; span
-//! ends only enqueue, and exports run off the request path. `benches/` measures
-//! both (criterion).
+//! ends only enqueue, and exports run off the request path. `benches/peers`
+//! measures every path beside the other tower tracing layers (BENCHMARKS.md).
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
-mod attributes;
-mod body;
-mod config;
-mod connection;
-mod decimal;
-mod env;
-mod error;
-mod excluded_urls;
-mod exporter;
-mod future;
-mod grpc;
-mod guard;
-#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
-mod http_transport;
-mod layer;
-mod pipeline;
+pub mod config;
+pub mod exporter;
+pub mod layer;
+pub mod pipeline;
 mod propagation;
-mod recorded_headers;
-mod redact;
-mod request_body;
-mod request_span;
-mod sampler;
-mod service;
-mod settings;
-mod stats;
-mod trace_info;
-mod truncate;
+pub mod request;
+pub mod settings;
+mod span;
 
-pub use body::ResponseBody;
-pub use config::{
-    Compression, ConfigFormat, ExporterType, JaegerConfig, JaegerGrpcConfig, JaegerProtocol,
-    JaegerThriftConfig, OtlpConfig, OtlpGrpcConfig, OtlpHttpConfig, OtlpProtocol, TracingConfig,
-    ZipkinConfig, DEFAULT_JAEGER_AGENT_HOST, DEFAULT_JAEGER_AGENT_PORT, DEFAULT_OTLP_ENDPOINT,
-    DEFAULT_TIMEOUT_SECS, DEFAULT_ZIPKIN_ENDPOINT,
-};
-pub use connection::ConnectionInfo;
-pub use error::ConfigError;
-pub use excluded_urls::ExcludedUrls;
-#[cfg(feature = "jaeger")]
-pub use exporter::JaegerExporter;
-#[cfg(feature = "otlp")]
-pub use exporter::OtlpExporter;
-#[cfg(feature = "zipkin")]
-pub use exporter::ZipkinExporter;
-pub use exporter::{ConsoleExporter, InMemoryExporter};
-pub use future::ResponseFuture;
-pub use guard::TracingGuard;
+pub use config::{ConfigError, TracingConfig};
 pub use layer::{TracingLayer, TracingLayerBuilder};
-pub use propagation::Propagator;
-pub use request_body::RequestBody;
-pub use service::TracingService;
-pub use settings::{BatchSettings, Sampler, Settings, Source};
-pub use stats::TracingStats;
-pub use trace_info::TraceInfo;
+pub use pipeline::TracingGuard;
+pub use request::{ConnectionInfo, TraceInfo};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tower_otel_tracing::{
-    Compression, ConfigError, ConfigFormat, ExcludedUrls, ExporterType, JaegerProtocol,
-    OtlpProtocol, TracingConfig, TracingLayer,
+use tower_otel_tracing::config::{
+    Compression, ConfigFormat, ExcludedUrls, ExporterType, JaegerProtocol, OtlpProtocol,
 };
+use tower_otel_tracing::{ConfigError, TracingConfig, TracingLayer};
 
 /// The seed's Zipkin example, written in Rust.
 fn zipkin_seed() -> TracingConfig {

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use tower_otel_tracing::{ConnectionInfo, ConsoleExporter, TracingConfig, TracingLayer};
+use tower_otel_tracing::exporter::ConsoleExporter;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 #[derive(Clone, Default)]
 struct SharedBuf(Arc<Mutex<Vec<u8>>>);
@@ -35,7 +36,7 @@ async fn prints_the_collector_debug_layout() {
     .unwrap();
     let tracer = {
         use opentelemetry::trace::TracerProvider as _;
-        layer.tracer_provider().tracer("test.handler")
+        layer.pipeline().tracer_provider().tracer("test.handler")
     };
     let mut req = post_summarize("some text to summarize");
     req.extensions_mut().insert(ConnectionInfo {
@@ -43,7 +44,7 @@ async fn prints_the_collector_debug_layout() {
         peer_addr: "10.0.0.9:59482".parse().unwrap(),
     });
     send(app(tracer).layer(layer.clone()), req).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
 
     for line in [
@@ -128,7 +129,7 @@ async fn errors_show_status_and_exception_event() {
             Err::<http::Response<String>, _>(std::io::Error::other("backend down"))
         });
     let _ = tower::ServiceExt::oneshot(svc, get_req("/x")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     for line in [
         "    Status code    : Error",

@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use tower_otel_tracing::{
-    Compression, ExcludedUrls, ExporterType, OtlpProtocol, Propagator, Sampler, Settings, Source,
-    TracingConfig,
+use tower_otel_tracing::config::{
+    Compression, ExcludedUrls, ExporterType, OtlpProtocol, Propagator,
 };
+use tower_otel_tracing::settings::{Sampler, Settings, Source};
+use tower_otel_tracing::TracingConfig;
 
 fn base(exporter: ExporterType) -> TracingConfig {
     let mut cfg = TracingConfig {
@@ -35,7 +36,18 @@ fn resolve(cfg: &TracingConfig, vars: &[(&str, &str)]) -> Settings {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Settings::resolve_with(cfg, map)
+    Settings::resolve_with(cfg, map).expect("the config is valid")
+}
+
+/// The OTLP HTTP headers as plain text, for comparisons.
+fn headers(s: &Settings) -> Option<BTreeMap<String, String>> {
+    (!s.otlp.http_headers.is_empty()).then(|| {
+        s.otlp
+            .http_headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    })
 }
 
 struct Case {
@@ -80,7 +92,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "from-env",
             invalid: None,
-            applied: |s| s.config.service_name.as_deref() == Some("from-env"),
+            applied: |s| s.service_name == "from-env",
         },
         Case {
             var: "OTEL_RESOURCE_ATTRIBUTES",
@@ -121,7 +133,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "console",
             invalid: Some("kafka"),
-            applied: |s| s.config.exporter_type == Some(ExporterType::Console),
+            applied: |s| s.exporter == ExporterType::Console,
         },
         Case {
             var: "OTEL_PROPAGATORS",
@@ -139,7 +151,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "64",
             invalid: Some("-1"),
-            applied: |s| s.config.max_tag_value_length == Some(64),
+            applied: |s| s.max_tag_value_length == Some(64),
         },
         Case {
             var: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
@@ -148,7 +160,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "32",
             invalid: Some("0"),
-            applied: |s| s.config.max_tag_value_length == Some(32),
+            applied: |s| s.max_tag_value_length == Some(32),
         },
         Case {
             var: "OTEL_BSP_SCHEDULE_DELAY",
@@ -166,7 +178,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "1500",
             invalid: Some("-5"),
-            applied: |s| s.config.timeout == Some(1.5),
+            applied: |s| s.timeout == Duration::from_secs_f64(1.5),
         },
         Case {
             var: "OTEL_BSP_MAX_QUEUE_SIZE",
@@ -193,9 +205,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "http://env-zipkin:9411/api/v2/spans",
             invalid: Some("env-zipkin:9411"),
-            applied: |s| {
-                s.config.zipkin.endpoint.as_deref() == Some("http://env-zipkin:9411/api/v2/spans")
-            },
+            applied: |s| s.zipkin.endpoint == "http://env-zipkin:9411/api/v2/spans",
         },
         Case {
             var: "OTEL_EXPORTER_ZIPKIN_TIMEOUT",
@@ -204,7 +214,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "2500",
             invalid: Some("2.5s"),
-            applied: |s| s.config.timeout == Some(2.5),
+            applied: |s| s.timeout == Duration::from_secs_f64(2.5),
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_AGENT_HOST",
@@ -213,7 +223,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "env-agent",
             invalid: Some("bad host"),
-            applied: |s| s.config.jaeger.thrift.agent_host_name.as_deref() == Some("env-agent"),
+            applied: |s| s.jaeger.agent_host_name == "env-agent",
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_AGENT_PORT",
@@ -222,7 +232,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "6832",
             invalid: Some("70000"),
-            applied: |s| s.config.jaeger.thrift.agent_port == Some(6832),
+            applied: |s| s.jaeger.agent_port == 6832,
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_AGENT_SPLIT_OVERSIZED_BATCHES",
@@ -231,7 +241,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "true",
             invalid: Some("maybe"),
-            applied: |s| s.config.jaeger.thrift.udp_split_oversized_batches == Some(true),
+            applied: |s| s.jaeger.udp_split_oversized_batches,
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_ENDPOINT",
@@ -241,8 +251,7 @@ fn cases() -> Vec<Case> {
             valid: "http://env-jaeger:14268/api/traces",
             invalid: Some("nope"),
             applied: |s| {
-                s.config.jaeger.collector_endpoint.as_deref()
-                    == Some("http://env-jaeger:14268/api/traces")
+                s.jaeger.collector_endpoint.as_deref() == Some("http://env-jaeger:14268/api/traces")
             },
         },
         Case {
@@ -252,7 +261,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "alice",
             invalid: None,
-            applied: |s| s.jaeger_user.as_deref() == Some("alice"),
+            applied: |s| s.jaeger.user.as_deref() == Some("alice"),
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_PASSWORD",
@@ -261,7 +270,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "s3cret",
             invalid: None,
-            applied: |s| s.jaeger_password.as_deref() == Some("s3cret"),
+            applied: |s| s.jaeger.password.as_deref() == Some("s3cret"),
         },
         Case {
             var: "OTEL_EXPORTER_JAEGER_TIMEOUT",
@@ -270,7 +279,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "750",
             invalid: Some("x"),
-            applied: |s| s.config.timeout == Some(0.75),
+            applied: |s| s.timeout == Duration::from_secs_f64(0.75),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -279,9 +288,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "http://env-otlp:4318/",
             invalid: Some("env-otlp:4318"),
-            applied: |s| {
-                s.config.otlp.endpoint.as_deref() == Some("http://env-otlp:4318/v1/traces")
-            },
+            applied: |s| s.otlp.endpoint == "http://env-otlp:4318/v1/traces",
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -290,7 +297,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "http://env-otlp:4318/custom",
             invalid: Some("ftp://x"),
-            applied: |s| s.config.otlp.endpoint.as_deref() == Some("http://env-otlp:4318/custom"),
+            applied: |s| s.otlp.endpoint == "http://env-otlp:4318/custom",
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_HEADERS",
@@ -300,7 +307,7 @@ fn cases() -> Vec<Case> {
             valid: "api-key=abc%3D,x-team=ml",
             invalid: Some("bad header=1"),
             applied: |s| {
-                s.config.otlp.http.headers
+                headers(s)
                     == Some(BTreeMap::from([
                         ("api-key".into(), "abc=".into()),
                         ("x-team".into(), "ml".into()),
@@ -314,9 +321,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "a=1",
             invalid: Some("a=SECRET%0A"),
-            applied: |s| {
-                s.config.otlp.http.headers == Some(BTreeMap::from([("a".into(), "1".into())]))
-            },
+            applied: |s| headers(s) == Some(BTreeMap::from([("a".into(), "1".into())])),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_CERTIFICATE",
@@ -325,7 +330,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "CERT",
             invalid: Some("/no/such/ca.pem"),
-            applied: |s| s.config.otlp.http.certificate_file.is_some(),
+            applied: |s| s.otlp.certificate.is_some(),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
@@ -334,7 +339,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "CERT",
             invalid: Some("/no/such/ca.pem"),
-            applied: |s| s.config.otlp.http.certificate_file.is_some(),
+            applied: |s| s.otlp.certificate.is_some(),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_COMPRESSION",
@@ -343,7 +348,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "gzip",
             invalid: Some("brotli"),
-            applied: |s| s.config.otlp.compression == Some(Compression::Gzip),
+            applied: |s| s.otlp.compression == Compression::Gzip,
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
@@ -352,7 +357,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "gzip",
             invalid: Some("zstd"),
-            applied: |s| s.config.otlp.compression == Some(Compression::Gzip),
+            applied: |s| s.otlp.compression == Compression::Gzip,
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TIMEOUT",
@@ -361,7 +366,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "3000",
             invalid: Some("3s"),
-            applied: |s| s.config.timeout == Some(3.0),
+            applied: |s| s.timeout == Duration::from_secs_f64(3.0),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
@@ -370,7 +375,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "4000",
             invalid: Some("-1"),
-            applied: |s| s.config.timeout == Some(4.0),
+            applied: |s| s.timeout == Duration::from_secs_f64(4.0),
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_PROTOCOL",
@@ -379,7 +384,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "grpc",
             invalid: Some("http/json"),
-            applied: |s| s.config.otlp.protocol == Some(OtlpProtocol::Grpc),
+            applied: |s| s.otlp.protocol == OtlpProtocol::Grpc,
         },
         Case {
             var: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
@@ -388,7 +393,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "grpc",
             invalid: Some("udp"),
-            applied: |s| s.config.otlp.protocol == Some(OtlpProtocol::Grpc),
+            applied: |s| s.otlp.protocol == OtlpProtocol::Grpc,
         },
         Case {
             var: "OTEL_RUST_EXCLUDED_URLS",
@@ -397,9 +402,7 @@ fn cases() -> Vec<Case> {
             with: &[],
             valid: "healthz, metrics",
             invalid: Some("ready(z"),
-            applied: |s| {
-                s.config.excluded_urls.as_ref().unwrap().patterns() == ["healthz", "metrics"]
-            },
+            applied: |s| s.excluded_urls.as_ref().unwrap().patterns() == ["healthz", "metrics"],
         },
     ]
 }
@@ -467,11 +470,9 @@ fn every_variable_unset_valid_invalid() {
             }
             assert!(!(case.applied)(&ignored), "{}={bad} was applied", case.var);
             if case.with.is_empty() {
-                assert_eq!(
-                    ignored.config, unset.config,
-                    "{}={bad} changed the config",
-                    case.var
-                );
+                let mut ignored = ignored.clone();
+                ignored.warnings.clear();
+                assert_eq!(ignored, unset, "{}={bad} changed the settings", case.var);
                 assert_eq!(ignored.sampler, unset.sampler);
                 assert_eq!(ignored.batch, unset.batch);
             }
@@ -484,7 +485,22 @@ fn every_variable_unset_valid_invalid() {
 fn without_variables_the_config_decides() {
     let cfg = base(ExporterType::Zipkin);
     let s = resolve(&cfg, &[]);
-    assert_eq!(s.config, cfg);
+    // Every field as the config says.
+    assert_eq!(s.exporter, ExporterType::Zipkin);
+    assert_eq!(s.timeout, Duration::from_secs(10));
+    assert_eq!(s.max_tag_value_length, Some(100));
+    assert_eq!(s.excluded_urls, cfg.excluded_urls);
+    assert_eq!(s.service_name, "from-config");
+    assert_eq!(s.zipkin.endpoint, "http://config-zipkin:9411/api/v2/spans");
+    assert_eq!(
+        s.jaeger.collector_endpoint.as_deref(),
+        Some("http://config-jaeger:14268/api/traces")
+    );
+    assert_eq!(s.jaeger.agent_host_name, "config-agent");
+    assert_eq!(s.jaeger.agent_port, 6831);
+    assert!(!s.jaeger.udp_split_oversized_batches);
+    assert_eq!(s.otlp.endpoint, "http://config-otlp:4318/v1/traces");
+    assert_eq!(s.otlp.protocol, OtlpProtocol::Http);
     assert_eq!(s.sampler, Sampler::ParentBasedTraceIdRatio(0.5));
     assert_eq!(
         s.propagators,
@@ -558,17 +574,14 @@ fn signal_specific_variables_win_over_generic_ones() {
             ("OTEL_BSP_EXPORT_TIMEOUT", "9000"),
         ],
     );
+    assert_eq!(s.otlp.endpoint, "http://traces:4318/v1/traces");
     assert_eq!(
-        s.config.otlp.endpoint.as_deref(),
-        Some("http://traces:4318/v1/traces")
-    );
-    assert_eq!(
-        s.config.timeout,
-        Some(2.0),
+        s.timeout,
+        Duration::from_secs(2),
         "exporter timeout beats the BSP one"
     );
-    assert_eq!(s.config.otlp.http.headers.as_ref().unwrap()["a"], "traces");
-    assert_eq!(s.config.max_tag_value_length, Some(20));
+    assert_eq!(headers(&s).unwrap()["a"], "traces");
+    assert_eq!(s.max_tag_value_length, Some(20));
 }
 
 #[test]
@@ -578,7 +591,7 @@ fn service_name_precedence() {
         &cfg,
         &[("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs")],
     );
-    assert_eq!(s.config.service_name.as_deref(), Some("from-attrs"));
+    assert_eq!(s.service_name, "from-attrs");
     let s = resolve(
         &cfg,
         &[
@@ -586,7 +599,7 @@ fn service_name_precedence() {
             ("OTEL_SERVICE_NAME", "from-name"),
         ],
     );
-    assert_eq!(s.config.service_name.as_deref(), Some("from-name"));
+    assert_eq!(s.service_name, "from-name");
     assert!(s.resource_attributes.is_empty());
 }
 
@@ -596,7 +609,7 @@ fn exporter_timeouts_only_apply_to_their_exporter() {
         &base(ExporterType::Zipkin),
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1")],
     );
-    assert_eq!(s.config.timeout, Some(10.0));
+    assert_eq!(s.timeout, Duration::from_secs(10));
     // OTEL_TRACES_EXPORTER switches the exporter first, so its timeout applies.
     let s = resolve(
         &base(ExporterType::Zipkin),
@@ -605,7 +618,7 @@ fn exporter_timeouts_only_apply_to_their_exporter() {
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "1"),
         ],
     );
-    assert_eq!(s.config.timeout, Some(0.001));
+    assert_eq!(s.timeout, Duration::from_millis(1));
 }
 
 #[test]

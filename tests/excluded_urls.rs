@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use tower_otel_tracing::{ConfigFormat, TracingConfig};
+use tower_otel_tracing::config::ConfigFormat;
+use tower_otel_tracing::TracingConfig;
 
 async fn traced_paths(cfg: TracingConfig, paths: &[&str]) -> Vec<String> {
     let h = Harness::new(TracingConfig {
@@ -66,7 +67,7 @@ async fn host_and_scheme_take_part() {
 async fn excluded_requests_get_no_trace_info_and_an_unsampled_context() {
     let h = Harness::new(TracingConfig {
         sample_rate: Some(1.0),
-        excluded_urls: Some(tower_otel_tracing::ExcludedUrls::new(["plain"]).unwrap()),
+        excluded_urls: Some(tower_otel_tracing::config::ExcludedUrls::new(["plain"]).unwrap()),
         ..Default::default()
     });
     let app = axum::Router::new()
@@ -99,7 +100,7 @@ async fn excluded_requests_get_no_trace_info_and_an_unsampled_context() {
 /// `traceparent` an outgoing call would carry.
 fn probe_app(h: &Harness) -> axum::Router {
     use opentelemetry::trace::{Tracer, TracerProvider as _};
-    let tracer = h.layer.tracer_provider().tracer("probe.handler");
+    let tracer = h.layer.pipeline().tracer_provider().tracer("probe.handler");
     axum::Router::new()
         .route(
             "/readyz",
@@ -136,7 +137,7 @@ fn excluded_readyz(vars: &[(&str, &str)]) -> Harness {
     Harness::with(
         TracingConfig {
             sample_rate: Some(1.0),
-            excluded_urls: Some(tower_otel_tracing::ExcludedUrls::new(["readyz"]).unwrap()),
+            excluded_urls: Some(tower_otel_tracing::config::ExcludedUrls::new(["readyz"]).unwrap()),
             ..Default::default()
         },
         |b| b.env_vars(vars),
@@ -151,7 +152,8 @@ async fn spans_made_inside_an_excluded_request_are_not_recorded() {
     for vars in [&[][..], &[("OTEL_TRACES_SAMPLER", "always_on")][..]] {
         let h = excluded_readyz(vars);
         let subscriber = tracing_subscriber::registry().with(
-            tracing_opentelemetry::layer().with_tracer(h.layer.tracer_provider().tracer("bridge")),
+            tracing_opentelemetry::layer()
+                .with_tracer(h.layer.pipeline().tracer_provider().tracer("bridge")),
         );
         let _default = tracing::subscriber::set_default(subscriber);
         for _ in 0..3 {
@@ -168,7 +170,7 @@ async fn spans_made_inside_an_excluded_request_are_not_recorded() {
             "{vars:?}: {:?}",
             spans.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
         );
-        assert_eq!(h.layer.stats().started, 0);
+        assert_eq!(h.layer.pipeline().stats().started, 0);
     }
 }
 
@@ -178,7 +180,8 @@ async fn the_same_handler_is_recorded_when_not_excluded() {
     use tracing_subscriber::layer::SubscriberExt;
     let h = Harness::sampled();
     let subscriber = tracing_subscriber::registry().with(
-        tracing_opentelemetry::layer().with_tracer(h.layer.tracer_provider().tracer("bridge")),
+        tracing_opentelemetry::layer()
+            .with_tracer(h.layer.pipeline().tracer_provider().tracer("bridge")),
     );
     let _default = tracing::subscriber::set_default(subscriber);
     let (_, body) = send(probe_app(&h), get_req("/readyz")).await;

@@ -16,7 +16,8 @@ use axum::Router;
 use common::receiver::{dead_addr, Receiver};
 use common::*;
 use tower::ServiceExt;
-use tower_otel_tracing::{ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 /// Accepts connections and never answers: the worst collector there is.
 struct BlackHole {
@@ -127,8 +128,8 @@ async fn every_kind_of_broken_collector_leaves_requests_alone() {
         serve_requests(&layer, 30).await;
         // Flush from a blocking thread: it waits for the (failing) export.
         let l = layer.clone();
-        let _ = tokio::task::spawn_blocking(move || l.force_flush()).await;
-        let stats = layer.stats();
+        let _ = tokio::task::spawn_blocking(move || l.pipeline().force_flush()).await;
+        let stats = layer.pipeline().stats();
         assert_eq!(stats.started, 30 * 4, "{what}");
         assert!(stats.failed > 0, "{what}: failures are counted: {stats:?}");
         assert_eq!(stats.exported, 0, "{what}");
@@ -149,9 +150,9 @@ async fn jaeger_agent_port_with_nothing_listening() {
         .build()
         .unwrap();
     serve_requests(&layer, 20).await;
-    let _ = layer.force_flush();
+    let _ = layer.pipeline().force_flush();
     // UDP is fire-and-forget: the datagrams leave, nothing waits or fails.
-    assert_eq!(layer.stats().started, 80);
+    assert_eq!(layer.pipeline().stats().started, 80);
 }
 
 #[tokio::test]
@@ -166,7 +167,7 @@ async fn a_full_queue_drops_and_counts_instead_of_growing() {
         ],
     );
     serve_requests(&layer, 50).await;
-    let stats = layer.stats();
+    let stats = layer.pipeline().stats();
     assert_eq!(stats.started, 200);
     assert!(stats.dropped >= 200 - 16, "{stats:?}");
     assert!(stats.queued <= 16, "the queue is bounded: {stats:?}");
@@ -198,7 +199,7 @@ async fn shutdown_delivers_the_complete_tree_of_10000_requests_exactly_once() {
             .unwrap();
     }
     drop(app);
-    let stats_before = layer.stats();
+    let stats_before = layer.pipeline().stats();
     drop(layer);
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
@@ -251,8 +252,16 @@ async fn shutdown_with_a_dead_collector_returns_and_counts_the_loss() {
     let result = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("shutdown returned");
-    assert!(result.is_err() || stats.stats().failed == 40, "{result:?}");
-    assert_eq!(stats.stats().failed, 40, "{:?}", stats.stats());
+    assert!(
+        result.is_err() || stats.pipeline().stats().failed == 40,
+        "{result:?}"
+    );
+    assert_eq!(
+        stats.pipeline().stats().failed,
+        40,
+        "{:?}",
+        stats.pipeline().stats()
+    );
 }
 
 /// A writer that keeps what the subscriber logs.
@@ -285,12 +294,13 @@ fn export_failures_are_logged_once_not_per_batch() {
     failing.respond_with(500);
     let endpoint = failing.url("/api/v2/spans");
     let layer = layer(ExporterType::Zipkin, &endpoint, &[]);
-    let tracer = opentelemetry::trace::TracerProvider::tracer(layer.tracer_provider(), "t");
+    let tracer =
+        opentelemetry::trace::TracerProvider::tracer(layer.pipeline().tracer_provider(), "t");
     for _ in 0..5 {
         opentelemetry::trace::Tracer::in_span(&tracer, "work", |_| {});
-        let _ = layer.force_flush();
+        let _ = layer.pipeline().force_flush();
     }
-    assert_eq!(layer.stats().failed, 5);
+    assert_eq!(layer.pipeline().stats().failed, 5);
     assert_eq!(failing.requests().len(), 5);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text

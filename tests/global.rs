@@ -10,7 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use common::*;
 use opentelemetry::trace::{Tracer, TracerProvider as _};
-use tower_otel_tracing::{ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 #[tokio::test]
 async fn global_tracer_and_propagator_follow_the_request() {
@@ -19,7 +20,7 @@ async fn global_tracer_and_propagator_follow_the_request() {
         sample_rate: Some(1.0),
         ..Default::default()
     });
-    let exporter = layer.in_memory_exporter().unwrap();
+    let exporter = layer.pipeline().in_memory_exporter().unwrap();
     let app = Router::new()
         .route(
             "/outbound",
@@ -37,7 +38,7 @@ async fn global_tracer_and_propagator_follow_the_request() {
         )
         .layer(layer.clone());
     let (_, body) = send(app, get_req("/outbound")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans = exporter.finished_spans();
     let server = one_server_span(&spans);
     let call = spans.iter().find(|s| s.name == "call-backend").unwrap();

@@ -14,7 +14,7 @@ use tower_otel_tracing::TracingConfig;
 fn harness() -> Harness {
     let cfg = TracingConfig::parse(
         "sample_rate: 1.0\npropagators: [tracecontext, baggage, b3, jaeger]",
-        tower_otel_tracing::ConfigFormat::Yaml,
+        tower_otel_tracing::config::ConfigFormat::Yaml,
     )
     .unwrap();
     Harness::with(cfg, |b| b.send_spans(false).receive_spans(false))

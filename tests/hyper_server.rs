@@ -11,7 +11,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
-use tower_otel_tracing::{ConnectionInfo, RequestBody};
+use tower_otel_tracing::layer::RequestBody;
+use tower_otel_tracing::ConnectionInfo;
 
 #[tokio::test]
 async fn hyper_server_with_connection_info() {

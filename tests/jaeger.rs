@@ -16,9 +16,9 @@ use common::*;
 use opentelemetry::trace::{Span as _, SpanId, TraceId, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter as _};
-use tower_otel_tracing::{
-    ConnectionInfo, ExporterType, InMemoryExporter, JaegerExporter, TracingConfig,
-};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::exporter::{InMemoryExporter, JaegerExporter};
+use tower_otel_tracing::{ConnectionInfo, TracingConfig};
 
 const LIMIT: usize = 65_000;
 
@@ -221,7 +221,7 @@ async fn agent_receives_the_request_tree_as_compact_emit_batch() {
     let layer = layer_with_env(agent_config(agent.port()), &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let datagrams = agent.drain(Duration::from_millis(300));
     assert_eq!(datagrams.len(), 1);
     assert!(datagrams[0].len() <= LIMIT);
@@ -240,7 +240,7 @@ async fn errors_events_and_truncation() {
             Err::<http::Response<String>, _>(std::io::Error::other("backend down"))
         });
     let _ = tower::ServiceExt::oneshot(svc, get_req("/boom")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let batch = decode_emit_batch(&agent.drain(Duration::from_millis(300))[0]);
     let span = &batch.spans[0];
     assert_eq!(span.operation_name, "GET /boom");
@@ -369,7 +369,7 @@ async fn collector_gets_binary_thrift_with_basic_auth_and_the_agent_nothing() {
         ],
     );
     send(traced(&layer), request()).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let posts = collector.wait_for(1);
     assert_eq!(posts.len(), 1);
     let post = &posts[0];
@@ -393,7 +393,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(
         err.contains("HTTP 500") && err.contains(&collector.url("/api/traces")),
         "{err}"
@@ -405,7 +405,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains(&endpoint), "{err}");
 }
 
@@ -422,7 +422,7 @@ async fn env_variables_choose_the_agent() {
         ],
     );
     send(traced(&layer), get_req("/readyz")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let datagrams = agent.drain(Duration::from_millis(300));
     assert_eq!(datagrams.len(), 1);
     let batch = decode_emit_batch(&datagrams[0]);
@@ -447,7 +447,7 @@ async fn env_variables_choose_the_agent() {
 #[test]
 fn grpc_protocol_is_refused_with_a_pointer_to_otlp() {
     let mut cfg = agent_config(6831);
-    cfg.jaeger.protocol = Some(tower_otel_tracing::JaegerProtocol::Grpc);
+    cfg.jaeger.protocol = Some(tower_otel_tracing::config::JaegerProtocol::Grpc);
     let err = JaegerExporter::from_config(&cfg).unwrap_err();
     assert_eq!(err.path(), "tracing.jaeger.protocol");
     assert!(err.to_string().contains("otlp"), "{err}");
@@ -463,7 +463,7 @@ async fn server_error_marks_server_and_start_span_only_on_agent_and_collector() 
         let layer = layer_with_env(cfg, &[]);
         let (status, _) = send(traced(&layer), get_req("/fail")).await;
         assert_eq!(status, 500);
-        layer.force_flush().unwrap();
+        layer.pipeline().force_flush().unwrap();
         let batch = if via_agent {
             decode_emit_batch(&agent.drain(Duration::from_millis(300))[0])
         } else {

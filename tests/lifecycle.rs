@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use std::collections::HashSet;
-use tower_otel_tracing::{ExporterType, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 const REQUESTS: usize = 300;
 /// Server, receive, start, body and the handler's span.
@@ -45,7 +46,7 @@ async fn dropping_the_last_layer_flushes_everything() {
     let Harness { layer, exporter } = Harness::sampled();
     {
         use opentelemetry::trace::TracerProvider as _;
-        let app = app(layer.tracer_provider().tracer("test.handler")).layer(layer);
+        let app = app(layer.pipeline().tracer_provider().tracer("test.handler")).layer(layer);
         for _ in 0..REQUESTS {
             send(app.clone(), post_summarize("a b c d")).await;
         }
@@ -72,14 +73,17 @@ async fn in_memory_exporter_from_config() {
     .install_global(false)
     .build()
     .unwrap();
-    let exporter = layer.in_memory_exporter().expect("in_memory exporter");
+    let exporter = layer
+        .pipeline()
+        .in_memory_exporter()
+        .expect("in_memory exporter");
     let tracer = {
         use opentelemetry::trace::TracerProvider as _;
-        layer.tracer_provider().tracer("test.handler")
+        layer.pipeline().tracer_provider().tracer("test.handler")
     };
     let app = app(tracer).layer(layer.clone());
     send(app, get_req("/readyz")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     assert_eq!(server_spans(&exporter.finished_spans()).len(), 1);
     let resource = exporter.resource().unwrap();
     let name = resource

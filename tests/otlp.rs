@@ -12,9 +12,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span as PbSpan;
 use prost::Message;
-use tower_otel_tracing::{
-    Compression, ConnectionInfo, ExporterType, OtlpExporter, TracingConfig, TracingLayer,
-};
+use tower_otel_tracing::config::{Compression, ExporterType};
+use tower_otel_tracing::exporter::OtlpExporter;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 fn otlp_config(endpoint: String) -> TracingConfig {
     let mut cfg = TracingConfig {
@@ -123,7 +123,7 @@ async fn http_protobuf_with_headers() {
     let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let posts = rx.wait_for(1);
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].uri.path(), "/v1/traces");
@@ -139,7 +139,7 @@ async fn gzip_body_decodes() {
     cfg.otlp.compression = Some(Compression::Gzip);
     let layer = layer_with_env(cfg, &[]);
     send(traced(&layer), request()).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let post = &rx.wait_for(1)[0];
     assert_eq!(post.headers["content-encoding"], "gzip");
     let mut plain = Vec::new();
@@ -166,7 +166,7 @@ async fn https_is_verified_against_the_configured_ca() {
     cfg.otlp.http.certificate_file = Some(good_ca.clone());
     let layer = layer_with_env(cfg.clone(), &[]);
     send(traced(&layer), request()).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     assert_request_tree(&decode(&rx.wait_for(1)[0].body));
 
     // Another CA: the server's certificate does not chain to it.
@@ -176,7 +176,7 @@ async fn https_is_verified_against_the_configured_ca() {
     let layer = layer_with_env(cfg, &[]);
     let (status, _) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains("https://127.0.0.1"), "{err}");
     assert!(
         err.to_lowercase().contains("certificate") || err.contains("UnknownIssuer"),
@@ -212,7 +212,7 @@ async fn transient_failures_are_retried_and_delivered_once() {
     rx.script(&[503, 429]);
     let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     send(traced(&layer), request()).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let posts = rx.wait_for(3);
     assert_eq!(
         posts.len(),
@@ -247,12 +247,12 @@ async fn gateway_errors_are_retried_with_backoff() {
     rx.script(&[502, 504]);
     let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     send(traced(&layer), request()).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let posts = rx.wait_for(3);
     assert_eq!(posts.len(), 3, "502, 504, then accepted");
     assert_eq!(posts[0].body, posts[2].body, "the same batch each time");
-    assert_eq!(layer.stats().failed, 0);
-    assert_eq!(layer.stats().exported, 5);
+    assert_eq!(layer.pipeline().stats().failed, 0);
+    assert_eq!(layer.pipeline().stats().exported, 5);
 }
 
 #[tokio::test]
@@ -261,7 +261,7 @@ async fn bad_request_is_not_retried() {
     rx.respond_with(400);
     let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     send(traced(&layer), request()).await;
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains("400"), "{err}");
     assert_eq!(rx.requests().len(), 1);
 }
@@ -275,7 +275,7 @@ async fn receiver_down_is_an_export_error_and_requests_carry_on() {
     let (status, body) = send(traced(&layer), request()).await;
     assert_eq!(status, 200);
     assert_eq!(&body[..], b"otlp receives this");
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains(&endpoint), "{err}");
     assert!(
         err.to_lowercase().contains("connect") || err.to_lowercase().contains("refused"),
@@ -292,7 +292,7 @@ async fn env_endpoints_win() {
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &base)],
     );
     send(traced(&layer), get_req("/readyz")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     assert_eq!(rx.wait_for(1)[0].uri.path(), "/v1/traces");
 
     let custom = rx.url("/custom/path");
@@ -304,7 +304,7 @@ async fn env_endpoints_win() {
         ],
     );
     send(traced(&layer), get_req("/readyz")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let posts = rx.wait_for(2);
     assert_eq!(posts[1].uri.path(), "/custom/path");
 }
@@ -351,13 +351,13 @@ mod grpc {
                 .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
         );
         let mut cfg = otlp_config(format!("http://{addr}"));
-        cfg.otlp.protocol = Some(tower_otel_tracing::OtlpProtocol::Grpc);
+        cfg.otlp.protocol = Some(tower_otel_tracing::config::OtlpProtocol::Grpc);
         cfg.otlp.grpc.headers = Some([("x-tenant".to_owned(), "ml".to_owned())].into());
         let layer = layer_with_env(cfg, &[]);
         send(traced(&layer), request()).await;
         let flushed = tokio::task::spawn_blocking({
             let layer = layer.clone();
-            move || layer.force_flush()
+            move || layer.pipeline().force_flush()
         })
         .await
         .unwrap();
@@ -381,7 +381,7 @@ fn varied_batch() -> Vec<opentelemetry_sdk::trace::SpanData> {
     };
     use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 
-    let exporter = tower_otel_tracing::InMemoryExporter::default();
+    let exporter = tower_otel_tracing::exporter::InMemoryExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
@@ -517,7 +517,7 @@ async fn server_error_marks_server_and_start_span_only() {
     let layer = layer_with_env(otlp_config(rx.url("/v1/traces")), &[]);
     let (status, _) = send(traced(&layer), get_req("/fail")).await;
     assert_eq!(status, 500);
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans: Vec<PbSpan> = rx
         .wait_for(1)
         .iter()

@@ -234,7 +234,7 @@ async fn b3_single_and_multi_from_env() {
 async fn jaeger_from_config_and_composition_order() {
     let cfg = TracingConfig::parse(
         "propagators: [tracecontext, jaeger]",
-        tower_otel_tracing::ConfigFormat::Yaml,
+        tower_otel_tracing::config::ConfigFormat::Yaml,
     )
     .unwrap();
     let h = Harness::new(cfg);

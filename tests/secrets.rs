@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tower_otel_tracing::{ExporterType, Settings, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::settings::Settings;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 /// Every log line of this test binary, from every thread (exports log from the
 /// batch processor's own thread).
@@ -96,7 +98,7 @@ fn invalid_header_variables_are_warned_about_without_the_value() {
             "SECRET-no-equals-sign".to_owned(),
         ),
     ]);
-    let settings = Settings::resolve_with(&otlp_cfg(), env);
+    let settings = Settings::resolve_with(&otlp_cfg(), env).unwrap();
     assert_eq!(settings.warnings.len(), 2, "{:?}", settings.warnings);
     assert!(
         settings.warnings[0].contains("OTEL_EXPORTER_OTLP_HEADERS")
@@ -110,10 +112,12 @@ fn invalid_header_variables_are_warned_about_without_the_value() {
         assert_clean("warning", w);
     }
     // The config's own (valid) header stays, and is masked wherever it shows.
+    let (name, value) = &settings.otlp.http_headers[0];
     assert_eq!(
-        settings.config.otlp.http.headers.as_ref().unwrap()["x-api-key"],
-        "SECRET-valid-key"
+        (name.as_str(), value.to_str().unwrap()),
+        ("x-api-key", "SECRET-valid-key")
     );
+    assert!(value.is_sensitive());
     assert_clean("Settings Display", &settings.to_string());
     assert!(settings.to_string().contains("x-api-key=********"));
     assert_clean("Settings Debug", &format!("{settings:?}"));
@@ -144,7 +148,7 @@ fn passwords_and_url_credentials_are_masked() {
             "ftp://bob:SECRET@host/".to_owned(),
         ),
     ]);
-    let settings = Settings::resolve_with(&cfg, env);
+    let settings = Settings::resolve_with(&cfg, env).unwrap();
     assert_eq!(settings.warnings.len(), 1);
     assert!(settings.warnings[0].contains("ftp://REDACTED@host/"));
     for text in [
@@ -176,7 +180,7 @@ async fn export_failures_log_no_credentials() {
         .unwrap();
     assert_clean("layer Debug", &format!("{layer:?}"));
     common::send(common::traced(&layer), common::get_req("/missing")).await;
-    let _ = layer.force_flush();
+    let _ = layer.pipeline().force_flush();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !logged().contains("export of") && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -12,7 +12,8 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower_otel_tracing::{ConnectionInfo, InMemoryExporter, TraceInfo, TracingLayer};
+use tower_otel_tracing::exporter::InMemoryExporter;
+use tower_otel_tracing::{ConnectionInfo, TraceInfo, TracingLayer};
 
 fn conn() -> ConnectionInfo {
     ConnectionInfo {
@@ -311,7 +312,7 @@ async fn trace_id_headers_let_clients_find_their_trace() {
     let h = Harness::with(
         tower_otel_tracing::TracingConfig {
             sample_rate: Some(1.0),
-            excluded_urls: Some(tower_otel_tracing::ExcludedUrls::new(["readyz"]).unwrap()),
+            excluded_urls: Some(tower_otel_tracing::config::ExcludedUrls::new(["readyz"]).unwrap()),
             ..Default::default()
         },
         |b| b.trace_id_headers("X-BentoML-Trace-ID", "X-BentoML-Request-ID"),
@@ -449,7 +450,7 @@ async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() 
         for req in [post_summarize("the same either way"), get_req("/fail")] {
             let (_, _) = send(traced(&layer), req).await;
         }
-        layer.force_flush().unwrap();
+        layer.pipeline().force_flush().unwrap();
         if let Some(p) = provider {
             p.force_flush().unwrap();
         }

@@ -27,7 +27,8 @@ fn tokenize(text: &str) -> Vec<String> {
 async fn instrumented_handler_spans_nest_under_the_server_span() {
     let h = Harness::sampled();
     let subscriber = tracing_subscriber::registry().with(
-        tracing_opentelemetry::layer().with_tracer(h.layer.tracer_provider().tracer("bridge")),
+        tracing_opentelemetry::layer()
+            .with_tracer(h.layer.pipeline().tracer_provider().tracer("bridge")),
     );
     // Scoped to this test's thread (current-thread runtime): no global subscriber.
     let _default = tracing::subscriber::set_default(subscriber);

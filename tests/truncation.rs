@@ -16,7 +16,7 @@ async fn long_values_are_cut_on_char_boundaries() {
         max_tag_value_length: Some(8),
         ..Default::default()
     });
-    let tracer = h.layer.tracer_provider().tracer("handler");
+    let tracer = h.layer.pipeline().tracer_provider().tracer("handler");
     let app = Router::new()
         .route(
             "/long",
@@ -84,7 +84,7 @@ async fn no_limit_keeps_values_whole() {
 /// A handler span with every kind of value `max_tag_value_length` applies to.
 fn long_values_app(layer: &tower_otel_tracing::TracingLayer) -> Router {
     use opentelemetry::trace::Status;
-    let tracer = layer.tracer_provider().tracer("handler");
+    let tracer = layer.pipeline().tracer_provider().tracer("handler");
     Router::new()
         .route(
             "/long",
@@ -116,7 +116,7 @@ const CUT_LIST: [&str; 2] = ["abcd", "éééé"];
 const CUT_DETAIL: &str = "0123";
 const CUT_DESCRIPTION: &str = "desc";
 
-fn exporter_cfg(ty: tower_otel_tracing::ExporterType) -> TracingConfig {
+fn exporter_cfg(ty: tower_otel_tracing::config::ExporterType) -> TracingConfig {
     TracingConfig {
         exporter_type: Some(ty),
         sample_rate: Some(1.0),
@@ -130,11 +130,11 @@ fn exporter_cfg(ty: tower_otel_tracing::ExporterType) -> TracingConfig {
 #[tokio::test]
 async fn zipkin_carries_the_cut_values() {
     let rx = common::receiver::Receiver::start();
-    let mut cfg = exporter_cfg(tower_otel_tracing::ExporterType::Zipkin);
+    let mut cfg = exporter_cfg(tower_otel_tracing::config::ExporterType::Zipkin);
     cfg.zipkin.endpoint = Some(rx.url("/api/v2/spans"));
     let layer = layer_with_env(cfg, &[]);
     send(long_values_app(&layer), get_req("/long")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans: Vec<serde_json::Value> = serde_json::from_slice(&rx.wait_for(1)[0].body).unwrap();
     let work = spans.iter().find(|s| s["name"] == "work").unwrap();
     let tags = &work["tags"];
@@ -153,11 +153,11 @@ async fn zipkin_carries_the_cut_values() {
 async fn jaeger_carries_the_cut_values() {
     use common::thrift_decode::{decode_binary_batch, TagV};
     let rx = common::receiver::Receiver::start();
-    let mut cfg = exporter_cfg(tower_otel_tracing::ExporterType::Jaeger);
+    let mut cfg = exporter_cfg(tower_otel_tracing::config::ExporterType::Jaeger);
     cfg.jaeger.collector_endpoint = Some(rx.url("/api/traces"));
     let layer = layer_with_env(cfg, &[]);
     send(long_values_app(&layer), get_req("/long")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let batch = decode_binary_batch(&rx.wait_for(1)[0].body);
     let work = batch
         .spans
@@ -184,11 +184,11 @@ async fn otlp_carries_the_cut_values() {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
     use prost::Message;
     let rx = common::receiver::Receiver::start();
-    let mut cfg = exporter_cfg(tower_otel_tracing::ExporterType::Otlp);
+    let mut cfg = exporter_cfg(tower_otel_tracing::config::ExporterType::Otlp);
     cfg.otlp.endpoint = Some(rx.url("/v1/traces"));
     let layer = layer_with_env(cfg, &[]);
     send(long_values_app(&layer), get_req("/long")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let req = ExportTraceServiceRequest::decode(&rx.wait_for(1)[0].body[..]).unwrap();
     let work = req
         .resource_spans

@@ -12,9 +12,9 @@ use common::receiver::{dead_addr, Receiver};
 use common::*;
 use opentelemetry_sdk::trace::SpanExporter as _;
 use serde_json::Value as Json;
-use tower_otel_tracing::{
-    ConnectionInfo, ExporterType, TracingConfig, TracingLayer, ZipkinExporter,
-};
+use tower_otel_tracing::config::ExporterType;
+use tower_otel_tracing::exporter::ZipkinExporter;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 /// Our own JSON Schema for a Zipkin v2 span list (tests/zipkin-v2-schema.json),
 /// always; the official API's `ListOfSpans` too when its file is at hand
@@ -104,7 +104,7 @@ async fn request_span_tree_arrives_as_valid_zipkin_v2() {
     });
     let (status, _) = send(traced(&layer), req).await;
     assert_eq!(status, 200);
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
 
     let posts = rx.wait_for(1);
     assert_eq!(posts.len(), 1);
@@ -199,7 +199,7 @@ async fn server_errors_carry_error_tags_and_exceptions_become_annotations() {
             Err::<http::Response<String>, _>(std::io::Error::other("backend down"))
         });
     let _ = tower::ServiceExt::oneshot(svc, get_req("/boom")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans: Vec<Json> = rx
         .wait_for(1)
         .iter()
@@ -239,7 +239,7 @@ async fn tag_values_are_truncated() {
     req.headers_mut()
         .insert("user-agent", "Mozilla/5.0 (long agent)".parse().unwrap());
     send(traced(&layer), req).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans = assert_valid(&rx.wait_for(1)[0].body);
     let server = by_name(&spans, "GET /readyz")[0];
     assert_eq!(tag(server, "http.user_agent"), Some("Mozill"));
@@ -255,7 +255,7 @@ async fn collector_failures_are_export_errors_and_requests_carry_on() {
     let (status, body) = send(traced(&layer), post_summarize("still answered fine")).await;
     assert_eq!(status, 200);
     assert_eq!(&body[..], b"still answered fine");
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains("HTTP 500"), "{err}");
     assert!(err.contains(&rx.url("/api/v2/spans")), "{err}");
     assert_eq!(rx.requests().len(), 1);
@@ -267,7 +267,7 @@ async fn collector_down_is_an_export_error_naming_the_endpoint() {
     let layer = layer(zipkin_config(endpoint.clone()));
     let (status, _) = send(traced(&layer), get_req("/readyz")).await;
     assert_eq!(status, 200);
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(err.contains(&endpoint), "{err}");
 }
 
@@ -297,7 +297,7 @@ async fn env_endpoint_and_timeout_win_over_the_config() {
         .build()
         .unwrap();
     send(traced(&layer), get_req("/readyz")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     assert_eq!(from_env.wait_for(1).len(), 1);
     assert_eq!(from_env.requests()[0].uri.path(), "/zipkin");
     assert!(from_config.requests().is_empty());
@@ -312,7 +312,7 @@ async fn env_endpoint_and_timeout_win_over_the_config() {
         .build()
         .unwrap();
     send(traced(&layer), get_req("/readyz")).await;
-    let err = layer.force_flush().unwrap_err().to_string();
+    let err = layer.pipeline().force_flush().unwrap_err().to_string();
     assert!(
         err.to_lowercase().contains("timeout") || err.to_lowercase().contains("timed out"),
         "{err}"
@@ -326,13 +326,13 @@ async fn traced_app_from_config_path() {
         "tracing:\n  exporter_type: zipkin\n  sample_rate: 1.0\n  zipkin:\n    endpoint: {}\n    local_node_ipv4: 192.168.0.1\n    local_node_ipv6: \"2001:db8::c001\"\n    local_node_port: 31313\n",
         rx.url("/api/v2/spans")
     );
-    let cfg = TracingConfig::parse(&text, tower_otel_tracing::ConfigFormat::Yaml).unwrap();
+    let cfg = TracingConfig::parse(&text, tower_otel_tracing::config::ConfigFormat::Yaml).unwrap();
     let layer = layer(cfg);
     let app = Router::new()
         .route("/x", get(|| async { "x" }))
         .layer(layer.clone());
     send(app, get_req("/x")).await;
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans = assert_valid(&rx.wait_for(1)[0].body);
     let server = by_name(&spans, "GET /x")[0];
     assert_eq!(server["localEndpoint"]["port"], 31313);

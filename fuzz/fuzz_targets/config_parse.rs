@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tower_otel_tracing::{ConfigFormat, TracingConfig};
+use tower_otel_tracing::config::ConfigFormat;
+use tower_otel_tracing::settings::Settings;
+use tower_otel_tracing::TracingConfig;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
@@ -19,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(cfg) = TracingConfig::parse(text, format) {
         let _ = cfg.validate();
-        let _ = tower_otel_tracing::Settings::resolve_with(&cfg, Default::default()).to_string();
+        if let Ok(settings) = Settings::resolve_with(&cfg, Default::default()) {
+            let _ = settings.to_string();
+        }
     }
 });

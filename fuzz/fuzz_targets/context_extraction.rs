@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
-use tower_otel_tracing::{ConfigFormat, TracingConfig, TracingLayer};
+use tower_otel_tracing::config::ConfigFormat;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 const HEADERS: [&str; 9] = [
     "traceparent",

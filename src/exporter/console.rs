@@ -1,3 +1,5 @@
+//! [`ConsoleExporter`]: spans as text, in the OpenTelemetry Collector debug layout.
+
 use std::fmt::{self, Write as _};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,7 +16,7 @@ use opentelemetry_sdk::Resource;
 /// the quick start needs no collector.
 ///
 /// ```
-/// use tower_otel_tracing::ConsoleExporter;
+/// use tower_otel_tracing::exporter::ConsoleExporter;
 ///
 /// let to_stdout = ConsoleExporter::stdout();
 /// let to_buffer = ConsoleExporter::new(Vec::<u8>::new());

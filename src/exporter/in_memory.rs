@@ -1,3 +1,5 @@
+//! [`InMemoryExporter`]: keeps finished spans, for tests.
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -7,17 +9,18 @@ use opentelemetry_sdk::Resource;
 /// Keeps every exported span in memory, for tests.
 ///
 /// Clones share one store. Spans appear once the batch processor has exported them:
-/// call [`TracingLayer::force_flush`](crate::TracingLayer::force_flush) first.
+/// call [`Pipeline::force_flush`](crate::pipeline::Pipeline::force_flush) first.
 ///
 /// ```
-/// use tower_otel_tracing::{InMemoryExporter, TracingConfig, TracingLayer};
+/// use tower_otel_tracing::exporter::InMemoryExporter;
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
 ///
 /// let exporter = InMemoryExporter::default();
 /// let layer = TracingLayer::builder(TracingConfig { sample_rate: Some(1.0), ..Default::default() })
 ///     .exporter(exporter.clone())
 ///     .build()
 ///     .unwrap();
-/// layer.force_flush().unwrap();
+/// layer.pipeline().force_flush().unwrap();
 /// assert!(exporter.finished_spans().is_empty());
 /// ```
 #[derive(Debug, Clone, Default)]

@@ -1,14 +1,27 @@
-//! Exporters: each turns batches of finished spans into one wire format, behind
-//! the SDK's [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter) trait.
+//! Exporters: the last stage, finished spans to one wire format each. Every
+//! exporter is a self-contained module behind the SDK's one trait,
+//! [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter), built from its own
+//! section of [`Settings`](crate::settings::Settings):
+//!
+//! - `console.rs`, `in_memory.rs`: always there (the quick start, tests);
+//! - `zipkin/` (feature `zipkin`): Zipkin v2 JSON over HTTP;
+//! - `jaeger/` (feature `jaeger`): Jaeger Thrift to the agent (UDP) or collector (HTTP);
+//! - `otlp/` (feature `otlp`, gRPC with `otlp-grpc`): OTLP protobuf;
+//! - `tags.rs`: the mapping Zipkin and Jaeger share (kind, status, scope, resource);
+//! - `transport.rs`: the one blocking HTTP client the HTTP exporters post through.
+//!
+//! Exports run on the batch processor's own thread, never on a request.
 
 mod console;
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
-mod encoding;
 mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+mod tags;
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
+mod transport;
 #[cfg(feature = "zipkin")]
 mod zipkin;
 

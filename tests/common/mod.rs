@@ -20,7 +20,8 @@ use opentelemetry::{Key, Value};
 use opentelemetry_sdk::trace::{SdkTracer, SpanData};
 use serde::Deserialize;
 use tower::ServiceExt;
-use tower_otel_tracing::{InMemoryExporter, TracingConfig, TracingLayer};
+use tower_otel_tracing::exporter::InMemoryExporter;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 pub struct Harness {
     pub layer: TracingLayer,
@@ -54,7 +55,7 @@ impl Harness {
 
     /// Every span exported so far, after a flush.
     pub fn spans(&self) -> Vec<SpanData> {
-        self.layer.force_flush().expect("flush");
+        self.layer.pipeline().force_flush().expect("flush");
         self.exporter.finished_spans()
     }
 
@@ -86,7 +87,12 @@ impl Harness {
     /// layer's own provider.
     pub fn app(&self) -> Router {
         use opentelemetry::trace::TracerProvider as _;
-        app(self.layer.tracer_provider().tracer("test.handler")).layer(self.layer.clone())
+        app(self
+            .layer
+            .pipeline()
+            .tracer_provider()
+            .tracer("test.handler"))
+        .layer(self.layer.clone())
     }
 }
 
@@ -106,7 +112,7 @@ pub fn layer_with_env(cfg: TracingConfig, vars: &[(&str, &str)]) -> TracingLayer
 /// The summarize app behind `layer`, handler spans from the layer's provider.
 pub fn traced(layer: &TracingLayer) -> Router {
     use opentelemetry::trace::TracerProvider as _;
-    app(layer.tracer_provider().tracer("test.handler")).layer(layer.clone())
+    app(layer.pipeline().tracer_provider().tracer("test.handler")).layer(layer.clone())
 }
 
 pub fn sample_all() -> TracingConfig {

@@ -14,7 +14,8 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use tower::ServiceExt;
-use tower_otel_tracing::{ConnectionInfo, InMemoryExporter, TracingConfig, TracingLayer};
+use tower_otel_tracing::exporter::InMemoryExporter;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
 /// Records one real request through the layer and returns its three spans.
 fn request_batch() -> Vec<SpanData> {
@@ -49,7 +50,7 @@ fn request_batch() -> Vec<SpanData> {
         let resp = app.oneshot(req).await.unwrap();
         resp.into_body().collect().await.unwrap();
     });
-    layer.force_flush().unwrap();
+    layer.pipeline().force_flush().unwrap();
     let spans = exporter.finished_spans();
     assert_eq!(spans.len(), 3);
     spans
@@ -76,7 +77,7 @@ fn encoders(c: &mut Criterion) {
     let mut cfg = TracingConfig::default();
     cfg.zipkin.local_node_ipv4 = Some("192.168.0.1".parse().unwrap());
     cfg.zipkin.local_node_port = Some(31313);
-    let mut zipkin = tower_otel_tracing::ZipkinExporter::from_config(&cfg).unwrap();
+    let mut zipkin = tower_otel_tracing::exporter::ZipkinExporter::from_config(&cfg).unwrap();
     zipkin.set_resource(&resource());
     group.bench_function("zipkin_json/tower-otel-tracing", |b| {
         b.iter_batched(owned, |batch| zipkin.encode(&batch), BatchSize::SmallInput)
@@ -96,7 +97,7 @@ fn encoders(c: &mut Criterion) {
         )
     });
 
-    let mut jaeger = tower_otel_tracing::JaegerExporter::from_config(&cfg).unwrap();
+    let mut jaeger = tower_otel_tracing::exporter::JaegerExporter::from_config(&cfg).unwrap();
     jaeger.set_resource(&resource());
     group.bench_function("jaeger_compact_thrift/tower-otel-tracing", |b| {
         b.iter_batched(
@@ -113,7 +114,7 @@ fn encoders(c: &mut Criterion) {
         )
     });
 
-    let mut ours = tower_otel_tracing::OtlpExporter::from_config(&cfg).unwrap();
+    let mut ours = tower_otel_tracing::exporter::OtlpExporter::from_config(&cfg).unwrap();
     ours.set_resource(&resource());
     group.bench_function("otlp_protobuf/tower-otel-tracing", |b| {
         b.iter_batched(owned, |batch| ours.encode(&batch), BatchSize::SmallInput)

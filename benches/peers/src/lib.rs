@@ -91,7 +91,7 @@ impl SpanExporter for NoopExporter {
 #[derive(Clone)]
 pub enum App {
     Routed(Router),
-    Around(tower_otel_tracing::TracingService<Router>),
+    Around(tower_otel_tracing::layer::TracingService<Router>),
 }
 
 impl App {
@@ -128,7 +128,7 @@ impl Stack {
     /// Exports everything the stack has recorded so far.
     pub fn flush(&self) {
         for layer in &self.layers {
-            let _ = layer.force_flush();
+            let _ = layer.pipeline().force_flush();
         }
         for provider in &self.providers {
             let _ = provider.force_flush();
@@ -138,7 +138,7 @@ impl Stack {
     /// Flushes and shuts down whatever the stack records to.
     pub fn shutdown(self) {
         for layer in &self.layers {
-            let _ = layer.force_flush();
+            let _ = layer.pipeline().force_flush();
         }
         for provider in &self.providers {
             let _ = provider.shutdown();
@@ -211,11 +211,12 @@ fn ours(rate: f64, children: bool, excluded: bool, options: &Options) -> Tracing
         ..Default::default()
     };
     if excluded {
-        cfg.excluded_urls = Some(tower_otel_tracing::ExcludedUrls::new(["summarize"]).unwrap());
+        cfg.excluded_urls =
+            Some(tower_otel_tracing::config::ExcludedUrls::new(["summarize"]).unwrap());
     }
     let builder = match &options.zipkin {
         Some(url) => {
-            cfg.exporter_type = Some(tower_otel_tracing::ExporterType::Zipkin);
+            cfg.exporter_type = Some(tower_otel_tracing::config::ExporterType::Zipkin);
             cfg.zipkin.endpoint = Some(url.to_owned());
             TracingLayer::builder(cfg)
         }

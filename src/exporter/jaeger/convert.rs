@@ -3,13 +3,15 @@
 
 use std::borrow::Cow;
 
-use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue};
-use crate::exporter::encoding::{epoch_micros, value_text};
+use crate::exporter::tags::{
+    epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
+};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Converter;
@@ -27,27 +29,25 @@ fn span_id(id: SpanId) -> i64 {
 impl Converter {
     /// The resource as the Jaeger process: `service.name` and the rest as tags.
     pub(crate) fn process(&self, resource: &Resource) -> Process {
-        let mut process = Process::default();
-        let mut tags: Vec<Tag<'static>> = Vec::new();
-        for (k, v) in resource.iter() {
-            if k.as_str() == "service.name" {
-                process.service_name = v.to_string();
-            } else {
-                let tag = self.tag(Cow::Borrowed(k.as_str()), v);
-                tags.push(Tag {
-                    key: Cow::Owned(tag.key.into_owned()),
-                    value: match tag.value {
+        let (service_name, rest) = split_resource(resource);
+        Process {
+            service_name: service_name.unwrap_or_default(),
+            tags: rest
+                .iter()
+                .map(|(k, v)| {
+                    let value = match self.tag(Cow::Borrowed(k.as_str()), v).value {
                         TagValue::Str(s) => TagValue::Str(Cow::Owned(s.into_owned())),
                         TagValue::Double(d) => TagValue::Double(d),
                         TagValue::Bool(b) => TagValue::Bool(b),
                         TagValue::Long(l) => TagValue::Long(l),
-                    },
-                });
-            }
+                    };
+                    Tag {
+                        key: Cow::Owned(k.clone()),
+                        value,
+                    }
+                })
+                .collect(),
         }
-        tags.sort_by(|a, b| a.key.cmp(&b.key));
-        process.tags = tags;
-        process
     }
 
     fn tag<'a>(&self, key: Cow<'a, str>, v: &'a Value) -> Tag<'a> {
@@ -98,32 +98,24 @@ impl Converter {
             value: TagValue::Str(v),
         };
         // Every kind, `internal` included, as BentoML's Jaeger exporter writes it.
-        tags.push(str_tag("span.kind", Cow::Borrowed(kind(&s.span_kind))));
-        match &s.status {
-            Status::Unset => {}
-            Status::Ok => tags.push(str_tag("otel.status_code", Cow::Borrowed("OK"))),
-            Status::Error { description } => {
-                tags.push(str_tag("otel.status_code", Cow::Borrowed("ERROR")));
-                tags.push(Tag {
-                    key: Cow::Borrowed("error"),
-                    value: TagValue::Bool(true),
-                });
-                if !description.is_empty() {
-                    tags.push(str_tag(
-                        "otel.status_description",
-                        Cow::Borrowed(description.as_ref()),
-                    ));
-                }
+        tags.push(str_tag("span.kind", Cow::Borrowed(kind_name(&s.span_kind))));
+        if let Some(code) = status_code(&s.status) {
+            tags.push(str_tag("otel.status_code", Cow::Borrowed(code)));
+        }
+        if let Status::Error { description } = &s.status {
+            tags.push(Tag {
+                key: Cow::Borrowed("error"),
+                value: TagValue::Bool(true),
+            });
+            if !description.is_empty() {
+                tags.push(str_tag(
+                    "otel.status_description",
+                    Cow::Borrowed(description.as_ref()),
+                ));
             }
         }
-        let scope = &s.instrumentation_scope;
-        if !scope.name().is_empty() {
-            tags.push(str_tag("otel.library.name", Cow::Borrowed(scope.name())));
-            tags.push(str_tag("otel.scope.name", Cow::Borrowed(scope.name())));
-        }
-        if let Some(version) = scope.version() {
-            tags.push(str_tag("otel.library.version", Cow::Borrowed(version)));
-            tags.push(str_tag("otel.scope.version", Cow::Borrowed(version)));
+        for (k, v) in scope_tags(&s.instrumentation_scope) {
+            tags.push(str_tag(k, Cow::Borrowed(v)));
         }
 
         let logs = s
@@ -155,16 +147,6 @@ impl Converter {
             tags,
             logs,
         }
-    }
-}
-
-fn kind(kind: &SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Server => "server",
-        SpanKind::Client => "client",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal => "internal",
     }
 }
 

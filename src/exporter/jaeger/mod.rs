@@ -13,11 +13,10 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{
-    JaegerProtocol, TracingConfig, DEFAULT_JAEGER_AGENT_HOST, DEFAULT_JAEGER_AGENT_PORT,
-};
-use crate::error::ConfigError;
-use crate::http_transport::HttpTransport;
+use crate::config::redact::url_credentials;
+use crate::config::{ConfigError, TracingConfig};
+use crate::exporter::transport::HttpTransport;
+use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
 pub(crate) use agent::MAX_PACKET_SIZE;
 use convert::Converter;
@@ -34,12 +33,15 @@ use protocol::Binary;
 /// the binary protocol (`Content-Type: application/x-thrift`), never to the agent.
 ///
 /// ```
-/// use tower_otel_tracing::{JaegerExporter, TracingConfig};
+/// use tower_otel_tracing::exporter::JaegerExporter;
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
 ///
 /// let mut cfg = TracingConfig::default();
 /// cfg.jaeger.thrift.udp_split_oversized_batches = Some(true);
-/// let exporter = JaegerExporter::from_config(&cfg).unwrap();
+/// let exporter = JaegerExporter::new(&Settings::resolve(&cfg)?.jaeger)?;
 /// assert_eq!(exporter.destination(), "udp://localhost:6831");
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
 /// ```
 pub struct JaegerExporter {
     transport: Transport,
@@ -53,58 +55,40 @@ enum Transport {
 }
 
 impl JaegerExporter {
-    /// The exporter the config's `jaeger` section and `timeout` describe.
-    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
-        if cfg.jaeger.protocol == Some(JaegerProtocol::Grpc) {
-            return Err(ConfigError::new(
-                "tracing.jaeger.protocol",
-                "`grpc` is not supported: Jaeger ingests OTLP natively, use \
-                 `exporter_type: otlp` with Jaeger's OTLP port instead (or `protocol: thrift`)",
-            ));
-        }
-        let transport = match &cfg.jaeger.collector_endpoint {
+    /// The exporter a resolved `jaeger` section describes: the collector (with
+    /// basic auth when a user and password are set) or the agent.
+    pub fn new(settings: &JaegerSettings) -> Result<Self, ConfigError> {
+        let transport = match &settings.collector_endpoint {
             Some(endpoint) => {
-                Transport::Collector(HttpTransport::new(endpoint, cfg.effective_timeout(), None)?)
+                let mut http = HttpTransport::new(endpoint, settings.timeout, None)?;
+                if let (Some(user), Some(password)) = (&settings.user, &settings.password) {
+                    http = http.with_basic_auth(user, password);
+                }
+                Transport::Collector(http)
             }
             None => Transport::Agent(AgentClient::new(
-                cfg.jaeger
-                    .thrift
-                    .agent_host_name
-                    .as_deref()
-                    .unwrap_or(DEFAULT_JAEGER_AGENT_HOST),
-                cfg.jaeger
-                    .thrift
-                    .agent_port
-                    .unwrap_or(DEFAULT_JAEGER_AGENT_PORT),
-                cfg.jaeger
-                    .thrift
-                    .udp_split_oversized_batches
-                    .unwrap_or(false),
+                &settings.agent_host_name,
+                settings.agent_port,
+                settings.udp_split_oversized_batches,
             )),
         };
         Ok(JaegerExporter {
             transport,
             converter: Converter,
-            process: Mutex::new(Process {
-                service_name: cfg.service_name.clone().unwrap_or_default(),
-                tags: Vec::new(),
-            }),
+            process: Mutex::new(Process::default()),
         })
     }
 
-    /// HTTP basic auth for the collector (`OTEL_EXPORTER_JAEGER_USER` / `_PASSWORD`).
-    pub fn with_basic_auth(mut self, user: &str, password: &str) -> Self {
-        if let Transport::Collector(http) = self.transport {
-            self.transport = Transport::Collector(http.with_basic_auth(user, password));
-        }
-        self
+    /// The exporter `cfg` describes, without looking at the environment.
+    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
+        Self::new(&Settings::resolve_with(cfg, Default::default())?.jaeger)
     }
 
     /// Where batches go: `udp://host:port` or the collector URL.
     pub fn destination(&self) -> String {
         match &self.transport {
             Transport::Agent(a) => format!("udp://{}", a.target()),
-            Transport::Collector(c) => crate::redact::url_credentials(c.endpoint()).into_owned(),
+            Transport::Collector(c) => url_credentials(c.endpoint()).into_owned(),
         }
     }
 
@@ -147,7 +131,7 @@ impl JaegerExporter {
                 .map_err(|e| {
                     format!(
                         "to Jaeger collector {}: {e}",
-                        crate::redact::url_credentials(http.endpoint())
+                        url_credentials(http.endpoint())
                     )
                 }),
         }

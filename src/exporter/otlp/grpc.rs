@@ -10,8 +10,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use crate::config::TracingConfig;
-use crate::error::ConfigError;
+use crate::config::{ConfigError, ConfigErrorKind};
+use crate::settings::OtlpSettings;
 
 pub(crate) struct GrpcExporter {
     runtime: Option<tokio::runtime::Runtime>,
@@ -20,55 +20,48 @@ pub(crate) struct GrpcExporter {
 }
 
 impl GrpcExporter {
-    pub(crate) fn from_config(cfg: &TracingConfig, endpoint: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn new(settings: &OtlpSettings) -> Result<Self, ConfigError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("otlp-grpc-export")
             .enable_all()
             .build()
             .map_err(|e| {
-                ConfigError::new(
+                ConfigError::of_kind(
+                    ConfigErrorKind::Unsupported,
                     "tracing.otlp.protocol",
                     format!("cannot start the gRPC runtime: {e}"),
                 )
             })?;
-        let timeout = cfg.effective_timeout();
+        let timeout = settings.timeout;
         let mut metadata = tonic::metadata::MetadataMap::new();
-        for (k, v) in cfg.otlp.grpc.headers.iter().flatten() {
-            let key = tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
-                .map_err(|e| {
-                ConfigError::new(format!("tracing.otlp.grpc.headers.{k}"), e.to_string())
-            })?;
-            let value = v.parse().map_err(|_| {
-                ConfigError::new(
-                    format!("tracing.otlp.grpc.headers.{k}"),
-                    "invalid metadata value",
-                )
-            })?;
+        for (name, value) in &settings.grpc_headers {
+            // Validated header names and values are valid ASCII metadata.
+            let field = || format!("tracing.otlp.grpc.headers.{name}");
+            let key = tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes())
+                .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata name"))?;
+            let value = tonic::metadata::MetadataValue::try_from(value.as_bytes())
+                .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata value"))?;
             metadata.insert(key, value);
         }
         let _entered = runtime.enter();
         let mut builder = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(endpoint)
+            .with_endpoint(&settings.endpoint)
             .with_timeout(timeout)
             .with_metadata(metadata);
-        if endpoint.starts_with("https://") {
+        // `insecure` (checked against the scheme when resolved) is plaintext, which
+        // is what an http:// endpoint gets; https:// gets TLS.
+        if settings.endpoint.starts_with("https://") {
             let mut tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
-            if let Some(path) = &cfg.otlp.http.certificate_file {
-                let pem = std::fs::read(path).map_err(|e| {
-                    ConfigError::new(
-                        "tracing.otlp.http.certificate_file",
-                        format!("cannot read `{}`: {e}", path.display()),
-                    )
-                })?;
-                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+            if let Some(ca) = &settings.certificate {
+                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem));
             }
             builder = builder.with_tls_config(tls);
         }
         let inner = builder.build().map_err(|e| {
             ConfigError::new(
-                "tracing.otlp",
+                "tracing.otlp.endpoint",
                 format!("cannot build the OTLP gRPC exporter: {e}"),
             )
         })?;

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::http_transport::{HttpTransport, PostError};
+use crate::exporter::transport::{HttpTransport, PostError};
 
 /// Retries after the first attempt, and the backoff between them (doubling), as
 /// the OTLP exporter specification recommends.

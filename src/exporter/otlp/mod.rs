@@ -13,9 +13,10 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{Compression, OtlpProtocol, TracingConfig, DEFAULT_OTLP_ENDPOINT};
-use crate::error::ConfigError;
-use crate::http_transport::HttpTransport;
+use crate::config::redact::url_credentials;
+use crate::config::{Compression, ConfigError, OtlpProtocol, TracingConfig};
+use crate::exporter::transport::HttpTransport;
+use crate::settings::{OtlpSettings, Settings};
 
 /// Sends spans to an OpenTelemetry Collector (or any OTLP receiver).
 ///
@@ -28,12 +29,15 @@ use crate::http_transport::HttpTransport;
 /// batch processor's thread.
 ///
 /// ```
-/// use tower_otel_tracing::{OtlpExporter, TracingConfig};
+/// use tower_otel_tracing::exporter::OtlpExporter;
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
 ///
 /// let mut cfg = TracingConfig::default();
 /// cfg.otlp.endpoint = Some("http://collector:4318/v1/traces".into());
-/// let exporter = OtlpExporter::from_config(&cfg).unwrap();
+/// let exporter = OtlpExporter::new(&Settings::resolve(&cfg)?.otlp)?;
 /// assert_eq!(exporter.endpoint(), "http://collector:4318/v1/traces");
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
 /// ```
 pub struct OtlpExporter {
     endpoint: String,
@@ -48,43 +52,40 @@ enum Inner {
 }
 
 impl OtlpExporter {
-    /// The exporter the config's `otlp` section and `timeout` describe.
-    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
-        let endpoint = cfg
-            .otlp
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| DEFAULT_OTLP_ENDPOINT.to_owned());
-        let timeout = cfg.effective_timeout();
-        let inner = match cfg.otlp.protocol.unwrap_or(OtlpProtocol::Http) {
+    /// The exporter a resolved `otlp` section describes.
+    pub fn new(settings: &OtlpSettings) -> Result<Self, ConfigError> {
+        let inner = match settings.protocol {
             OtlpProtocol::Http => {
-                let ca = cfg
-                    .otlp
-                    .http
-                    .certificate_file
-                    .as_deref()
-                    .map(|p| ("tracing.otlp.http.certificate_file", p));
-                let headers = cfg.otlp.http.headers.clone().unwrap_or_default();
-                let transport = HttpTransport::new(&endpoint, timeout, ca)?
-                    .with_headers("tracing.otlp.http.headers", &headers)?;
-                let gzip = cfg.otlp.compression == Some(Compression::Gzip);
-                Inner::Http(http::HttpExporter::new(transport, gzip, timeout))
+                let transport = HttpTransport::new(
+                    &settings.endpoint,
+                    settings.timeout,
+                    settings.certificate.as_ref(),
+                )?
+                .with_headers(&settings.http_headers);
+                let gzip = settings.compression == Compression::Gzip;
+                Inner::Http(http::HttpExporter::new(transport, gzip, settings.timeout))
             }
             #[cfg(feature = "otlp-grpc")]
-            OtlpProtocol::Grpc => Inner::Grpc(grpc::GrpcExporter::from_config(cfg, &endpoint)?),
+            OtlpProtocol::Grpc => Inner::Grpc(grpc::GrpcExporter::new(settings)?),
             #[cfg(not(feature = "otlp-grpc"))]
             OtlpProtocol::Grpc => {
-                return Err(ConfigError::new(
+                return Err(ConfigError::of_kind(
+                    crate::config::ConfigErrorKind::Unsupported,
                     "tracing.otlp.protocol",
                     "`grpc` needs the `otlp-grpc` cargo feature",
                 ))
             }
         };
         Ok(OtlpExporter {
-            endpoint,
+            endpoint: settings.endpoint.clone(),
             encoder: encode::Encoder::default(),
             inner,
         })
+    }
+
+    /// The exporter `cfg` describes, without looking at the environment.
+    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
+        Self::new(&Settings::resolve_with(cfg, Default::default())?.otlp)
     }
 
     /// Where spans are sent.
@@ -97,7 +98,8 @@ impl OtlpExporter {
     ///
     /// ```
     /// use opentelemetry_sdk::trace::SpanExporter;
-    /// use tower_otel_tracing::{OtlpExporter, TracingConfig};
+    /// use tower_otel_tracing::exporter::OtlpExporter;
+    /// use tower_otel_tracing::TracingConfig;
     ///
     /// let mut exporter = OtlpExporter::from_config(&TracingConfig::default()).unwrap();
     /// exporter.set_resource(&opentelemetry_sdk::Resource::builder().build());
@@ -111,7 +113,7 @@ impl OtlpExporter {
     fn failed(&self, n: usize, e: impl fmt::Display) -> OTelSdkError {
         OTelSdkError::InternalFailure(format!(
             "otlp export of {n} spans to {} failed: {e}",
-            crate::redact::url_credentials(&self.endpoint)
+            url_credentials(&self.endpoint)
         ))
     }
 }
@@ -119,7 +121,7 @@ impl OtlpExporter {
 impl fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpExporter")
-            .field("endpoint", &crate::redact::url_credentials(&self.endpoint))
+            .field("endpoint", &url_credentials(&self.endpoint))
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,9 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Annotation, Endpoint, Hex, Span, Tags};
-use crate::exporter::encoding::{epoch_micros, value_text};
+use crate::exporter::tags::{
+    epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
+};
 
 /// Everything span-independent: the local endpoint and the resource tags.
 #[derive(Debug, Clone, Default)]
@@ -38,16 +40,14 @@ impl Encoder {
     }
 
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
-        self.resource_tags.clear();
-        for (k, v) in resource.iter() {
-            if k.as_str() == "service.name" {
-                self.local.service_name = Some(v.to_string());
-            } else {
-                self.resource_tags
-                    .push((k.as_str().to_owned(), value_text(v).into_owned()));
-            }
+        let (service_name, rest) = split_resource(resource);
+        if service_name.is_some() {
+            self.local.service_name = service_name;
         }
-        self.resource_tags.sort();
+        self.resource_tags = rest
+            .iter()
+            .map(|(k, v)| (k.clone(), value_text(v).into_owned()))
+            .collect();
         self.render_local();
     }
 
@@ -77,22 +77,14 @@ impl Encoder {
         for kv in &s.attributes {
             tags.insert(kv.key.as_str(), value_text(&kv.value));
         }
-        let scope = &s.instrumentation_scope;
-        if !scope.name().is_empty() {
-            tags.insert("otel.scope.name", scope.name());
-            tags.insert("otel.library.name", scope.name());
+        for (k, v) in scope_tags(&s.instrumentation_scope) {
+            tags.insert(k, v);
         }
-        if let Some(version) = scope.version() {
-            tags.insert("otel.scope.version", version);
-            tags.insert("otel.library.version", version);
+        if let Some(code) = status_code(&s.status) {
+            tags.insert("otel.status_code", code);
         }
-        match &s.status {
-            Status::Unset => {}
-            Status::Ok => tags.insert("otel.status_code", "OK"),
-            Status::Error { description } => {
-                tags.insert("otel.status_code", "ERROR");
-                tags.insert("error", description.as_ref());
-            }
+        if let Status::Error { description } = &s.status {
+            tags.insert("error", description.as_ref());
         }
         let parent_id =
             (s.parent_span_id != SpanId::INVALID).then(|| Hex::new(&s.parent_span_id.to_bytes()));
@@ -120,13 +112,14 @@ impl Encoder {
     }
 }
 
+/// Zipkin's kind: upper case, and none for INTERNAL (the schema has no such kind).
 fn kind(kind: &SpanKind) -> Option<&'static str> {
-    match kind {
-        SpanKind::Server => Some("SERVER"),
-        SpanKind::Client => Some("CLIENT"),
-        SpanKind::Producer => Some("PRODUCER"),
-        SpanKind::Consumer => Some("CONSUMER"),
-        SpanKind::Internal => None,
+    match kind_name(kind) {
+        "server" => Some("SERVER"),
+        "client" => Some("CLIENT"),
+        "producer" => Some("PRODUCER"),
+        "consumer" => Some("CONSUMER"),
+        _ => None,
     }
 }
 

@@ -78,8 +78,7 @@ fn escape(out: &mut Vec<u8>, bytes: &[u8], clean_from: usize, j: usize) -> bool 
 
 /// An unsigned integer in decimal.
 pub(crate) fn number(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0; 20];
-    out.extend_from_slice(crate::decimal::digits(n, &mut buf));
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `"key":` (keys here are our own constants or attribute keys, escaped alike).

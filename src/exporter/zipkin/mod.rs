@@ -1,4 +1,6 @@
-//! Zipkin v2: a JSON `ListOfSpans` POSTed to the collector.
+//! Zipkin v2: a JSON `ListOfSpans` POSTed to the collector. `convert.rs` maps a
+//! span to the model, `model.rs` writes the model with `json.rs`; this file is
+//! the exporter (section settings in, bytes over the shared transport out).
 
 mod convert;
 mod json;
@@ -10,9 +12,10 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{TracingConfig, DEFAULT_ZIPKIN_ENDPOINT};
-use crate::error::ConfigError;
-use crate::http_transport::HttpTransport;
+use crate::config::redact::url_credentials;
+use crate::config::{ConfigError, TracingConfig};
+use crate::exporter::transport::HttpTransport;
+use crate::settings::{Settings, ZipkinSettings};
 use convert::Encoder;
 use model::Endpoint;
 
@@ -25,13 +28,17 @@ use model::Endpoint;
 /// endpoint; requests are never affected.
 ///
 /// ```
-/// use tower_otel_tracing::{TracingConfig, ZipkinExporter};
+/// use tower_otel_tracing::exporter::ZipkinExporter;
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
 ///
 /// let mut cfg = TracingConfig::default();
 /// cfg.zipkin.endpoint = Some("http://zipkin.internal:9411/api/v2/spans".into());
 /// cfg.zipkin.local_node_port = Some(31313);
-/// let exporter = ZipkinExporter::from_config(&cfg).unwrap();
+/// let settings = Settings::resolve(&cfg)?;
+/// let exporter = ZipkinExporter::new(&settings.zipkin)?;
 /// assert_eq!(exporter.endpoint(), "http://zipkin.internal:9411/api/v2/spans");
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
 /// ```
 pub struct ZipkinExporter {
     transport: HttpTransport,
@@ -39,23 +46,23 @@ pub struct ZipkinExporter {
 }
 
 impl ZipkinExporter {
-    /// The exporter the config's `zipkin` section and `timeout` describe.
-    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
-        let endpoint = cfg
-            .zipkin
-            .endpoint
-            .as_deref()
-            .unwrap_or(DEFAULT_ZIPKIN_ENDPOINT);
-        let transport = HttpTransport::new(endpoint, cfg.effective_timeout(), None)?;
+    /// The exporter a resolved `zipkin` section describes.
+    pub fn new(settings: &ZipkinSettings) -> Result<Self, ConfigError> {
+        let transport = HttpTransport::new(&settings.endpoint, settings.timeout, None)?;
         Ok(ZipkinExporter {
             transport,
             encoder: Encoder::new(Endpoint {
-                service_name: cfg.service_name.clone(),
-                ipv4: cfg.zipkin.local_node_ipv4,
-                ipv6: cfg.zipkin.local_node_ipv6,
-                port: cfg.zipkin.local_node_port,
+                service_name: None,
+                ipv4: settings.local_node_ipv4,
+                ipv6: settings.local_node_ipv6,
+                port: settings.local_node_port,
             }),
         })
+    }
+
+    /// The exporter `cfg` describes, without looking at the environment.
+    pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
+        Self::new(&Settings::resolve_with(cfg, Default::default())?.zipkin)
     }
 
     /// The collector URL spans are posted to.
@@ -72,7 +79,7 @@ impl ZipkinExporter {
 impl fmt::Debug for ZipkinExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZipkinExporter")
-            .field("endpoint", &crate::redact::url_credentials(self.endpoint()))
+            .field("endpoint", &url_credentials(self.endpoint()))
             .field("local_endpoint", &self.encoder.local)
             .finish_non_exhaustive()
     }
@@ -88,7 +95,7 @@ impl SpanExporter for ZipkinExporter {
             let msg = format!(
                 "zipkin export of {} spans to {} failed: {e}",
                 batch.len(),
-                crate::redact::url_credentials(self.endpoint())
+                url_credentials(self.endpoint())
             );
             OTelSdkError::InternalFailure(msg)
         });

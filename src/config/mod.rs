@@ -1,0 +1,138 @@
+//! The tracing configuration, in the shape BentoML users already write: what a
+//! user types, before anything is resolved. [`crate::settings`] turns it (and the
+//! `OTEL_*` environment) into the settings that run.
+//!
+//! - `mod.rs`: [`TracingConfig`], the top level, and [`ExporterType`];
+//! - `zipkin.rs`, `jaeger.rs`, `otlp.rs`: the exporter sections;
+//! - `propagator.rs`: [`Propagator`], the context formats by name;
+//! - `excluded_urls.rs`: [`ExcludedUrls`], the routes never traced;
+//! - `load.rs`: JSON, YAML and TOML, bare or under `tracing:`;
+//! - `validate.rs`: the one check per kind of value (URL, header, port, ...);
+//! - `redact.rs`: how secrets are kept out of messages;
+//! - `error.rs`: [`ConfigError`].
+
+mod error;
+mod excluded_urls;
+mod jaeger;
+mod load;
+mod otlp;
+mod propagator;
+pub(crate) mod redact;
+pub(crate) mod validate;
+mod zipkin;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{ConfigError, ConfigErrorKind};
+pub use excluded_urls::ExcludedUrls;
+pub use jaeger::{JaegerConfig, JaegerGrpcConfig, JaegerProtocol, JaegerThriftConfig};
+pub use load::ConfigFormat;
+pub use otlp::{Compression, OtlpConfig, OtlpGrpcConfig, OtlpHttpConfig, OtlpProtocol};
+pub use propagator::Propagator;
+pub use zipkin::ZipkinConfig;
+
+/// Request tracing configuration: BentoML's `tracing` dictionary, plus `service_name`.
+///
+/// Every field is optional; an empty config traces nothing (`sample_rate` defaults to 0,
+/// as in BentoML). Load it from Rust, or from JSON, YAML or TOML, either as the
+/// dictionary itself or nested under a top-level `tracing` key.
+///
+/// ```
+/// use tower_otel_tracing::config::{ConfigFormat, ExporterType};
+/// use tower_otel_tracing::TracingConfig;
+///
+/// let yaml = r#"
+/// tracing:
+///   exporter_type: zipkin
+///   sample_rate: 1.0
+///   excluded_urls: readyz,livez
+///   zipkin:
+///     endpoint: http://localhost:9411/api/v2/spans
+///     local_node_port: 31313
+/// "#;
+/// let cfg = TracingConfig::parse(yaml, ConfigFormat::Yaml).unwrap();
+/// assert_eq!(cfg.exporter_type, Some(ExporterType::Zipkin));
+/// assert_eq!(cfg.zipkin.local_node_port, Some(31313));
+/// assert_eq!(cfg.excluded_urls.unwrap().patterns(), ["readyz", "livez"]);
+///
+/// // The same in Rust:
+/// let cfg = TracingConfig {
+///     exporter_type: Some(ExporterType::Console),
+///     sample_rate: Some(1.0),
+///     ..Default::default()
+/// };
+/// cfg.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+    /// Which exporter receives finished spans. `None`: spans exist (trace ids are
+    /// available to handlers) but go nowhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exporter_type: Option<ExporterType>,
+    /// Ratio of new traces that are recorded, in `[0, 1]`. Default 0: nothing is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<f64>,
+    /// Seconds the exporter may spend on one batch. Default 10.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// String attribute values (and string array elements) longer than this many
+    /// characters are truncated before export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tag_value_length: Option<usize>,
+    /// Requests whose `scheme://host/path` matches one of these regexes are not traced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded_urls: Option<ExcludedUrls>,
+    /// Resource `service.name`. Default: the running binary's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    /// Context propagation formats, in order. Default: W3C `tracecontext` and `baggage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagators: Option<Vec<Propagator>>,
+    /// Zipkin exporter settings.
+    pub zipkin: ZipkinConfig,
+    /// Jaeger exporter settings.
+    pub jaeger: JaegerConfig,
+    /// OTLP exporter settings.
+    pub otlp: OtlpConfig,
+}
+
+/// The exporter that receives finished spans.
+///
+/// ```
+/// use tower_otel_tracing::config::ExporterType;
+///
+/// let ty: ExporterType = serde_json::from_str("\"zipkin\"").unwrap();
+/// assert_eq!(ty, ExporterType::Zipkin);
+/// assert_eq!(ExporterType::InMemory.as_str(), "in_memory");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExporterType {
+    /// Zipkin v2 JSON over HTTP.
+    Zipkin,
+    /// Jaeger Thrift, to the agent over UDP or the collector over HTTP.
+    Jaeger,
+    /// OTLP protobuf over HTTP.
+    Otlp,
+    /// Prints spans to stdout in the OpenTelemetry Collector debug-exporter layout.
+    Console,
+    /// Keeps spans in memory, for tests.
+    InMemory,
+    /// Spans are created but not exported.
+    None,
+}
+
+impl ExporterType {
+    /// The name used in config files and `OTEL_TRACES_EXPORTER`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExporterType::Zipkin => "zipkin",
+            ExporterType::Jaeger => "jaeger",
+            ExporterType::Otlp => "otlp",
+            ExporterType::Console => "console",
+            ExporterType::InMemory => "in_memory",
+            ExporterType::None => "none",
+        }
+    }
+}

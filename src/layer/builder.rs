@@ -1,0 +1,246 @@
+//! [`TracingLayerBuilder`]: the options a config file does not carry (your own
+//! exporter or provider, the server's address, which spans to record, headers).
+//! `build` resolves the settings once and builds everything from them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporter};
+
+use super::state::{LayerState, TraceHeaders};
+use super::TracingLayer;
+use crate::config::{ConfigError, TracingConfig};
+use crate::pipeline::sampler::SamplingPolicy;
+use crate::pipeline::{self, Pipeline, Sink};
+use crate::propagation::Propagation;
+use crate::settings::{Environment, Settings};
+use crate::span::address::TextCache;
+use crate::span::recorded_headers::RecordedHeaders;
+use crate::span::recorder::Recorder;
+
+/// Options beyond the config file. Made by [`TracingLayer::builder`].
+///
+/// ```
+/// use tower_otel_tracing::exporter::InMemoryExporter;
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+///
+/// let exporter = InMemoryExporter::default();
+/// let layer = TracingLayer::builder(TracingConfig { sample_rate: Some(1.0), ..Default::default() })
+///     .exporter(exporter.clone())
+///     .local_addr("127.0.0.1:3000".parse().unwrap())
+///     .send_spans(false)
+///     .install_global(false)
+///     .build()?;
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
+pub struct TracingLayerBuilder {
+    cfg: TracingConfig,
+    provider: Option<SdkTracerProvider>,
+    sink: Sink,
+    local_addr: Option<SocketAddr>,
+    send_spans: bool,
+    receive_spans: bool,
+    route_names: bool,
+    install_global: bool,
+    env: Environment,
+    trace_headers: Option<(String, String)>,
+    request_headers: Vec<String>,
+    response_headers: Vec<String>,
+    sanitize_headers: Vec<String>,
+}
+
+impl TracingLayerBuilder {
+    pub(super) fn new(cfg: TracingConfig) -> Self {
+        TracingLayerBuilder {
+            cfg,
+            provider: None,
+            sink: Sink::FromSettings,
+            local_addr: None,
+            send_spans: true,
+            receive_spans: true,
+            route_names: false,
+            install_global: true,
+            env: Environment::Process,
+            trace_headers: None,
+            request_headers: Vec::new(),
+            response_headers: Vec::new(),
+            sanitize_headers: Vec::new(),
+        }
+    }
+
+    /// Reads `OTEL_*` overrides from exactly these variables instead of the process
+    /// environment (for tests, or to embed the layer with settings from elsewhere).
+    pub fn env_vars<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Environment::Vars(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Sends spans to your exporter (behind our batch processor and
+    /// `max_tag_value_length` truncation) instead of `exporter_type`'s.
+    pub fn exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.sink = Sink::exporter(exporter);
+        self
+    }
+
+    /// Uses a tracer provider you built and own: its sampler, processors and
+    /// exporters apply, and the config's exporter, sampling and truncation do not.
+    /// The layer never shuts it down; [`TracingGuard::shutdown`](crate::TracingGuard::shutdown) still can.
+    pub fn tracer_provider(mut self, provider: SdkTracerProvider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// The server's own address, for `http.host` and `net.host.port` when the request
+    /// carries no [`ConnectionInfo`](crate::ConnectionInfo).
+    pub fn local_addr(mut self, addr: SocketAddr) -> Self {
+        self.local_addr = Some(addr);
+        self
+    }
+
+    /// Whether to record the `http send` child spans (default on; ASGI's
+    /// `exclude_spans=["send"]` turns them off).
+    pub fn send_spans(mut self, on: bool) -> Self {
+        self.send_spans = on;
+        self
+    }
+
+    /// Whether to record the `http receive` child spans (default on).
+    pub fn receive_spans(mut self, on: bool) -> Self {
+        self.receive_spans = on;
+        self
+    }
+
+    /// Names server spans `"{METHOD} {route}"` after the route template the router
+    /// matched (axum's `MatchedPath`, feature `axum`) and sets `http.route`, so
+    /// `GET /users/{id}` is one name instead of one per id. Off by default: BentoML
+    /// names spans after the path. Requests no route matched keep the path.
+    /// The layer must run after routing (axum's `Router::layer` does).
+    pub fn route_names(mut self, on: bool) -> Self {
+        self.route_names = on;
+        self
+    }
+
+    /// Records these request headers on the server span as
+    /// `http.request.header.<name>` (string arrays). Nothing is recorded unless named
+    /// here; values of `authorization`, `proxy-authorization`, `cookie`,
+    /// `set-cookie`, `x-api-key`, `x-auth-token` and of
+    /// [`sanitize_headers`](Self::sanitize_headers) become `[REDACTED]`.
+    pub fn request_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.request_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Records these response headers as `http.response.header.<name>`, with the
+    /// same redaction as [`request_headers`](Self::request_headers).
+    pub fn response_headers<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.response_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// More header names whose recorded values are replaced by `[REDACTED]`.
+    pub fn sanitize_headers<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.sanitize_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds the trace id (32 hex digits) and the server span id (16 hex digits) to
+    /// every traced response, sampled or not, under these header names, so clients
+    /// can quote them (BentoML uses `X-BentoML-Trace-ID` and `X-BentoML-Request-ID`).
+    /// Off by default. Invalid names are reported by [`build`](Self::build).
+    pub fn trace_id_headers(mut self, trace_id: &str, span_id: &str) -> Self {
+        self.trace_headers = Some((trace_id.to_owned(), span_id.to_owned()));
+        self
+    }
+
+    /// Whether to install the pipeline as the global tracer provider and the
+    /// propagator as the global text-map propagator (default on), so spans made
+    /// with `opentelemetry::global::tracer` in handlers go to the same place.
+    pub fn install_global(mut self, on: bool) -> Self {
+        self.install_global = on;
+        self
+    }
+
+    /// Resolves the settings (config, then the `OTEL_*` environment, which wins),
+    /// validates every value, and starts the pipeline.
+    pub fn build(self) -> Result<TracingLayer, ConfigError> {
+        let settings = Settings::resolve_from(&self.cfg, &self.env)?;
+        let trace_headers = match &self.trace_headers {
+            None => None,
+            Some((trace_id, span_id)) => {
+                let name = |n: &str| {
+                    http::HeaderName::from_bytes(n.as_bytes()).map_err(|_| {
+                        ConfigError::new(
+                            "trace_id_headers",
+                            format!("`{n}` is not a valid HTTP header name"),
+                        )
+                    })
+                };
+                Some(Arc::new(TraceHeaders {
+                    trace_id: name(trace_id)?,
+                    span_id: name(span_id)?,
+                }))
+            }
+        };
+        let recorded = RecordedHeaders::new(
+            &self.request_headers,
+            &self.response_headers,
+            &self.sanitize_headers,
+        )?;
+        let policy = SamplingPolicy::from_sampler(settings.sampler);
+        let (pipeline, policy) = match self.provider {
+            Some(provider) => (Pipeline::user_provider(provider), None),
+            None if settings.disabled => (Pipeline::disabled(), Some(policy)),
+            None => (pipeline::build(&settings, self.sink, policy)?, Some(policy)),
+        };
+        if settings.disabled {
+            tracing::info!("tower-otel-tracing: OTEL_SDK_DISABLED=true, requests are not traced");
+        } else if policy.is_some_and(|p| p.never_samples_roots()) {
+            tracing::info!(
+                "tower-otel-tracing: sampler {} records no new traces (only requests whose \
+                 caller sampled them); set tracing.sample_rate to collect traces",
+                settings.sampler
+            );
+        }
+        if self.install_global && !settings.disabled {
+            opentelemetry::global::set_tracer_provider(pipeline.tracer_provider().clone());
+            opentelemetry::global::set_text_map_propagator(Propagation::composite_for_global(
+                &settings.propagators,
+            ));
+        }
+        let recorder = Recorder {
+            pipeline,
+            ids: RandomIdGenerator::default(),
+            send_spans: self.send_spans,
+            receive_spans: self.receive_spans,
+            response_headers: recorded.response,
+        };
+        Ok(TracingLayer {
+            state: Arc::new(LayerState {
+                recorder: Arc::new(recorder),
+                policy,
+                disabled: settings.disabled,
+                propagation: Propagation::new(&settings.propagators),
+                excluded: settings.excluded_urls,
+                local_addr: self.local_addr,
+                route_names: self.route_names,
+                trace_headers,
+                texts: TextCache::default(),
+                request_headers: recorded.request,
+            }),
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! The decision made when a request arrives: not traced, excluded, unsampled
+//! (a trace id but nothing recorded) or sampled (its server span starts). The
+//! layer decides with its own copy of the sampling policy before any SDK span
+//! exists, so an unsampled request builds no attributes and no span.
+
+use std::sync::Arc;
+
+use http::Request;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::Context;
+use opentelemetry_http::HeaderExtractor;
+use opentelemetry_sdk::trace::IdGenerator;
+
+use super::state::LayerState;
+use crate::pipeline::sampler::presampled;
+use crate::request::{addresses, TraceInfo};
+use crate::span::attributes::{request_attributes, HTTP_ROUTE};
+use crate::span::naming::{sanitize_method, span_name, ChildNames};
+use crate::span::url::exclusion_url;
+use crate::span::{grpc, recorded_headers, RequestSpan};
+
+/// How a request is traced, decided when it arrives.
+pub(crate) enum Tracked {
+    /// Tracing is off: no span, no context.
+    Untraced,
+    /// An excluded URL: no span, and a context that suppresses every span made
+    /// while it runs and carries a not-sampled trace to outgoing calls.
+    Excluded(Context),
+    /// Not recorded, but it has a trace id and a context that handlers and
+    /// outgoing calls see (so downstream services do not sample it either).
+    Unsampled(Context),
+    /// Recorded.
+    Sampled(Arc<RequestSpan>),
+}
+
+/// Decides how `req` is traced and, when sampled, starts its server span.
+/// Everything costly (attributes, the span name, an SDK span) happens only once a
+/// request is known to be recorded.
+pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
+    if state.disabled {
+        return Tracked::Untraced;
+    }
+    if let Some(excluded) = &state.excluded {
+        let (local, _) = addresses(req.extensions(), state.local_addr);
+        if excluded.is_excluded(&exclusion_url(req, local)) {
+            return excluded_context(state);
+        }
+    }
+    let parent_cx = extract_parent(state, req.headers());
+    let recorder = &state.recorder;
+    let tracer = recorder.pipeline.layer_tracer();
+
+    if let Some(policy) = state.policy {
+        let parent = parent_cx.span().span_context().clone();
+        let trace_id = if parent.is_valid() {
+            parent.trace_id()
+        } else {
+            recorder.ids.new_trace_id()
+        };
+        if !policy.sampled(&parent, trace_id) {
+            return unsampled(state, req, &parent_cx, &parent, trace_id);
+        }
+        let (name, attributes, grpc) = describe(state, req);
+        let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
+        let builder = tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes);
+        let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
+        return sampled(state, req, parent_cx.with_span(span), children, grpc);
+    }
+
+    // A user-supplied provider samples; ask it with a bare span first.
+    let (name, attributes, grpc) = describe(state, req);
+    let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
+    let builder = tracer.span_builder(name).with_kind(SpanKind::Server);
+    let mut span = tracer.build_with_context(builder, &parent_cx);
+    if opentelemetry::trace::Span::is_recording(&span) {
+        opentelemetry::trace::Span::set_attributes(&mut span, attributes);
+        sampled(state, req, parent_cx.with_span(span), children, grpc)
+    } else {
+        let sc = opentelemetry::trace::Span::span_context(&span).clone();
+        insert_info(req, &sc, false);
+        Tracked::Unsampled(parent_cx.with_span(span))
+    }
+}
+
+/// What an excluded request runs under. Suppression stops the SDK from recording
+/// any span the handler makes (directly or through the tracing bridge), whatever
+/// the sampler says; the not-sampled span context makes outgoing calls tell the
+/// callee not to record either. It costs what an unsampled request costs.
+fn excluded_context(state: &LayerState) -> Tracked {
+    let sc = SpanContext::new(
+        state.recorder.ids.new_trace_id(),
+        state.recorder.ids.new_span_id(),
+        TraceFlags::default(),
+        false,
+        opentelemetry::trace::TraceState::default(),
+    );
+    Tracked::Excluded(
+        Context::current()
+            .with_telemetry_suppressed()
+            .with_remote_span_context(sc),
+    )
+}
+
+/// The remote parent and baggage. Most requests carry neither header; skipping
+/// the propagators for them keeps the common unsampled path short.
+fn extract_parent(state: &LayerState, headers: &http::HeaderMap) -> Context {
+    if state.propagation.any_field_in(headers) {
+        state
+            .propagation
+            .composite
+            .extract(&HeaderExtractor(headers))
+    } else {
+        Context::current()
+    }
+}
+
+fn unsampled<B>(
+    state: &LayerState,
+    req: &mut Request<B>,
+    parent_cx: &Context,
+    parent: &SpanContext,
+    trace_id: opentelemetry::trace::TraceId,
+) -> Tracked {
+    let sc = SpanContext::new(
+        trace_id,
+        state.recorder.ids.new_span_id(),
+        TraceFlags::default(),
+        false,
+        parent.trace_state().clone(),
+    );
+    insert_info(req, &sc, false);
+    Tracked::Unsampled(parent_cx.with_remote_span_context(sc))
+}
+
+fn sampled<B>(
+    state: &LayerState,
+    req: &mut Request<B>,
+    cx: Context,
+    children: ChildNames,
+    grpc: bool,
+) -> Tracked {
+    insert_info(req, cx.span().span_context(), true);
+    Tracked::Sampled(Arc::new(RequestSpan::new(
+        state.recorder.clone(),
+        cx,
+        children,
+        grpc,
+    )))
+}
+
+/// The server span's name and attributes, and whether the request is gRPC.
+fn describe<B>(
+    state: &LayerState,
+    req: &Request<B>,
+) -> (String, Vec<opentelemetry::KeyValue>, bool) {
+    let method = sanitize_method(req.method());
+    // Only recorded requests need the connection's addresses.
+    let (local, peer) = addresses(req.extensions(), state.local_addr);
+    let route = if state.route_names {
+        matched_route(req)
+    } else {
+        None
+    };
+    let name = span_name(method, route.unwrap_or(req.uri().path()));
+    let mut attributes = request_attributes(req, method, local, peer, &state.texts);
+    if let Some(route) = route {
+        attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
+    }
+    recorded_headers::push(&state.request_headers, req.headers(), &mut attributes);
+    let grpc = grpc::is_grpc(req);
+    if grpc {
+        grpc::push_rpc_attributes(req.uri().path(), &mut attributes);
+    }
+    (name, attributes, grpc)
+}
+
+/// The route template the router matched (`/users/{id}`), where the stack knows one.
+fn matched_route<B>(req: &Request<B>) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return Some(path.as_str());
+    }
+    let _ = req;
+    None
+}
+
+fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool) {
+    req.extensions_mut().insert(TraceInfo {
+        trace_id: sc.trace_id(),
+        span_id: sc.span_id(),
+        sampled,
+    });
+}

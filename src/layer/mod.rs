@@ -1,0 +1,133 @@
+//! The layer stage: the tower [`Layer`] and the path a request takes through it.
+//!
+//! - `mod.rs`: [`TracingLayer`], cheap to clone, shared by every service it wraps;
+//! - `builder.rs`: [`TracingLayerBuilder`], options beyond the config file;
+//! - `state.rs`: what every request reads from the layer;
+//! - `decision.rs`: how a request is traced, decided when it arrives;
+//! - `service.rs`: [`TracingService`], the layer around one service;
+//! - `future.rs`: [`ResponseFuture`], which polls the service under the request's
+//!   context and takes the response head;
+//! - `request_body.rs`, `response_body.rs`: [`RequestBody`] and [`ResponseBody`],
+//!   which record each frame read and sent, and end the server span after the last.
+
+mod builder;
+mod decision;
+mod future;
+mod request_body;
+mod response_body;
+mod service;
+mod state;
+
+use std::fmt;
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use crate::config::{ConfigError, TracingConfig};
+use crate::pipeline::{Pipeline, TracingGuard};
+pub use builder::TracingLayerBuilder;
+pub use future::ResponseFuture;
+pub use request_body::RequestBody;
+pub use response_body::ResponseBody;
+pub use service::TracingService;
+use state::LayerState;
+
+/// Adds BentoML-style request tracing to a tower service.
+///
+/// Per request it records a SERVER span `"{METHOD} {path}"` with the `http.*` and
+/// `net.*` attributes, INTERNAL `"... http send"` spans for the response head and
+/// each body frame, and `"... http receive"` spans for each request body frame the
+/// service reads. W3C `traceparent`/`tracestate` and `baggage` are extracted;
+/// `excluded_urls` are skipped; sampling is parent-based with ratio `sample_rate`.
+///
+/// Clones share one pipeline. When the last clone (and every [`TracingGuard`]) is
+/// dropped, the pipeline it built is shut down, flushing queued spans; hold a
+/// [`guard`](Self::guard) to choose that moment yourself.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use tower_otel_tracing::config::ExporterType;
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+///
+/// let cfg = TracingConfig {
+///     exporter_type: Some(ExporterType::Console),
+///     sample_rate: Some(1.0),
+///     ..Default::default()
+/// };
+/// let app: Router = Router::new()
+///     .route("/summarize", post(|body: String| async move { body }))
+///     .layer(TracingLayer::from_config(cfg));
+/// ```
+#[derive(Clone)]
+pub struct TracingLayer {
+    state: Arc<LayerState>,
+}
+
+impl TracingLayer {
+    /// Builds the layer and the exporter pipeline the config describes.
+    ///
+    /// # Panics
+    /// When the config is invalid, with a message naming the field and value: a bad
+    /// tracing config is a deployment error best caught at start-up. Use
+    /// [`try_from_config`](Self::try_from_config) to handle it yourself.
+    pub fn from_config(cfg: TracingConfig) -> Self {
+        match Self::try_from_config(cfg) {
+            Ok(layer) => layer,
+            Err(e) => panic!("invalid tracing config: {e}"),
+        }
+    }
+
+    /// Builds the layer, or returns the first validation error.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let err = TracingLayer::try_from_config(TracingConfig {
+    ///     sample_rate: Some(1.5),
+    ///     ..Default::default()
+    /// })
+    /// .err()
+    /// .unwrap();
+    /// assert_eq!(err.path(), "tracing.sample_rate");
+    /// ```
+    pub fn try_from_config(cfg: TracingConfig) -> Result<Self, ConfigError> {
+        Self::builder(cfg).build()
+    }
+
+    /// A builder for the options a config file does not carry: your own exporter
+    /// or tracer provider, the server's address, which child spans to record.
+    pub fn builder(cfg: TracingConfig) -> TracingLayerBuilder {
+        TracingLayerBuilder::new(cfg)
+    }
+
+    /// The handle to the export pipeline: flush, stats, the tracer provider.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.state.recorder.pipeline
+    }
+
+    /// A guard over the pipeline: it shuts the pipeline down (flushing it) when
+    /// dropped or on [`TracingGuard::shutdown`], and derefs to the [`Pipeline`].
+    pub fn guard(&self) -> TracingGuard {
+        TracingGuard::new(self.pipeline().clone())
+    }
+}
+
+impl fmt::Debug for TracingLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingLayer")
+            .field("policy", &self.state.policy)
+            .field("excluded_urls", &self.state.excluded)
+            .field("local_addr", &self.state.local_addr)
+            .field("route_names", &self.state.route_names)
+            .field("pipeline", self.pipeline())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for TracingLayer {
+    type Service = TracingService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TracingService::new(inner, self.state.clone())
+    }
+}

@@ -1,0 +1,96 @@
+//! [`RequestBody`]: records each request body frame the service reads.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
+use std::time::SystemTime;
+
+use bytes::Buf;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+use crate::span::message::Message;
+use crate::span::RequestSpan;
+
+pin_project! {
+    /// The request body the inner service receives from
+    /// [`TracingService`](crate::TracingService).
+    ///
+    /// Each frame the service reads is recorded as an `http receive` span of type
+    /// `http.request`, timed from when the read began to when the frame arrived.
+    /// Frameworks accept it wherever they accept a body: axum's `Router` takes any
+    /// `http_body::Body<Data = Bytes>`.
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    /// use tower_otel_tracing::layer::RequestBody;
+    ///
+    /// // A plain tower handler behind the layer reads it like any body.
+    /// async fn handler(req: http::Request<RequestBody<String>>) -> usize {
+    ///     req.into_body().collect().await.map(|c| c.to_bytes().len()).unwrap_or(0)
+    /// }
+    /// ```
+    pub struct RequestBody<B> {
+        #[pin]
+        inner: B,
+        span: Option<Arc<RequestSpan>>,
+        frame_start: Option<SystemTime>,
+    }
+}
+
+impl<B> RequestBody<B> {
+    pub(crate) fn new(inner: B, span: Option<Arc<RequestSpan>>) -> Self {
+        RequestBody {
+            inner,
+            span,
+            frame_start: None,
+        }
+    }
+
+    /// The wrapped body.
+    pub fn into_inner(self) -> B {
+        self.inner
+    }
+}
+
+impl<B: Body> Body for RequestBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let Some(rs) = this.span.as_ref() else {
+            return this.inner.poll_frame(cx);
+        };
+        let start = *this.frame_start.get_or_insert_with(SystemTime::now);
+        let result = ready!(this.inner.poll_frame(cx));
+        *this.frame_start = None;
+        // HTTP/2 often ends a body with an empty DATA frame: not a message read.
+        if let Some(Ok(frame)) = &result {
+            if frame.data_ref().is_none_or(|d| d.has_remaining()) {
+                rs.child(Message::Request, start, None);
+            }
+        }
+        Poll::Ready(result)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> fmt::Debug for RequestBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBody")
+            .field("traced", &self.span.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,191 @@
+//! [`ResponseBody`]: records each frame sent, and ends the server span after the
+//! last one, or as cancelled when the body is dropped before it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
+use std::time::SystemTime;
+
+use bytes::Buf;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+use crate::span::failure::{panic_message, Failure};
+use crate::span::message::Message;
+use crate::span::RequestSpan;
+
+pin_project! {
+    /// The response body of [`TracingService`](crate::TracingService).
+    ///
+    /// Each frame it yields is recorded as an `http send` span of type
+    /// `http.response.body`; the server span ends after the last frame, or, if the
+    /// body is dropped before that (the client went away), ends marked
+    /// `http.cancelled = true`.
+    ///
+    /// ```
+    /// use tower::ServiceExt;
+    /// use tower_otel_tracing::layer::ResponseBody;
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let svc = tower::ServiceBuilder::new()
+    ///     .layer(TracingLayer::from_config(TracingConfig::default()))
+    ///     .service_fn(|_req: http::Request<_>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+    ///     });
+    /// let resp: http::Response<ResponseBody<String>> =
+    ///     svc.oneshot(http::Request::new(String::new())).await.unwrap();
+    /// # }
+    /// ```
+    pub struct ResponseBody<B>
+    where
+        B: Body,
+    {
+        #[pin]
+        inner: B,
+        state: Option<SendState>,
+    }
+
+    impl<B> PinnedDrop for ResponseBody<B>
+    where
+        B: Body,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(state) = this.state.take() {
+                // A body already complete (e.g. empty) may be dropped without a poll.
+                if this.inner.is_end_stream() {
+                    state.finish(SystemTime::now());
+                } else {
+                    state.rs.end_cancelled();
+                }
+            }
+        }
+    }
+}
+
+struct SendState {
+    rs: Arc<RequestSpan>,
+    status: u16,
+    /// When the poll for the next frame began; a send span covers the time it took.
+    frame_start: Option<SystemTime>,
+    data_frames: u32,
+}
+
+impl SendState {
+    /// Ends the exchange. A response with no data frame still sends one (empty)
+    /// body message, as ASGI does, so its span is recorded too.
+    fn finish(self, start: SystemTime) {
+        if self.data_frames == 0 {
+            self.rs
+                .child(Message::ResponseBody, start, Some(self.status));
+        }
+        self.rs.end();
+    }
+}
+
+impl<B: Body> ResponseBody<B> {
+    pub(crate) fn traced(inner: B, rs: Arc<RequestSpan>, status: u16) -> Self {
+        ResponseBody {
+            inner,
+            state: Some(SendState {
+                rs,
+                status,
+                frame_start: None,
+                data_frames: 0,
+            }),
+        }
+    }
+
+    pub(crate) fn untraced(inner: B) -> Self {
+        ResponseBody { inner, state: None }
+    }
+}
+
+impl<B> Body for ResponseBody<B>
+where
+    B: Body,
+    B::Error: fmt::Display,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let mut this = self.project();
+        let Some(state) = this.state.as_mut() else {
+            return this.inner.poll_frame(cx);
+        };
+        let start = *state.frame_start.get_or_insert_with(SystemTime::now);
+        let mut inner = this.inner.as_mut();
+        let result = match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {
+            Ok(poll) => ready!(poll),
+            Err(payload) => {
+                state.rs.fail(Failure {
+                    kind: Cow::Borrowed("panic"),
+                    message: Cow::Owned(panic_message(&*payload)),
+                });
+                state.rs.end();
+                *this.state = None;
+                panic::resume_unwind(payload)
+            }
+        };
+        state.frame_start = None;
+        let done = match &result {
+            Some(Ok(frame)) if frame.is_data() => {
+                // An empty DATA frame (HTTP/2 end of stream) sends no message.
+                if frame.data_ref().is_some_and(|d| d.has_remaining()) {
+                    state.data_frames += 1;
+                    state
+                        .rs
+                        .child(Message::ResponseBody, start, Some(state.status));
+                }
+                this.inner.is_end_stream()
+            }
+            Some(Ok(frame)) => {
+                if let Some(trailers) = frame.trailers_ref() {
+                    state.rs.grpc_status(trailers);
+                }
+                state
+                    .rs
+                    .child(Message::ResponseTrailers, start, Some(state.status));
+                true
+            }
+            Some(Err(err)) => {
+                state.rs.fail(Failure {
+                    kind: Cow::Borrowed(std::any::type_name::<B::Error>()),
+                    message: Cow::Owned(err.to_string()),
+                });
+                true
+            }
+            None => true,
+        };
+        if done {
+            if let Some(state) = this.state.take() {
+                state.finish(start);
+            }
+        }
+        Poll::Ready(result)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B: Body> fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("traced", &self.state.is_some())
+            .finish_non_exhaustive()
+    }
+}

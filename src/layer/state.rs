@@ -1,0 +1,39 @@
+//! [`LayerState`]: everything a request needs from the layer, built once by the
+//! builder from the resolved settings and shared (behind an `Arc`) by every
+//! service the layer wraps.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::config::ExcludedUrls;
+use crate::pipeline::sampler::SamplingPolicy;
+use crate::propagation::Propagation;
+use crate::span::address::TextCache;
+use crate::span::recorded_headers::RecordedHeader;
+use crate::span::recorder::Recorder;
+
+pub(crate) struct LayerState {
+    /// What a sampled request's spans record with (and the pipeline they end in).
+    pub(crate) recorder: Arc<Recorder>,
+    /// `None`: a user-supplied provider samples (we cannot predict its sampler).
+    pub(crate) policy: Option<SamplingPolicy>,
+    /// `OTEL_SDK_DISABLED`: pass every request through untouched.
+    pub(crate) disabled: bool,
+    pub(crate) propagation: Propagation,
+    pub(crate) excluded: Option<ExcludedUrls>,
+    /// The server's own address when requests carry no `ConnectionInfo`.
+    pub(crate) local_addr: Option<SocketAddr>,
+    /// Name server spans after the matched route template.
+    pub(crate) route_names: bool,
+    pub(crate) trace_headers: Option<Arc<TraceHeaders>>,
+    pub(crate) texts: TextCache,
+    /// Opted-in request headers, recorded on the server span.
+    pub(crate) request_headers: Vec<RecordedHeader>,
+}
+
+/// Response headers that carry the trace id (32 hex) and the server span id (16 hex).
+#[derive(Debug, Clone)]
+pub(crate) struct TraceHeaders {
+    pub(crate) trace_id: http::HeaderName,
+    pub(crate) span_id: http::HeaderName,
+}

@@ -1,0 +1,387 @@
+//! The export side: sampler -> tracer provider (resource) -> counting ->
+//! (truncation) -> batch processor -> exporter, built from [`Settings`], and the
+//! one handle to it, [`Pipeline`]: flush, stats, the tracer provider.
+//!
+//! - `sampler.rs`: the sampling policy the layer decides with before any SDK span
+//!   exists, and its SDK twin for spans handlers make;
+//! - `truncate.rs`: `max_tag_value_length`, the only place values are cut;
+//! - `stats.rs`: span accounting (started, exported, dropped, failed, queued);
+//! - `resource.rs`: `service.name` and the resource attributes;
+//! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime.
+//!
+//! The batch processor follows the OpenTelemetry SDK specification
+//! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>).
+
+mod guard;
+mod resource;
+pub(crate) mod sampler;
+mod stats;
+mod truncate;
+
+use std::fmt;
+use std::sync::Arc;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider,
+    SpanExporter, SpanProcessor,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{ConfigError, ExporterType};
+use crate::exporter::{ConsoleExporter, InMemoryExporter};
+use crate::settings::Settings;
+pub use guard::TracingGuard;
+use sampler::{PolicySampler, SamplingPolicy};
+pub(crate) use stats::Counters;
+pub use stats::TracingStats;
+use stats::{CountingExporter, CountingProcessor};
+use truncate::TruncatingProcessor;
+
+/// The handle to a layer's export pipeline: flush it, read its span counts, or
+/// reach its tracer provider (to make handler spans without the global one).
+/// Clones share one pipeline. Get it with
+/// [`TracingLayer::pipeline`](crate::TracingLayer::pipeline), or through a
+/// [`TracingGuard`], which derefs to it.
+///
+/// ```
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+///
+/// let layer = TracingLayer::from_config(TracingConfig::default());
+/// let pipeline = layer.pipeline();
+/// pipeline.force_flush().unwrap();
+/// assert_eq!(pipeline.stats().dropped, 0);
+/// let _tracer = pipeline.tracer("my.handler");
+/// ```
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: SdkTracerProvider,
+    /// Built by the layer (not a user's provider): the layer shuts it down.
+    owned: bool,
+    tracer: SdkTracer,
+    /// The tracer's scope, for child spans made without the tracer.
+    scope: InstrumentationScope,
+    /// The processors a pipeline the layer built ends spans into (`None` for a
+    /// user's provider, whose processors only the SDK can reach).
+    processor: Option<Arc<dyn SpanProcessor>>,
+    counters: Arc<Counters>,
+    in_memory: Option<InMemoryExporter>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.owned {
+            // Flushes what is queued; after a guard's shutdown this is a no-op error.
+            let _ = self.provider.shutdown();
+        }
+    }
+}
+
+impl Pipeline {
+    /// Exports every span finished so far, waiting until the exporter has taken them.
+    pub fn force_flush(&self) -> OTelSdkResult {
+        self.inner.provider.force_flush()
+    }
+
+    /// Spans started, exported, dropped (queue full), failed and queued so far, for
+    /// a pipeline the layer built (all zero for a provider you supplied).
+    pub fn stats(&self) -> TracingStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// The tracer provider behind the layer.
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.inner.provider
+    }
+
+    /// A tracer from the layer's provider.
+    pub fn tracer(&self, name: &'static str) -> SdkTracer {
+        self.inner.provider.tracer(name)
+    }
+
+    /// The in-memory exporter, when `exporter_type` is `in_memory`.
+    pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
+        self.inner.in_memory.clone()
+    }
+
+    pub(crate) fn shutdown(&self) -> OTelSdkResult {
+        self.inner.provider.shutdown()
+    }
+
+    pub(crate) fn owned(&self) -> bool {
+        self.inner.owned
+    }
+
+    /// The layer's tracer (its scope is this crate's name and version).
+    pub(crate) fn layer_tracer(&self) -> &SdkTracer {
+        &self.inner.tracer
+    }
+
+    pub(crate) fn scope(&self) -> &InstrumentationScope {
+        &self.inner.scope
+    }
+
+    /// Where the layer may hand finished child spans directly.
+    pub(crate) fn processor(&self) -> Option<&Arc<dyn SpanProcessor>> {
+        self.inner.processor.as_ref()
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// A pipeline around a provider the user built and owns.
+    pub(crate) fn user_provider(provider: SdkTracerProvider) -> Self {
+        Self::from_parts(provider, false, None, Arc::default(), None)
+    }
+
+    /// A pipeline that records nothing (`OTEL_SDK_DISABLED`).
+    pub(crate) fn disabled() -> Self {
+        Self::from_parts(
+            SdkTracerProvider::builder().build(),
+            true,
+            None,
+            Arc::default(),
+            None,
+        )
+    }
+
+    fn from_parts(
+        provider: SdkTracerProvider,
+        owned: bool,
+        processor: Option<Arc<dyn SpanProcessor>>,
+        counters: Arc<Counters>,
+        in_memory: Option<InMemoryExporter>,
+    ) -> Self {
+        let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        let tracer = provider.tracer_with_scope(scope.clone());
+        Pipeline {
+            inner: Arc::new(Inner {
+                provider,
+                owned,
+                tracer,
+                scope,
+                processor,
+                counters,
+                in_memory,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("owned", &self.inner.owned)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes the batch processor for a user's exporter once the batch settings are known.
+pub(crate) type ProcessorFactory =
+    Box<dyn FnOnce(BatchConfig, Arc<Counters>) -> BatchSpanProcessor + Send>;
+
+/// Where finished spans go.
+pub(crate) enum Sink {
+    /// The exporter the settings name.
+    FromSettings,
+    /// A user's exporter, behind our batch processor and truncation.
+    Exporter(ProcessorFactory),
+}
+
+impl Sink {
+    /// A user's exporter.
+    pub(crate) fn exporter<E: SpanExporter + 'static>(exporter: E) -> Self {
+        Sink::Exporter(Box::new(move |config, counters| {
+            batch(exporter, config, &counters)
+        }))
+    }
+}
+
+/// The pipeline's processors, shared between the provider and the layer. The layer
+/// hands its `http send`/`http receive` spans, which start and end at once under a
+/// span it has already sampled, straight to them as finished `SpanData`: building an
+/// SDK span only to end it at once would cost more than the span itself.
+#[derive(Debug)]
+struct SharedProcessor(Arc<dyn SpanProcessor>);
+
+impl SpanProcessor for SharedProcessor {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    // The resource was given to the processors before they were shared.
+    fn set_resource(&mut self, _resource: &Resource) {}
+}
+
+/// Builds the pipeline the settings describe.
+pub(crate) fn build(
+    settings: &Settings,
+    sink: Sink,
+    policy: SamplingPolicy,
+) -> Result<Pipeline, ConfigError> {
+    // `timeout` bounds each export inside the exporter's transport: the SDK's
+    // thread-based batch processor does not enforce one itself. Every field is set
+    // explicitly: the SDK's own reading of OTEL_BSP_* must not decide anything.
+    let batch_config = || {
+        BatchConfigBuilder::default()
+            .with_max_queue_size(settings.batch.max_queue_size)
+            .with_max_export_batch_size(settings.batch.max_export_batch_size)
+            .with_scheduled_delay(settings.batch.schedule_delay)
+            .build()
+    };
+    let counters = Arc::new(Counters::default());
+    let mut in_memory = None;
+    let processor = match sink {
+        Sink::Exporter(factory) => Some(factory(batch_config(), counters.clone())),
+        Sink::FromSettings => match settings.exporter {
+            ExporterType::None => None,
+            ExporterType::Console => {
+                Some(batch(ConsoleExporter::stdout(), batch_config(), &counters))
+            }
+            ExporterType::InMemory => {
+                let exporter = InMemoryExporter::default();
+                in_memory = Some(exporter.clone());
+                Some(batch(exporter, batch_config(), &counters))
+            }
+            ExporterType::Zipkin => Some(zipkin(settings, batch_config(), &counters)?),
+            ExporterType::Jaeger => Some(jaeger(settings, batch_config(), &counters)?),
+            ExporterType::Otlp => Some(otlp(settings, batch_config(), &counters)?),
+        },
+    };
+
+    let resource = resource::resource(settings);
+    let mut builder = SdkTracerProvider::builder()
+        .with_sampler(PolicySampler(policy))
+        .with_resource(resource.clone());
+    let mut shared = None;
+    if let Some(processor) = processor {
+        let max_queue = settings.batch.max_queue_size;
+        let mut chain: Box<dyn SpanProcessor> = match settings.max_tag_value_length {
+            Some(max) => Box::new(CountingProcessor::new(
+                TruncatingProcessor::new(processor, max),
+                counters.clone(),
+                max_queue,
+            )),
+            None => Box::new(CountingProcessor::new(
+                processor,
+                counters.clone(),
+                max_queue,
+            )),
+        };
+        chain.set_resource(&resource);
+        let chain: Arc<dyn SpanProcessor> = Arc::from(chain);
+        builder = builder.with_span_processor(SharedProcessor(chain.clone()));
+        shared = Some(chain);
+    }
+    Ok(Pipeline::from_parts(
+        builder.build(),
+        true,
+        shared,
+        counters,
+        in_memory,
+    ))
+}
+
+/// The batch processor around an exporter, counting what it exports.
+fn batch<E: SpanExporter + 'static>(
+    exporter: E,
+    config: BatchConfig,
+    counters: &Arc<Counters>,
+) -> BatchSpanProcessor {
+    BatchSpanProcessor::builder(CountingExporter::new(exporter, counters.clone()))
+        .with_batch_config(config)
+        .build()
+}
+
+#[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
+fn not_compiled_in(name: &str) -> ConfigError {
+    ConfigError::of_kind(
+        crate::config::ConfigErrorKind::Unsupported,
+        "tracing.exporter_type",
+        format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
+    )
+}
+
+#[cfg(feature = "zipkin")]
+fn zipkin(
+    s: &Settings,
+    c: BatchConfig,
+    n: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Ok(batch(
+        crate::exporter::ZipkinExporter::new(&s.zipkin)?,
+        c,
+        n,
+    ))
+}
+
+#[cfg(not(feature = "zipkin"))]
+fn zipkin(
+    _: &Settings,
+    _: BatchConfig,
+    _: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Err(not_compiled_in("zipkin"))
+}
+
+#[cfg(feature = "jaeger")]
+fn jaeger(
+    s: &Settings,
+    c: BatchConfig,
+    n: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Ok(batch(
+        crate::exporter::JaegerExporter::new(&s.jaeger)?,
+        c,
+        n,
+    ))
+}
+
+#[cfg(not(feature = "jaeger"))]
+fn jaeger(
+    _: &Settings,
+    _: BatchConfig,
+    _: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Err(not_compiled_in("jaeger"))
+}
+
+#[cfg(feature = "otlp")]
+fn otlp(
+    s: &Settings,
+    c: BatchConfig,
+    n: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Ok(batch(crate::exporter::OtlpExporter::new(&s.otlp)?, c, n))
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp(
+    _: &Settings,
+    _: BatchConfig,
+    _: &Arc<Counters>,
+) -> Result<BatchSpanProcessor, ConfigError> {
+    Err(not_compiled_in("otlp"))
+}

@@ -1,0 +1,208 @@
+//! What happened to the spans: started, exported, dropped because the queue was
+//! full, failed to export. Counted at the processor and the exporter of a pipeline
+//! the layer built, so an operator can see loss instead of guessing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+/// A snapshot of the layer's span counters.
+///
+/// ```
+/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+///
+/// let layer = TracingLayer::from_config(TracingConfig::default());
+/// let stats = layer.pipeline().stats();
+/// assert_eq!(stats.started, 0);
+/// assert_eq!(stats.dropped, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TracingStats {
+    /// Spans started and recorded (sampled).
+    pub started: u64,
+    /// Spans the exporter accepted.
+    pub exported: u64,
+    /// Spans dropped because the export queue was full.
+    pub dropped: u64,
+    /// Spans whose export failed (collector down, refused, timed out).
+    pub failed: u64,
+    /// Spans ended and waiting in the queue or in an export under way.
+    pub queued: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    started: AtomicU64,
+    ended: AtomicU64,
+    exported: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Counters {
+    /// A span recorded without an SDK span (the processors never see it start).
+    pub(crate) fn span_started(&self) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> TracingStats {
+        let ended = self.ended.load(Ordering::Acquire);
+        let exported = self.exported.load(Ordering::Acquire);
+        let failed = self.failed.load(Ordering::Acquire);
+        let dropped = self.dropped.load(Ordering::Acquire);
+        TracingStats {
+            started: self.started.load(Ordering::Acquire),
+            exported,
+            dropped,
+            failed,
+            queued: ended.saturating_sub(exported + failed + dropped),
+        }
+    }
+
+    fn in_queue(&self) -> u64 {
+        self.snapshot().queued
+    }
+}
+
+/// Bounds the queue itself (so a full queue is counted, not silently lost inside
+/// the SDK) and counts spans in and out.
+#[derive(Debug)]
+pub(crate) struct CountingProcessor<P> {
+    inner: P,
+    counters: Arc<Counters>,
+    max_queue: u64,
+}
+
+impl<P> CountingProcessor<P> {
+    pub(crate) fn new(inner: P, counters: Arc<Counters>, max_queue: usize) -> Self {
+        CountingProcessor {
+            inner,
+            counters,
+            max_queue: max_queue as u64,
+        }
+    }
+}
+
+impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.counters.started.fetch_add(1, Ordering::Relaxed);
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        let queued = self.counters.in_queue();
+        self.counters.ended.fetch_add(1, Ordering::AcqRel);
+        if queued >= self.max_queue {
+            self.counters.dropped.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let result = self.inner.shutdown_with_timeout(timeout);
+        let stats = self.counters.snapshot();
+        if stats.dropped > 0 || stats.failed > 0 {
+            tracing::warn!(
+                "tower-otel-tracing: at shutdown {} spans exported, {} dropped (queue full), {} failed to export",
+                stats.exported,
+                stats.dropped,
+                stats.failed
+            );
+        }
+        result
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Counts export outcomes and logs failures at most once per interval, so a dead
+/// collector yields a line now and then, not one per batch.
+#[derive(Debug)]
+pub(crate) struct CountingExporter<E> {
+    inner: E,
+    counters: Arc<Counters>,
+    log: Mutex<FailureLog>,
+}
+
+#[derive(Debug)]
+struct FailureLog {
+    last_logged: Option<Instant>,
+    suppressed: u64,
+}
+
+const LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+impl<E> CountingExporter<E> {
+    pub(crate) fn new(inner: E, counters: Arc<Counters>) -> Self {
+        CountingExporter {
+            inner,
+            counters,
+            log: Mutex::new(FailureLog {
+                last_logged: None,
+                suppressed: 0,
+            }),
+        }
+    }
+
+    fn record_failure(&self, spans: usize, error: &dyn std::fmt::Display) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let due = log.last_logged.is_none_or(|t| t.elapsed() >= LOG_INTERVAL);
+        if due {
+            let also = match log.suppressed {
+                0 => String::new(),
+                n => format!(" ({n} more failed exports since the last report)"),
+            };
+            tracing::warn!("tower-otel-tracing: export of {spans} spans failed: {error}{also}");
+            log.last_logged = Some(Instant::now());
+            log.suppressed = 0;
+        } else {
+            log.suppressed += 1;
+        }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let n = batch.len();
+        async move {
+            let result = self.inner.export(batch).await;
+            match &result {
+                Ok(()) => {
+                    self.counters.exported.fetch_add(n as u64, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    self.counters.failed.fetch_add(n as u64, Ordering::AcqRel);
+                    self.record_failure(n, e);
+                }
+            }
+            result
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}

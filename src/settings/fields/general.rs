@@ -1,0 +1,208 @@
+//! The settings every request and exporter share: on/off, exporter, sampling,
+//! limits, exclusions, resource, propagation and batching.
+
+use std::time::Duration;
+
+use super::*;
+use crate::config::validate;
+use crate::config::{ExcludedUrls, Propagator};
+use crate::settings::Sampler;
+
+pub(super) static ROWS: &[Field] = &[
+    Field {
+        key: "disabled",
+        config: None,
+        vars: &["OTEL_SDK_DISABLED"],
+        expected: "true or false",
+        default: "false",
+        secret: false,
+        exporter: None,
+        from_config: no_config,
+        from_env: |_, v, s| validate::boolean(v).map(|b| s.disabled = b).map(|()| true),
+        show: |s| s.disabled.to_string(),
+    },
+    Field {
+        key: "exporter_type",
+        config: Some("exporter_type"),
+        vars: &["OTEL_TRACES_EXPORTER"],
+        expected: "zipkin, jaeger, otlp, console, in_memory or none",
+        default: "none",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.exporter_type, |t| s.exporter = t)),
+        from_env: |_, v, s| exporter_from_name(v).map(|t| s.exporter = t).map(|()| true),
+        show: |s| s.exporter.as_str().to_owned(),
+    },
+    Field {
+        key: "sampler",
+        config: Some("sample_rate"),
+        vars: &["OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"],
+        expected: "a ratio from 0 to 1 (`sample_rate`); a sampler name and its ratio (env)",
+        default: "parentbased_traceidratio(0)",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| {
+            let Some(rate) = c.sample_rate else { return Ok(false) };
+            let rate = validate::ratio(rate).map_err(|why| bad("sample_rate", Some(&rate), why))?;
+            s.sampler = Sampler::ParentBasedTraceIdRatio(rate);
+            Ok(true)
+        },
+        from_env: sampler_from_env,
+        show: |s| s.sampler.to_string(),
+    },
+    Field {
+        key: "timeout",
+        config: Some("timeout"),
+        vars: &[
+            "OTEL_BSP_EXPORT_TIMEOUT",
+            "OTEL_EXPORTER_ZIPKIN_TIMEOUT",
+            "OTEL_EXPORTER_JAEGER_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        ],
+        expected: "seconds (config) or milliseconds (env) > 0; an exporter's own variable applies only when it runs",
+        default: "10 s",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| {
+            let Some(t) = c.timeout else { return Ok(false) };
+            s.timeout = validate::timeout_secs(t).map_err(|why| bad("timeout", Some(&t), why))?;
+            Ok(true)
+        },
+        from_env: timeout_from_env,
+        show: |s| duration(s.timeout),
+    },
+    Field {
+        key: "max_tag_value_length",
+        config: Some("max_tag_value_length"),
+        // The span-specific limit comes last: it wins over the general one.
+        vars: &[
+            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        ],
+        expected: "a positive number of characters",
+        default: "unlimited",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| {
+            let Some(n) = c.max_tag_value_length else { return Ok(false) };
+            let n = validate::positive(n)
+                .map_err(|_| bad("max_tag_value_length", Some(&n), "expected a positive number of characters".into()))?;
+            s.max_tag_value_length = Some(n);
+            Ok(true)
+        },
+        from_env: |_, v, s| count(v).map(|n| s.max_tag_value_length = Some(n)).map(|()| true),
+        show: |s| s.max_tag_value_length.map_or("unlimited".to_owned(), |n| n.to_string()),
+    },
+    Field {
+        key: "excluded_urls",
+        config: Some("excluded_urls"),
+        vars: &["OTEL_RUST_EXCLUDED_URLS"],
+        expected: "regular expressions, comma-separated or a list",
+        default: "none",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.excluded_urls.clone(), |e| s.excluded_urls = Some(e))),
+        from_env: |_, v, s| {
+            let list = ExcludedUrls::from_comma_separated(v)
+                .map_err(|_| "expected comma-separated valid regular expressions".to_owned())?;
+            s.excluded_urls = Some(list);
+            Ok(true)
+        },
+        show: |s| s.excluded_urls.as_ref().map_or(String::new(), |e| e.patterns().join(",")),
+    },
+    Field {
+        key: "resource_attributes",
+        config: None,
+        vars: &["OTEL_RESOURCE_ATTRIBUTES"],
+        expected: "comma-separated key=value pairs (values URL-encoded)",
+        default: "none",
+        secret: false,
+        exporter: None,
+        from_config: no_config,
+        from_env: resource_from_env,
+        show: |s| {
+            let pairs: Vec<String> =
+                s.resource_attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            pairs.join(",")
+        },
+    },
+    Field {
+        key: "service_name",
+        config: Some("service_name"),
+        vars: &["OTEL_SERVICE_NAME"],
+        expected: "a non-empty name",
+        default: "the binary's name",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| {
+            let Some(name) = &c.service_name else { return Ok(false) };
+            s.service_name = validate::name(name)
+                .map_err(|why| bad("service_name", Some(&format!("{name:?}")), why))?;
+            Ok(true)
+        },
+        from_env: |_, v, s| validate::name(v).map(|n| s.service_name = n).map(|()| true),
+        show: |s| s.service_name.clone(),
+    },
+    Field {
+        key: "propagators",
+        config: Some("propagators"),
+        vars: &["OTEL_PROPAGATORS"],
+        expected: "tracecontext, baggage, b3, b3multi, jaeger, none",
+        default: "tracecontext,baggage",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.propagators.clone(), |p| s.propagators = p)),
+        from_env: |_, v, s| {
+            let list = v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(Propagator::from_name)
+                .collect::<Option<Vec<_>>>()
+                .ok_or("expected a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, none")?;
+            s.propagators = list;
+            Ok(true)
+        },
+        show: |s| s.propagators.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","),
+    },
+    Field {
+        key: "batch.schedule_delay",
+        config: None,
+        vars: &["OTEL_BSP_SCHEDULE_DELAY"],
+        expected: "milliseconds",
+        default: "5000 ms (500 ms for console)",
+        secret: false,
+        exporter: None,
+        from_config: no_config,
+        from_env: |_, v, s| {
+            let ms = v.parse::<u64>().map_err(|_| "expected milliseconds".to_owned())?;
+            s.batch.schedule_delay = Duration::from_millis(ms);
+            Ok(true)
+        },
+        show: |s| duration(s.batch.schedule_delay),
+    },
+    Field {
+        key: "batch.max_queue_size",
+        config: None,
+        vars: &["OTEL_BSP_MAX_QUEUE_SIZE"],
+        expected: "a positive integer",
+        default: "2048",
+        secret: false,
+        exporter: None,
+        from_config: no_config,
+        from_env: |_, v, s| count(v).map(|n| s.batch.max_queue_size = n).map(|()| true),
+        show: |s| s.batch.max_queue_size.to_string(),
+    },
+    Field {
+        key: "batch.max_export_batch_size",
+        config: None,
+        vars: &["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
+        expected: "a positive integer (at most the queue size)",
+        default: "512",
+        secret: false,
+        exporter: None,
+        from_config: no_config,
+        from_env: |_, v, s| count(v).map(|n| s.batch.max_export_batch_size = n).map(|()| true),
+        show: |s| s.batch.max_export_batch_size.to_string(),
+    },
+];

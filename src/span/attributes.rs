@@ -1,0 +1,100 @@
+//! What the server span says about a request: its `http.*` / `net.*`
+//! attributes, as the OpenTelemetry ASGI instrumentation under BentoML writes
+//! them (the HTTP semantic conventions before v1.21:
+//! <https://opentelemetry.io/docs/specs/semconv/http/>).
+
+use std::net::SocketAddr;
+
+use http::{header, Request, Version};
+use opentelemetry::{Key, KeyValue, Value};
+
+use super::address::{address_text, TextCache};
+use super::url::{redacted_target, redacted_url, requested_host, scheme, strip_userinfo};
+
+pub(crate) const HTTP_SCHEME: Key = Key::from_static_str("http.scheme");
+pub(crate) const HTTP_HOST: Key = Key::from_static_str("http.host");
+pub(crate) const NET_HOST_PORT: Key = Key::from_static_str("net.host.port");
+pub(crate) const HTTP_FLAVOR: Key = Key::from_static_str("http.flavor");
+pub(crate) const HTTP_TARGET: Key = Key::from_static_str("http.target");
+pub(crate) const HTTP_URL: Key = Key::from_static_str("http.url");
+pub(crate) const HTTP_METHOD: Key = Key::from_static_str("http.method");
+pub(crate) const HTTP_SERVER_NAME: Key = Key::from_static_str("http.server_name");
+pub(crate) const HTTP_USER_AGENT: Key = Key::from_static_str("http.user_agent");
+pub(crate) const NET_PEER_IP: Key = Key::from_static_str("net.peer.ip");
+pub(crate) const NET_PEER_PORT: Key = Key::from_static_str("net.peer.port");
+pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.status_code");
+pub(crate) const TYPE: Key = Key::from_static_str("type");
+pub(crate) const HTTP_ROUTE: Key = Key::from_static_str("http.route");
+pub(crate) const HTTP_CANCELLED: Key = Key::from_static_str("http.cancelled");
+
+fn flavor(version: Version) -> Option<&'static str> {
+    Some(match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
+/// All attributes known when the request arrives.
+pub(crate) fn request_attributes<B>(
+    req: &Request<B>,
+    method: &'static str,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+    texts: &TextCache,
+) -> Vec<KeyValue> {
+    let mut attrs = Vec::with_capacity(13);
+    let scheme = scheme(req);
+    attrs.push(KeyValue::new(HTTP_SCHEME, static_scheme(scheme)));
+    if let Some(local) = local {
+        attrs.push(KeyValue::new(HTTP_HOST, texts.host.value(local)));
+        attrs.push(KeyValue::new(NET_HOST_PORT, i64::from(local.port())));
+    }
+    if let Some(f) = flavor(req.version()) {
+        attrs.push(KeyValue::new(HTTP_FLAVOR, f));
+    }
+    let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    attrs.push(KeyValue::new(
+        HTTP_TARGET,
+        redacted_target(target).into_owned(),
+    ));
+    let requested = requested_host(req);
+    match (requested, local) {
+        (Some(host), _) => attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target))),
+        (None, Some(local)) => {
+            let host = address_text(local, true);
+            attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, &host, target)));
+        }
+        (None, None) => {}
+    }
+    attrs.push(KeyValue::new(HTTP_METHOD, method));
+    if let Some(server_name) = requested {
+        attrs.push(KeyValue::new(
+            HTTP_SERVER_NAME,
+            texts.server_name.value(strip_userinfo(server_name)),
+        ));
+    }
+    if let Some(ua) = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+    {
+        attrs.push(KeyValue::new(HTTP_USER_AGENT, ua.to_owned()));
+    }
+    if let Some(peer) = peer {
+        attrs.push(KeyValue::new(NET_PEER_IP, address_text(peer, false)));
+        attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(peer.port())));
+    }
+    attrs
+}
+
+fn static_scheme(scheme: &str) -> Value {
+    match scheme {
+        "http" => Value::from("http"),
+        "https" => Value::from("https"),
+        other => Value::from(other.to_owned()),
+    }
+}

@@ -1,0 +1,25 @@
+//! The span stage: what a sampled request records. The server span and the
+//! children hung under it, named and described as BentoML's ASGI stack does.
+//!
+//! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and its
+//!   `http send` / `http receive` children;
+//! - `recorder.rs`: what every request span shares (pipeline, ids, options);
+//! - `naming.rs`, `message.rs`: span names and the ASGI message types;
+//! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
+//!   exclusion URL, redaction) and `address.rs` (addresses as text);
+//! - `grpc.rs`: `rpc.*` attributes and status for gRPC;
+//! - `recorded_headers.rs`: header values users opt in to, sensitive ones masked;
+//! - `failure.rs`: errors and panics as `exception` events.
+
+pub(crate) mod address;
+pub(crate) mod attributes;
+pub(crate) mod failure;
+pub(crate) mod grpc;
+pub(crate) mod message;
+pub(crate) mod naming;
+pub(crate) mod recorded_headers;
+pub(crate) mod recorder;
+pub(crate) mod request_span;
+pub(crate) mod url;
+
+pub(crate) use request_span::RequestSpan;

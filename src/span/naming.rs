@@ -1,0 +1,69 @@
+//! Span names: `"{METHOD} {path}"` for the server span (BentoML's ASGI naming)
+//! and `"... http send"` / `"... http receive"` for its children.
+
+use http::Method;
+
+/// The method as it appears in span names and `http.method`: upper-cased, and
+/// `_OTHER` for anything outside the standard set (unbounded names would explode
+/// cardinality in every backend).
+pub(crate) fn sanitize_method(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+    ];
+    let m = method.as_str();
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(m))
+        .copied()
+        .unwrap_or("_OTHER")
+}
+
+/// `"{METHOD} {path}"`; an unknown method is named `HTTP`.
+pub(crate) fn span_name(method: &'static str, path: &str) -> String {
+    let method = if method == "_OTHER" { "HTTP" } else { method };
+    let mut name = String::with_capacity(method.len() + 1 + path.len());
+    name.push_str(method);
+    name.push(' ');
+    name.push_str(path);
+    name
+}
+
+/// The names of the child spans, made only for the kinds that are switched on.
+pub(crate) struct ChildNames {
+    pub(crate) send: Option<String>,
+    pub(crate) receive: Option<String>,
+}
+
+impl ChildNames {
+    pub(crate) fn new(send: bool, receive: bool, server_name: &str) -> Self {
+        let name = |on: bool, suffix: &str| {
+            on.then(|| {
+                let mut name = String::with_capacity(server_name.len() + suffix.len());
+                name.push_str(server_name);
+                name.push_str(suffix);
+                name
+            })
+        };
+        ChildNames {
+            send: name(send, " http send"),
+            receive: name(receive, " http receive"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_sanitized() {
+        assert_eq!(sanitize_method(&Method::POST), "POST");
+        assert_eq!(sanitize_method(&Method::from_bytes(b"get").unwrap()), "GET");
+        assert_eq!(
+            sanitize_method(&Method::from_bytes(b"BREW").unwrap()),
+            "_OTHER"
+        );
+        assert_eq!(span_name("_OTHER", "/pot"), "HTTP /pot");
+        assert_eq!(span_name("POST", "/summarize"), "POST /summarize");
+    }
+}
