@@ -31,7 +31,8 @@
 //!            TracingConfig  one table of settings, resolved once (config, then OTEL_*)
 //! ```
 //!
-//! - [`request`]: what the layer reads from a request and adds to it.
+//! - `request`: what the layer reads from a request ([`ConnectionInfo`]) and adds
+//!   to it ([`TraceInfo`]).
 //! - [`layer`]: the tower layer, the per-request decision, the future and bodies.
 //! - `span`: what a sampled request records: the server span and its children.
 //! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
@@ -141,7 +142,7 @@ pub mod exporter;
 pub mod layer;
 pub mod pipeline;
 mod propagation;
-pub mod request;
+mod request;
 pub mod settings;
 mod span;
 
