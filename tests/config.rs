@@ -409,3 +409,47 @@ fn config_round_trips_through_serde() {
         cfg
     );
 }
+
+#[test]
+fn insecure_is_read_and_checked_against_the_endpoint() {
+    use tower_otel_tracing::config::ConfigErrorKind;
+    let otlp = |endpoint: &str| {
+        TracingConfig::parse(
+            &format!(
+                "exporter_type: otlp\notlp:\n  protocol: grpc\n  endpoint: {endpoint}\n  grpc:\n    insecure: true"
+            ),
+            ConfigFormat::Yaml,
+        )
+        .unwrap()
+    };
+    let err = otlp("https://collector:4317").validate().unwrap_err();
+    assert_eq!(err.path(), "tracing.otlp.grpc.insecure");
+    assert!(err.to_string().contains("https://collector:4317"), "{err}");
+    otlp("http://collector:4317").validate().unwrap();
+
+    let err = error_of("jaeger: {grpc: {insecure: true}}");
+    assert_eq!(err.path(), "tracing.jaeger.grpc.insecure");
+    assert_eq!(err.kind(), ConfigErrorKind::Unsupported);
+    assert!(err.to_string().contains("otlp"), "{err}");
+    TracingConfig::parse("jaeger: {grpc: {insecure: false}}", ConfigFormat::Yaml)
+        .unwrap()
+        .validate()
+        .unwrap();
+}
+
+#[test]
+fn errors_say_what_kind_of_problem_they_are() {
+    use tower_otel_tracing::config::ConfigErrorKind;
+    assert_eq!(error_of("sample_rate: 2").kind(), ConfigErrorKind::InvalidValue);
+    assert_eq!(error_of("jaeger: {protocol: grpc}").kind(), ConfigErrorKind::Unsupported);
+    assert_eq!(
+        TracingConfig::parse("a: [", ConfigFormat::Yaml).unwrap_err().kind(),
+        ConfigErrorKind::Syntax
+    );
+    assert_eq!(
+        TracingConfig::from_path("/no/such/file.yaml").unwrap_err().kind(),
+        ConfigErrorKind::File
+    );
+    let err = error_of("otlp: {http: {certificate_file: /no/such/ca.pem}}");
+    assert_eq!(err.kind(), ConfigErrorKind::File);
+}
