@@ -137,6 +137,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod config;
 pub mod exporter;
 pub mod layer;

@@ -440,14 +440,24 @@ fn insecure_is_read_and_checked_against_the_endpoint() {
 #[test]
 fn errors_say_what_kind_of_problem_they_are() {
     use tower_otel_tracing::config::ConfigErrorKind;
-    assert_eq!(error_of("sample_rate: 2").kind(), ConfigErrorKind::InvalidValue);
-    assert_eq!(error_of("jaeger: {protocol: grpc}").kind(), ConfigErrorKind::Unsupported);
     assert_eq!(
-        TracingConfig::parse("a: [", ConfigFormat::Yaml).unwrap_err().kind(),
+        error_of("sample_rate: 2").kind(),
+        ConfigErrorKind::InvalidValue
+    );
+    assert_eq!(
+        error_of("jaeger: {protocol: grpc}").kind(),
+        ConfigErrorKind::Unsupported
+    );
+    assert_eq!(
+        TracingConfig::parse("a: [", ConfigFormat::Yaml)
+            .unwrap_err()
+            .kind(),
         ConfigErrorKind::Syntax
     );
     assert_eq!(
-        TracingConfig::from_path("/no/such/file.yaml").unwrap_err().kind(),
+        TracingConfig::from_path("/no/such/file.yaml")
+            .unwrap_err()
+            .kind(),
         ConfigErrorKind::File
     );
     let err = error_of("otlp: {http: {certificate_file: /no/such/ca.pem}}");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporter};
 
-use super::state::{LayerState, TraceHeaders};
+use super::state::{LayerState, TraceHeaders, Trust};
 use super::TracingLayer;
 use crate::config::{ConfigError, TracingConfig};
 use crate::pipeline::sampler::SamplingPolicy;
@@ -47,6 +47,8 @@ pub struct TracingLayerBuilder {
     request_headers: Vec<String>,
     response_headers: Vec<String>,
     sanitize_headers: Vec<String>,
+    public_endpoint: bool,
+    trusted_networks: Vec<String>,
 }
 
 impl TracingLayerBuilder {
@@ -65,7 +67,43 @@ impl TracingLayerBuilder {
             request_headers: Vec::new(),
             response_headers: Vec::new(),
             sanitize_headers: Vec::new(),
+            public_endpoint: false,
+            trusted_networks: Vec::new(),
         }
+    }
+
+    /// Treats the service as a public endpoint: a caller's trace context never
+    /// becomes the server span's parent. The span starts a new trace (sampled by
+    /// `sample_rate`) with a link to the caller's span, and incoming baggage is
+    /// dropped, so internet clients cannot decide our sampling and grouping.
+    /// Off by default. Go's `otelhttp.WithPublicEndpoint` does the same.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .public_endpoint(true)
+    ///     .trusted_networks(["10.0.0.0/8", "fd00::/8"])
+    ///     .build()?;
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
+    pub fn public_endpoint(mut self, on: bool) -> Self {
+        self.public_endpoint = on;
+        self
+    }
+
+    /// Callers inside these networks (CIDRs such as `10.0.0.0/8`) are trusted
+    /// anyway: their context parents the span as usual. Setting any makes the
+    /// service a [`public_endpoint`](Self::public_endpoint) for everyone else.
+    /// Peers come from [`ConnectionInfo`](crate::ConnectionInfo) or axum's
+    /// `ConnectInfo`; a request whose peer is unknown is not trusted. Invalid
+    /// networks are reported by [`build`](Self::build).
+    pub fn trusted_networks<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        cidrs: I,
+    ) -> Self {
+        self.trusted_networks = cidrs.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Reads `OTEL_*` overrides from exactly these variables instead of the process
@@ -200,6 +238,7 @@ impl TracingLayerBuilder {
             &self.response_headers,
             &self.sanitize_headers,
         )?;
+        let trust = self.trust()?;
         let policy = SamplingPolicy::from_sampler(settings.sampler);
         let (pipeline, policy) = match self.provider {
             Some(provider) => (Pipeline::user_provider(provider), None),
@@ -233,14 +272,38 @@ impl TracingLayerBuilder {
                 recorder: Arc::new(recorder),
                 policy,
                 disabled: settings.disabled,
-                propagation: Propagation::new(&settings.propagators),
+                propagation: Arc::new(Propagation::new(&settings.propagators)),
                 excluded: settings.excluded_urls,
                 local_addr: self.local_addr,
                 route_names: self.route_names,
                 trace_headers,
                 texts: TextCache::default(),
                 request_headers: recorded.request,
+                trust,
             }),
+        })
+    }
+
+    fn trust(&self) -> Result<Trust, ConfigError> {
+        if !self.trusted_networks.is_empty() {
+            let nets = self
+                .trusted_networks
+                .iter()
+                .map(|n| {
+                    n.trim().parse::<ipnet::IpNet>().map_err(|_| {
+                        ConfigError::new(
+                            "trusted_networks",
+                            format!("invalid value `{n}`: expected a network like 10.0.0.0/8"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Trust::Networks(nets));
+        }
+        Ok(if self.public_endpoint {
+            Trust::Nobody
+        } else {
+            Trust::Everyone
         })
     }
 }

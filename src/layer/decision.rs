@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use http::Request;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry::Context;
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
-use super::state::LayerState;
+use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::presampled;
 use crate::request::{addresses, TraceInfo};
 use crate::span::attributes::{request_attributes, HTTP_ROUTE};
@@ -47,7 +47,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             return excluded_context(state);
         }
     }
-    let parent_cx = extract_parent(state, req.headers());
+    let (parent_cx, link) = extract_parent(state, req);
     let recorder = &state.recorder;
     let tracer = recorder.pipeline.layer_tracer();
 
@@ -66,7 +66,8 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         let builder = tracer
             .span_builder(name)
             .with_kind(SpanKind::Server)
-            .with_attributes(attributes);
+            .with_attributes(attributes)
+            .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
         return sampled(state, req, parent_cx.with_span(span), children, grpc);
     }
@@ -74,7 +75,10 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     // A user-supplied provider samples; ask it with a bare span first.
     let (name, attributes, grpc) = describe(state, req);
     let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
-    let builder = tracer.span_builder(name).with_kind(SpanKind::Server);
+    let builder = tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .with_links(links(link));
     let mut span = tracer.build_with_context(builder, &parent_cx);
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
@@ -105,17 +109,33 @@ fn excluded_context(state: &LayerState) -> Tracked {
     )
 }
 
-/// The remote parent and baggage. Most requests carry neither header; skipping
-/// the propagators for them keeps the common unsampled path short.
-fn extract_parent(state: &LayerState, headers: &http::HeaderMap) -> Context {
-    if state.propagation.any_field_in(headers) {
-        state
-            .propagation
-            .composite
-            .extract(&HeaderExtractor(headers))
-    } else {
-        Context::current()
+/// The remote parent and baggage, and the caller's context to link to instead
+/// when the caller is not trusted to parent the span. Most requests carry no
+/// context header; skipping the propagators for them keeps the common unsampled
+/// path short.
+fn extract_parent<B>(state: &LayerState, req: &Request<B>) -> (Context, Option<SpanContext>) {
+    let headers = req.headers();
+    if !state.propagation.any_field_in(headers) {
+        return (Context::current(), None);
     }
+    let extracted = state
+        .propagation
+        .composite
+        .extract(&HeaderExtractor(headers));
+    if state.trust != Trust::Everyone {
+        let (_, peer) = addresses(req.extensions(), state.local_addr);
+        if !state.trust.trusts(peer) {
+            // A new root: no remote parent, no baggage; the caller's span linked.
+            let remote = extracted.span().span_context().clone();
+            return (Context::current(), remote.is_valid().then_some(remote));
+        }
+    }
+    (extracted, None)
+}
+
+fn links(link: Option<SpanContext>) -> Vec<Link> {
+    link.map(|sc| vec![Link::with_context(sc)])
+        .unwrap_or_default()
 }
 
 fn unsampled<B>(

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use crate::client::{ClientState, TracingClientLayer};
 use crate::config::{ConfigError, TracingConfig};
 use crate::pipeline::{Pipeline, TracingGuard};
 pub use builder::TracingLayerBuilder;
@@ -105,6 +106,32 @@ impl TracingLayer {
         &self.state.recorder.pipeline
     }
 
+    /// The client layer for outgoing calls made while handling requests: it
+    /// shares this layer's pipeline, sampler and propagators, so a call made from
+    /// a handler carries the request's trace and its CLIENT span is the server
+    /// span's child.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let client = tower::ServiceBuilder::new()
+    ///     .layer(layer.client())
+    ///     .service_fn(|_req: http::Request<String>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    ///     });
+    /// ```
+    pub fn client(&self) -> TracingClientLayer {
+        let state = &self.state;
+        TracingClientLayer::new(ClientState {
+            recorder: state.recorder.clone(),
+            policy: state.policy,
+            propagation: state.propagation.clone(),
+            disabled: state.disabled,
+            client_spans: true,
+        })
+    }
+
     /// A guard over the pipeline: it shuts the pipeline down (flushing it) when
     /// dropped or on [`TracingGuard::shutdown`], and derefs to the [`Pipeline`].
     pub fn guard(&self) -> TracingGuard {
@@ -121,6 +148,34 @@ impl fmt::Debug for TracingLayer {
             .field("route_names", &self.state.route_names)
             .field("pipeline", self.pipeline())
             .finish_non_exhaustive()
+    }
+}
+
+impl TracingClientLayer {
+    /// A client layer with a pipeline of its own, for programs that only make
+    /// calls (a CLI, a worker).
+    ///
+    /// # Panics
+    /// When the config is invalid, naming the field and value.
+    pub fn from_config(cfg: TracingConfig) -> Self {
+        TracingLayer::from_config(cfg).client()
+    }
+
+    /// A client layer with a pipeline of its own, or the first validation error.
+    ///
+    /// ```
+    /// use tower_otel_tracing::client::TracingClientLayer;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let client = TracingClientLayer::try_from_config(TracingConfig {
+    ///     sample_rate: Some(1.0),
+    ///     ..Default::default()
+    /// })?;
+    /// let guard = client.guard(); // flushes on drop
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
+    pub fn try_from_config(cfg: TracingConfig) -> Result<Self, ConfigError> {
+        TracingLayer::try_from_config(cfg).map(|layer| layer.client())
     }
 }
 

@@ -19,7 +19,7 @@ pub(crate) struct LayerState {
     pub(crate) policy: Option<SamplingPolicy>,
     /// `OTEL_SDK_DISABLED`: pass every request through untouched.
     pub(crate) disabled: bool,
-    pub(crate) propagation: Propagation,
+    pub(crate) propagation: Arc<Propagation>,
     pub(crate) excluded: Option<ExcludedUrls>,
     /// The server's own address when requests carry no `ConnectionInfo`.
     pub(crate) local_addr: Option<SocketAddr>,
@@ -29,6 +29,31 @@ pub(crate) struct LayerState {
     pub(crate) texts: TextCache,
     /// Opted-in request headers, recorded on the server span.
     pub(crate) request_headers: Vec<RecordedHeader>,
+    /// Whose trace context may parent the server span.
+    pub(crate) trust: Trust,
+}
+
+/// Whose incoming trace context is adopted (a trust boundary, as Go's
+/// `otelhttp.WithPublicEndpoint`). An untrusted caller's context is only linked:
+/// internet clients cannot decide our sampling or grouping, nor send us baggage.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Trust {
+    /// Every caller's context is adopted (the default).
+    Everyone,
+    /// No caller's context is adopted (a public endpoint).
+    Nobody,
+    /// Only the contexts of peers inside these networks are adopted.
+    Networks(Vec<ipnet::IpNet>),
+}
+
+impl Trust {
+    pub(crate) fn trusts(&self, peer: Option<SocketAddr>) -> bool {
+        match self {
+            Trust::Everyone => true,
+            Trust::Nobody => false,
+            Trust::Networks(nets) => peer.is_some_and(|p| nets.iter().any(|n| n.contains(&p.ip()))),
+        }
+    }
 }
 
 /// Response headers that carry the trace id (32 hex) and the server span id (16 hex).

@@ -12,10 +12,22 @@ pub(crate) const RPC_GRPC_STATUS_CODE: Key = Key::from_static_str("rpc.grpc.stat
 
 /// `content-type: application/grpc` (with any `+proto`-style suffix).
 pub(crate) fn is_grpc<B>(req: &Request<B>) -> bool {
-    req.headers()
+    is_grpc_headers(req.headers())
+}
+
+/// The same, from the headers alone.
+pub(crate) fn is_grpc_headers(headers: &HeaderMap) -> bool {
+    headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"))
+}
+
+/// `rpc.system`, `rpc.service` and `rpc.method` as a list of their own.
+pub(crate) fn rpc_attributes(path: &str) -> Vec<KeyValue> {
+    let mut attrs = Vec::with_capacity(3);
+    push_rpc_attributes(path, &mut attrs);
+    attrs
 }
 
 /// `rpc.system`, and `rpc.service`/`rpc.method` from `/pkg.Service/Method`.

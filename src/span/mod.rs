@@ -7,12 +7,14 @@
 //! - `naming.rs`, `message.rs`: span names and the ASGI message types;
 //! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
 //!   exclusion URL, redaction) and `address.rs` (addresses as text);
+//! - `client.rs`: the CLIENT span of an outgoing call (name and attributes);
 //! - `grpc.rs`: `rpc.*` attributes and status for gRPC;
 //! - `recorded_headers.rs`: header values users opt in to, sensitive ones masked;
 //! - `failure.rs`: errors and panics as `exception` events.
 
 pub(crate) mod address;
 pub(crate) mod attributes;
+pub(crate) mod client;
 pub(crate) mod failure;
 pub(crate) mod grpc;
 pub(crate) mod message;

@@ -1,0 +1,189 @@
+//! One outgoing call: the decision (record it or not), the CLIENT span when it
+//! is recorded, and the context written into the request's headers. Shared by
+//! the tower client layer and the reqwest middleware.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, Uri};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, Tracer,
+};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::IdGenerator;
+
+use super::inject::AddMissing;
+use crate::pipeline::sampler::{presampled, SamplingPolicy};
+use crate::propagation::Propagation;
+use crate::span::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE};
+use crate::span::client::{client_attributes, client_span_name};
+use crate::span::failure::Failure;
+use crate::span::grpc;
+use crate::span::recorder::Recorder;
+
+/// What every call of a client layer reads: the server layer's pipeline,
+/// sampling policy and propagators, shared.
+pub(crate) struct ClientState {
+    pub(crate) recorder: Arc<Recorder>,
+    /// `None`: a user-supplied provider samples.
+    pub(crate) policy: Option<SamplingPolicy>,
+    pub(crate) propagation: Arc<Propagation>,
+    /// `OTEL_SDK_DISABLED`: calls go out untouched.
+    pub(crate) disabled: bool,
+    /// Record a CLIENT span per sampled call (off: inject only).
+    pub(crate) client_spans: bool,
+}
+
+/// Decides how the call is traced, starts its CLIENT span when it is recorded,
+/// and writes the context into `headers` (never over a header the caller set).
+pub(crate) fn start(
+    state: &ClientState,
+    method: &Method,
+    uri: &Uri,
+    headers: &mut HeaderMap,
+) -> Option<ClientSpan> {
+    if state.disabled {
+        return None;
+    }
+    let cx = Context::current();
+    let parent = cx.span().span_context().clone();
+    let ids = &state.recorder.ids;
+    // A suppressed context (an excluded request) never records, and tells the
+    // callee so through the not-sampled flag its span context carries.
+    let suppressed = cx.is_telemetry_suppressed();
+    let trace_id = if parent.is_valid() {
+        parent.trace_id()
+    } else {
+        ids.new_trace_id()
+    };
+    let sampled = !suppressed
+        && match state.policy {
+            Some(policy) => policy.sampled(&parent, trace_id),
+            // A user's provider: its sampler decides when the span is built.
+            None => true,
+        };
+    let mut span = None;
+    let injected = if sampled && state.client_spans {
+        let tracer = state.recorder.pipeline.layer_tracer();
+        let builder = tracer
+            .span_builder(client_span_name(method))
+            .with_kind(SpanKind::Client)
+            .with_attributes(client_attributes(method, uri));
+        let built = if state.policy.is_some() {
+            presampled(|| tracer.build_with_context(builder, &cx))
+        } else {
+            tracer.build_with_context(builder, &cx)
+        };
+        let sc = built.span_context().clone();
+        if built.is_recording() {
+            let mut client = ClientSpan {
+                span: Some(built),
+                grpc: grpc::is_grpc_headers(headers),
+            };
+            if client.grpc {
+                client.add(grpc::rpc_attributes(uri.path()));
+            }
+            span = Some(client);
+        }
+        if sc.is_valid() {
+            cx.with_remote_span_context(sc)
+        } else {
+            cx.clone()
+        }
+    } else if parent.is_valid() && parent.is_sampled() == sampled {
+        cx.clone()
+    } else {
+        // No usable context (or injection only): a fresh span context carrying
+        // the decision, so the callee follows it.
+        let flags = if sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        let sc = SpanContext::new(
+            trace_id,
+            ids.new_span_id(),
+            flags,
+            false,
+            parent.trace_state().clone(),
+        );
+        cx.with_remote_span_context(sc)
+    };
+    state
+        .propagation
+        .composite
+        .inject_context(&injected, &mut AddMissing(headers));
+    span
+}
+
+/// A recorded call's CLIENT span. It ends with the response body (or with an
+/// error); dropped before that, it ends marked cancelled.
+pub(crate) struct ClientSpan {
+    span: Option<opentelemetry_sdk::trace::Span>,
+    grpc: bool,
+}
+
+impl ClientSpan {
+    fn add(&mut self, attributes: Vec<KeyValue>) {
+        if let Some(span) = &mut self.span {
+            span.set_attributes(attributes);
+        }
+    }
+
+    /// The response head: `http.status_code`, and ERROR for a status >= 400 (a
+    /// client's view) or a gRPC status other than OK in a trailers-only answer.
+    pub(crate) fn response(&mut self, status: u16, headers: &HeaderMap) {
+        let Some(span) = &mut self.span else { return };
+        span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
+        if status >= 400 {
+            span.set_status(Status::error(""));
+        }
+        self.grpc_status(headers);
+    }
+
+    /// `grpc-status` from headers or trailers: every code but OK is an error on
+    /// the client side.
+    pub(crate) fn grpc_status(&mut self, headers: &HeaderMap) {
+        if !self.grpc {
+            return;
+        }
+        let (Some(span), Some(code)) = (&mut self.span, grpc::status(headers)) else {
+            return;
+        };
+        span.set_attribute(KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code));
+        if code != 0 {
+            span.set_status(Status::error(format!("gRPC status {code}")));
+        }
+    }
+
+    /// The call failed without a response (or its body failed): an `exception`
+    /// event and ERROR.
+    pub(crate) fn fail(&mut self, failure: Failure<'_>) {
+        let Some(span) = &mut self.span else { return };
+        span.add_event(
+            "exception",
+            vec![
+                KeyValue::new("exception.type", failure.kind.into_owned()),
+                KeyValue::new("exception.message", failure.message.clone().into_owned()),
+            ],
+        );
+        span.set_status(Status::error(Cow::Owned(failure.message.into_owned())));
+    }
+
+    /// Ends the span: the exchange is complete.
+    pub(crate) fn end(mut self) {
+        if let Some(mut span) = self.span.take() {
+            span.end();
+        }
+    }
+}
+
+impl Drop for ClientSpan {
+    fn drop(&mut self) {
+        if let Some(mut span) = self.span.take() {
+            span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
+            span.end();
+        }
+    }
+}
