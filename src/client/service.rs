@@ -28,7 +28,8 @@ use super::future::ClientResponseFuture;
 ///         Ok::<_, std::convert::Infallible>(http::Response::new(sent.to_string()))
 ///     });
 /// let resp = client.oneshot(http::Request::new(String::new())).await.unwrap();
-/// assert_eq!(resp.into_body().into_inner(), "true");
+/// let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap();
+/// assert_eq!(&body.to_bytes()[..], b"true");
 /// # }
 /// ```
 #[derive(Clone)]
