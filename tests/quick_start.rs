@@ -11,10 +11,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn example_binary() -> PathBuf {
+    example("summarize")
+}
+
+fn example(name: &str) -> PathBuf {
     // tests run from target/<profile>/deps; cargo builds examples next to it.
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join("summarize");
+    let bin = dir.join("examples").join(name);
     assert!(
         bin.exists(),
         "{} missing: run `cargo test --all-features`",
@@ -40,7 +44,17 @@ fn start(args: &[&str]) -> Server {
 }
 
 fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(example_binary())
+    start_example("summarize", "Summarization listening on http://", args, env)
+}
+
+/// Starts an example on a free port and waits for the address it reports.
+fn start_example(
+    name: &str,
+    listening: &'static str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
+    let mut child = Command::new(example(name))
         .args(["--bind", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().copied())
@@ -52,8 +66,9 @@ fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("Summarization listening on http://") {
-                let _ = tx.send(rest.parse::<SocketAddr>().unwrap());
+            if let Some(rest) = line.strip_prefix(listening) {
+                let addr = rest.split([',', ' ']).next().unwrap_or(rest);
+                let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
             }
         }
     });
@@ -356,4 +371,69 @@ fn example_exports_otlp_with_the_seed_config() {
         .collect();
     assert!(names.contains(&"POST /summarize".to_owned()), "{names:?}");
     assert_eq!(names.len(), 5, "{names:?}");
+}
+
+/// The README's "two services, one trace": the gateway's SERVER and CLIENT spans
+/// and the summarizer's SERVER span share one trace, parent to child.
+#[test]
+fn gateway_and_summarizer_share_one_trace() {
+    let summarizer = start(&[]);
+    let upstream = format!("http://{}", summarizer.addr);
+    let gateway = start_example(
+        "gateway",
+        "Gateway listening on http://",
+        &["--upstream", &upstream],
+        &[],
+    );
+    let resp = post(gateway.addr, "One trace. Two services.");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("One trace.\n"), "{resp}");
+    let gateway_out = stop(gateway);
+    let summarizer_out = stop(summarizer);
+    // (name, kind) -> (trace, parent, id) from the console layout.
+    let spans = |out: &str| -> Vec<[String; 5]> {
+        out.split("Span #")
+            .skip(1)
+            .map(|block| {
+                let field = |k: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.trim().strip_prefix(k))
+                        .map(|v| v.trim_start_matches([' ', ':']).trim().to_owned())
+                        .unwrap_or_default()
+                };
+                [
+                    field("Name"),
+                    field("Kind"),
+                    field("Trace ID"),
+                    field("Parent ID"),
+                    field("ID "),
+                ]
+            })
+            .collect()
+    };
+    let (gw, sum) = (spans(&gateway_out), spans(&summarizer_out));
+    let find = |list: &[[String; 5]], name: &str, kind: &str| {
+        list.iter()
+            .find(|s| s[0] == name && s[1] == kind)
+            .unwrap_or_else(|| panic!("no {kind} {name} in {list:?}"))
+            .clone()
+    };
+    let gw_server = find(&gw, "POST /summarize", "Server");
+    let gw_client = find(&gw, "POST", "Client");
+    let sum_server = find(&sum, "POST /summarize", "Server");
+    assert_eq!(gw_server[2], gw_client[2]);
+    assert_eq!(gw_client[2], sum_server[2], "one trace id");
+    assert_eq!(
+        gw_client[3], gw_server[4],
+        "CLIENT under the gateway's SERVER span"
+    );
+    assert_eq!(
+        sum_server[3], gw_client[4],
+        "the summarizer's SERVER under the CLIENT span"
+    );
+    assert!(
+        gateway_out.contains("service.name: Str(Gateway)"),
+        "{gateway_out}"
+    );
 }
