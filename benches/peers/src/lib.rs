@@ -45,6 +45,9 @@ pub const STACKS: &[&str] = &[
     "tower_otel_sampled",
     "otel_instrumentation_tower_unsampled",
     "otel_instrumentation_tower_sampled",
+    "client_bare",
+    "client_unsampled",
+    "client_sampled",
 ];
 
 /// What a stack is in words, for the tables.
@@ -68,6 +71,11 @@ pub fn describe(stack: &str) -> &'static str {
         "tower_otel_sampled" => "tower-otel + tracing-opentelemetry, sampled",
         "otel_instrumentation_tower_unsampled" => "opentelemetry-instrumentation-tower, unsampled",
         "otel_instrumentation_tower_sampled" => "opentelemetry-instrumentation-tower, sampled",
+        "client_bare" => "an in-process HTTP client call (the limit for the client layer)",
+        "client_unsampled" => "the same call through our client layer, not sampled (inject only)",
+        "client_sampled" => {
+            "the same call through our client layer, sampled (CLIENT span + inject)"
+        }
         _ => "unknown",
     }
 }
@@ -92,6 +100,37 @@ impl SpanExporter for NoopExporter {
 pub enum App {
     Routed(Router),
     Around(tower_otel_tracing::layer::TracingService<Router>),
+    /// An outgoing call: a client (bare or behind our client layer) whose
+    /// "network" is an in-process service answering at once.
+    Client(ClientStack),
+}
+
+/// A client stack, its response body boxed the same way whether traced or not.
+pub type ClientStack = tower::util::BoxCloneSyncService<
+    http::Request<Body>,
+    http::Response<Body>,
+    std::convert::Infallible,
+>;
+
+fn client_stack(layer: Option<&TracingLayer>) -> ClientStack {
+    use tower::ServiceExt;
+    let upstream = tower::service_fn(|_req: http::Request<Body>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("ok")))
+    });
+    match layer {
+        None => ClientStack::new(upstream),
+        Some(layer) => ClientStack::new(
+            tower::Layer::layer(&layer.client(), upstream).map_response(|r| r.map(Body::new)),
+        ),
+    }
+}
+
+/// The request every client stack sends.
+fn client_request() -> http::Request<Body> {
+    http::Request::post("http://127.0.0.1:3000/summarize")
+        .header("content-type", "application/json")
+        .body(Body::from(BODY))
+        .unwrap()
 }
 
 impl App {
@@ -107,6 +146,12 @@ impl App {
             }
             App::Around(app) => {
                 let resp = app.clone().oneshot(req).await.unwrap();
+                let status = resp.status();
+                (status, resp.into_body().collect().await.unwrap().to_bytes())
+            }
+            App::Client(client) => {
+                drop(req);
+                let resp = client.clone().oneshot(client_request()).await.unwrap();
                 let status = resp.status();
                 (status, resp.into_body().collect().await.unwrap().to_bytes())
             }
@@ -306,6 +351,21 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
                 .unwrap();
             stack.providers.push(provider);
             app.layer(layer)
+        }
+        "client_bare" => {
+            stack.app = App::Client(client_stack(None));
+            return stack;
+        }
+        "client_unsampled" | "client_sampled" => {
+            let layer = ours(
+                if name == "client_sampled" { 1.0 } else { 0.0 },
+                true,
+                false,
+                options,
+            );
+            stack.app = App::Client(client_stack(Some(&layer)));
+            stack.layers.push(layer);
+            return stack;
         }
         _ if name.starts_with("around_") => {
             let layer = ours(

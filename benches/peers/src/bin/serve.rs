@@ -61,6 +61,7 @@ fn main() {
         match stack.app.clone() {
             peers::App::Routed(app) => serve(addr, app).await,
             peers::App::Around(app) => serve(addr, app).await,
+            peers::App::Client(_) => panic!("{name} is a client stack: nothing to serve"),
         }
     });
     stack.shutdown();
