@@ -14,13 +14,15 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::inject::AddMissing;
+use crate::config::Semconv;
 use crate::pipeline::sampler::{presampled, SamplingPolicy};
 use crate::propagation::Propagation;
-use crate::span::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE};
+use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
 use crate::span::failure::Failure;
 use crate::span::grpc;
 use crate::span::recorder::Recorder;
+use crate::span::stable;
 
 /// What every call of a client layer reads: the server layer's pipeline,
 /// sampling policy and propagators, shared.
@@ -69,7 +71,7 @@ pub(crate) fn start(
         let builder = tracer
             .span_builder(client_span_name(method))
             .with_kind(SpanKind::Client)
-            .with_attributes(client_attributes(method, uri));
+            .with_attributes(client_attributes(state.recorder.semconv, method, uri));
         let built = if state.policy.is_some() {
             presampled(|| tracer.build_with_context(builder, &cx))
         } else {
@@ -80,6 +82,7 @@ pub(crate) fn start(
             let mut client = ClientSpan {
                 span: Some(built),
                 grpc: grpc::is_grpc_headers(headers),
+                semconv: state.recorder.semconv,
             };
             if client.grpc {
                 client.add(grpc::rpc_attributes(uri.path()));
@@ -122,6 +125,7 @@ pub(crate) fn start(
 pub(crate) struct ClientSpan {
     span: Option<opentelemetry_sdk::trace::Span>,
     grpc: bool,
+    semconv: Semconv,
 }
 
 impl ClientSpan {
@@ -135,7 +139,9 @@ impl ClientSpan {
     /// client's view) or a gRPC status other than OK in a trailers-only answer.
     pub(crate) fn response(&mut self, status: u16, headers: &HeaderMap) {
         let Some(span) = &mut self.span else { return };
-        span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
+        let mut attrs = Vec::with_capacity(3);
+        stable::push_status(self.semconv, status, status >= 400, &mut attrs);
+        span.set_attributes(attrs);
         if status >= 400 {
             span.set_status(Status::error(""));
         }
@@ -161,6 +167,9 @@ impl ClientSpan {
     /// event and ERROR.
     pub(crate) fn fail(&mut self, failure: Failure<'_>) {
         let Some(span) = &mut self.span else { return };
+        if let Some(error_type) = stable::error_type(self.semconv, &failure.kind) {
+            span.set_attribute(error_type);
+        }
         span.add_event(
             "exception",
             vec![

@@ -5,6 +5,7 @@
 //! - `mod.rs`: [`TracingConfig`], the top level, and [`ExporterType`];
 //! - `zipkin.rs`, `jaeger.rs`, `otlp.rs`: the exporter sections;
 //! - `propagator.rs`: [`Propagator`], the context formats by name;
+//! - `semconv.rs`: [`Semconv`], which HTTP semantic conventions spans carry;
 //! - `excluded_urls.rs`: [`ExcludedUrls`], the routes never traced;
 //! - `load.rs`: JSON, YAML and TOML, bare or under `tracing:`;
 //! - `validate.rs`: the one check per kind of value (URL, header, port, ...);
@@ -18,6 +19,7 @@ mod load;
 mod otlp;
 mod propagator;
 pub(crate) mod redact;
+mod semconv;
 pub(crate) mod validate;
 mod zipkin;
 
@@ -29,6 +31,7 @@ pub use jaeger::{JaegerConfig, JaegerGrpcConfig, JaegerProtocol, JaegerThriftCon
 pub use load::ConfigFormat;
 pub use otlp::{Compression, OtlpConfig, OtlpGrpcConfig, OtlpHttpConfig, OtlpProtocol};
 pub use propagator::Propagator;
+pub use semconv::Semconv;
 pub use zipkin::ZipkinConfig;
 
 /// Request tracing configuration: BentoML's `tracing` dictionary, plus `service_name`.
@@ -89,6 +92,10 @@ pub struct TracingConfig {
     /// Context propagation formats, in order. Default: W3C `tracecontext` and `baggage`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagators: Option<Vec<Propagator>>,
+    /// Which HTTP semantic conventions spans carry (ours). Default `legacy`:
+    /// BentoML's output. `OTEL_SEMCONV_STABILITY_OPT_IN` wins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semconv: Option<Semconv>,
     /// Zipkin exporter settings.
     pub zipkin: ZipkinConfig,
     /// Jaeger exporter settings.

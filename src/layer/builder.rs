@@ -266,6 +266,7 @@ impl TracingLayerBuilder {
             send_spans: self.send_spans,
             receive_spans: self.receive_spans,
             response_headers: recorded.response,
+            semconv: settings.semconv,
         };
         Ok(TracingLayer {
             state: Arc::new(LayerState {

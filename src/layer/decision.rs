@@ -13,12 +13,13 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
+use crate::config::Semconv;
 use crate::pipeline::sampler::presampled;
 use crate::request::{addresses, TraceInfo};
-use crate::span::attributes::{request_attributes, HTTP_ROUTE};
-use crate::span::naming::{sanitize_method, span_name, ChildNames};
+use crate::span::attributes::{push_request_attributes, HTTP_ROUTE};
+use crate::span::naming::{sanitize_method, span_name, stable_span_name, ChildNames};
 use crate::span::url::exclusion_url;
-use crate::span::{grpc, recorded_headers, RequestSpan};
+use crate::span::{grpc, recorded_headers, stable, RequestSpan};
 
 /// How a request is traced, decided when it arrives.
 pub(crate) enum Tracked {
@@ -178,17 +179,31 @@ fn describe<B>(
     req: &Request<B>,
 ) -> (String, Vec<opentelemetry::KeyValue>, bool) {
     let method = sanitize_method(req.method());
+    let semconv = state.recorder.semconv;
     // Only recorded requests need the connection's addresses.
     let (local, peer) = addresses(req.extensions(), state.local_addr);
-    let route = if state.route_names {
+    // The stable conventions always name and describe the route when it is known;
+    // BentoML's (legacy) naming uses it only when asked.
+    let route = if state.route_names || semconv.stable() {
         matched_route(req)
     } else {
         None
     };
-    let name = span_name(method, route.unwrap_or(req.uri().path()));
-    let mut attributes = request_attributes(req, method, local, peer, &state.texts);
-    if let Some(route) = route {
-        attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
+    let name = if semconv.legacy() {
+        let legacy_route = route.filter(|_| state.route_names);
+        span_name(method, legacy_route.unwrap_or(req.uri().path()))
+    } else {
+        stable_span_name(method, route)
+    };
+    let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 26 } else { 13 });
+    if semconv.legacy() {
+        push_request_attributes(req, method, local, peer, &state.texts, &mut attributes);
+        if let (Some(route), false) = (route.filter(|_| state.route_names), semconv.stable()) {
+            attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
+        }
+    }
+    if semconv.stable() {
+        stable::push_server_attributes(req, peer, route, &mut attributes);
     }
     recorded_headers::push(&state.request_headers, req.headers(), &mut attributes);
     let grpc = grpc::is_grpc(req);

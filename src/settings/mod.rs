@@ -30,7 +30,8 @@ use http::{HeaderName, HeaderValue};
 
 use crate::config::redact::{url_credentials, MASK};
 use crate::config::{
-    Compression, ConfigError, ExcludedUrls, ExporterType, OtlpProtocol, Propagator, TracingConfig,
+    Compression, ConfigError, ExcludedUrls, ExporterType, OtlpProtocol, Propagator, Semconv,
+    TracingConfig,
 };
 pub(crate) use env::Environment;
 pub use fields::{fields, Field};
@@ -253,6 +254,8 @@ pub struct Settings {
     pub resource_attributes: Vec<(String, String)>,
     /// Context propagation formats, in order.
     pub propagators: Vec<Propagator>,
+    /// Which HTTP semantic conventions spans carry.
+    pub semconv: Semconv,
     /// Batch processor settings.
     pub batch: BatchSettings,
     /// The Zipkin exporter's section.
@@ -335,6 +338,7 @@ impl fmt::Debug for Settings {
             .field("service_name", &self.service_name)
             .field("resource_attributes", &self.resource_attributes)
             .field("propagators", &self.propagators)
+            .field("semconv", &self.semconv)
             .field("batch", &self.batch)
             .field("zipkin", &self.zipkin)
             .field("jaeger", &self.jaeger)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::config::redact::url_credentials;
 use crate::config::{
-    Compression, ConfigError, ConfigErrorKind, ExporterType, OtlpProtocol, Propagator,
+    Compression, ConfigError, ConfigErrorKind, ExporterType, OtlpProtocol, Propagator, Semconv,
     TracingConfig,
 };
 
@@ -55,6 +55,7 @@ fn defaults() -> Settings {
         service_name: default_service_name(),
         resource_attributes: Vec::new(),
         propagators: Propagator::DEFAULT.to_vec(),
+        semconv: Semconv::Legacy,
         batch: BatchSettings::default(),
         zipkin: ZipkinSettings {
             endpoint: fields::DEFAULT_ZIPKIN_ENDPOINT.to_owned(),

@@ -27,7 +27,8 @@ pub(crate) const TYPE: Key = Key::from_static_str("type");
 pub(crate) const HTTP_ROUTE: Key = Key::from_static_str("http.route");
 pub(crate) const HTTP_CANCELLED: Key = Key::from_static_str("http.cancelled");
 
-fn flavor(version: Version) -> Option<&'static str> {
+/// The HTTP version as `http.flavor` and `network.protocol.version` write it.
+pub(crate) fn protocol_version(version: Version) -> Option<&'static str> {
     Some(match version {
         Version::HTTP_09 => "0.9",
         Version::HTTP_10 => "1.0",
@@ -38,22 +39,22 @@ fn flavor(version: Version) -> Option<&'static str> {
     })
 }
 
-/// All attributes known when the request arrives.
-pub(crate) fn request_attributes<B>(
+/// All legacy attributes known when the request arrives.
+pub(crate) fn push_request_attributes<B>(
     req: &Request<B>,
     method: &'static str,
     local: Option<SocketAddr>,
     peer: Option<SocketAddr>,
     texts: &TextCache,
-) -> Vec<KeyValue> {
-    let mut attrs = Vec::with_capacity(13);
+    attrs: &mut Vec<KeyValue>,
+) {
     let scheme = scheme(req);
     attrs.push(KeyValue::new(HTTP_SCHEME, static_scheme(scheme)));
     if let Some(local) = local {
         attrs.push(KeyValue::new(HTTP_HOST, texts.host.value(local)));
         attrs.push(KeyValue::new(NET_HOST_PORT, i64::from(local.port())));
     }
-    if let Some(f) = flavor(req.version()) {
+    if let Some(f) = protocol_version(req.version()) {
         attrs.push(KeyValue::new(HTTP_FLAVOR, f));
     }
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
@@ -88,7 +89,6 @@ pub(crate) fn request_attributes<B>(
         attrs.push(KeyValue::new(NET_PEER_IP, address_text(peer, false)));
         attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(peer.port())));
     }
-    attrs
 }
 
 fn static_scheme(scheme: &str) -> Value {

@@ -10,6 +10,7 @@ use opentelemetry::{Key, KeyValue};
 use super::attributes::{HTTP_METHOD, HTTP_URL};
 use super::naming::sanitize_method;
 use super::url::{redacted_url, strip_userinfo};
+use crate::config::Semconv;
 
 const NET_PEER_NAME: Key = Key::from_static_str("net.peer.name");
 pub(crate) const NET_PEER_PORT: Key = Key::from_static_str("net.peer.port");
@@ -22,9 +23,23 @@ pub(crate) fn client_span_name(method: &http::Method) -> &'static str {
     }
 }
 
-/// Everything known about the call before it is sent.
-pub(crate) fn client_attributes(method: &http::Method, uri: &Uri) -> Vec<KeyValue> {
-    let mut attrs = Vec::with_capacity(5);
+/// Everything known about the call before it is sent, in the conventions in use.
+pub(crate) fn client_attributes(
+    semconv: Semconv,
+    method: &http::Method,
+    uri: &Uri,
+) -> Vec<KeyValue> {
+    let mut attrs = Vec::with_capacity(8);
+    if semconv.legacy() {
+        push_legacy(method, uri, &mut attrs);
+    }
+    if semconv.stable() {
+        super::stable::push_client_attributes(method, uri, &mut attrs);
+    }
+    attrs
+}
+
+fn push_legacy(method: &http::Method, uri: &Uri, attrs: &mut Vec<KeyValue>) {
     attrs.push(KeyValue::new(HTTP_METHOD, sanitize_method(method)));
     let scheme = uri.scheme_str().unwrap_or("http");
     let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
@@ -56,7 +71,6 @@ pub(crate) fn client_attributes(method: &http::Method, uri: &Uri) -> Vec<KeyValu
             attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(port)));
         }
     }
-    attrs
 }
 
 #[cfg(test)]
@@ -75,7 +89,7 @@ mod tests {
         let uri: Uri = "https://u:p@api.example:8443/v1/x?sig=abc&q=1"
             .parse()
             .unwrap();
-        let attrs = client_attributes(&http::Method::POST, &uri);
+        let attrs = client_attributes(Semconv::Legacy, &http::Method::POST, &uri);
         assert_eq!(get(&attrs, "http.method").as_deref(), Some("POST"));
         assert_eq!(
             get(&attrs, "http.url").as_deref(),
@@ -83,7 +97,13 @@ mod tests {
         );
         assert_eq!(get(&attrs, "net.peer.name").as_deref(), Some("api.example"));
         assert_eq!(get(&attrs, "net.peer.port").as_deref(), Some("8443"));
-        let attrs = client_attributes(&http::Method::GET, &"http://[::1]/".parse().unwrap());
+        let attrs = client_attributes(
+            Semconv::Dup,
+            &http::Method::GET,
+            &"http://[::1]/".parse().unwrap(),
+        );
+        assert_eq!(get(&attrs, "server.address").as_deref(), Some("::1"));
+        assert_eq!(get(&attrs, "url.full").as_deref(), Some("http://[::1]/"));
         assert_eq!(get(&attrs, "net.peer.name").as_deref(), Some("::1"));
         assert_eq!(get(&attrs, "net.peer.port").as_deref(), Some("80"));
         assert_eq!(

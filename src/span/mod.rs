@@ -8,6 +8,7 @@
 //! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
 //!   exclusion URL, redaction) and `address.rs` (addresses as text);
 //! - `client.rs`: the CLIENT span of an outgoing call (name and attributes);
+//! - `stable.rs`: the stable HTTP conventions, beside or instead of the legacy ones;
 //! - `grpc.rs`: `rpc.*` attributes and status for gRPC;
 //! - `recorded_headers.rs`: header values users opt in to, sensitive ones masked;
 //! - `failure.rs`: errors and panics as `exception` events.
@@ -22,6 +23,7 @@ pub(crate) mod naming;
 pub(crate) mod recorded_headers;
 pub(crate) mod recorder;
 pub(crate) mod request_span;
+pub(crate) mod stable;
 pub(crate) mod url;
 
 pub(crate) use request_span::RequestSpan;

@@ -18,6 +18,15 @@ pub(crate) fn sanitize_method(method: &Method) -> &'static str {
         .unwrap_or("_OTHER")
 }
 
+/// The stable conventions' name: `"{METHOD} {route}"` when the route template is
+/// known, else `"{METHOD}"` (an unknown method is `HTTP`).
+pub(crate) fn stable_span_name(method: &'static str, route: Option<&str>) -> String {
+    match route {
+        Some(route) => span_name(method, route),
+        None => (if method == "_OTHER" { "HTTP" } else { method }).to_owned(),
+    }
+}
+
 /// `"{METHOD} {path}"`; an unknown method is named `HTTP`.
 pub(crate) fn span_name(method: &'static str, path: &str) -> String {
     let method = if method == "_OTHER" { "HTTP" } else { method };

@@ -5,6 +5,7 @@
 use opentelemetry_sdk::trace::RandomIdGenerator;
 
 use super::recorded_headers::RecordedHeader;
+use crate::config::Semconv;
 use crate::pipeline::Pipeline;
 
 /// Shared by every request span of a layer. Holding the pipeline keeps it alive
@@ -18,4 +19,6 @@ pub(crate) struct Recorder {
     pub(crate) receive_spans: bool,
     /// Opted-in response headers, recorded when the response starts.
     pub(crate) response_headers: Vec<RecordedHeader>,
+    /// Which HTTP conventions the spans carry.
+    pub(crate) semconv: Semconv,
 }

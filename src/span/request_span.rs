@@ -11,13 +11,15 @@ use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt, Trace
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
-use super::attributes::{HTTP_CANCELLED, HTTP_STATUS_CODE, TYPE};
+use super::attributes::HTTP_CANCELLED;
 use super::failure::Failure;
 use super::grpc;
 use super::message::Message;
 use super::naming::ChildNames;
 use super::recorded_headers;
 use super::recorder::Recorder;
+use super::stable;
+use crate::config::Semconv;
 
 pub(crate) struct RequestSpan {
     recorder: Arc<Recorder>,
@@ -82,13 +84,10 @@ impl RequestSpan {
         start: SystemTime,
     ) {
         let span = self.cx.span();
-        span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
-        let recorded = &self.recorder.response_headers;
-        if !recorded.is_empty() {
-            let mut attrs = Vec::new();
-            recorded_headers::push(recorded, headers, &mut attrs);
-            span.set_attributes(attrs);
-        }
+        let mut attrs = Vec::with_capacity(3);
+        stable::push_status(self.recorder.semconv, status, status >= 500, &mut attrs);
+        recorded_headers::push(&self.recorder.response_headers, headers, &mut attrs);
+        span.set_attributes(attrs);
         if status >= 500 {
             span.set_status(Status::error(""));
         }
@@ -107,12 +106,13 @@ impl RequestSpan {
         let Some(name) = name else {
             return;
         };
-        let mut attributes = Vec::with_capacity(2);
-        if let (Message::ResponseStart, Some(code)) = (message, status) {
-            attributes.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(code)));
-        }
-        attributes.push(KeyValue::new(TYPE, message.as_str()));
+        let semconv = self.recorder.semconv;
+        let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 5 } else { 2 });
         let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
+        if let (Message::ResponseStart, Some(code)) = (message, status) {
+            stable::push_status(semconv, code, failed, &mut attributes);
+        }
+        stable::push_message_type(semconv, message.as_str(), &mut attributes);
         if let (true, Some(processor)) = (self.direct, self.recorder.pipeline.processor()) {
             self.recorder.pipeline.counters().span_started();
             processor.on_end(self.child_data(name, start, attributes, failed));
@@ -172,6 +172,9 @@ impl RequestSpan {
     /// Marks the server span failed with an `exception` event.
     pub(crate) fn fail(&self, failure: Failure<'_>) {
         let span = self.cx.span();
+        if let Some(error_type) = stable::error_type(self.recorder.semconv, &failure.kind) {
+            span.set_attribute(error_type);
+        }
         span.add_event(
             "exception",
             vec![

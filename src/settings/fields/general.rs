@@ -166,6 +166,18 @@ pub(super) static ROWS: &[Field] = &[
         show: |s| s.propagators.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","),
     },
     Field {
+        key: "semconv",
+        config: Some("semconv"),
+        vars: &["OTEL_SEMCONV_STABILITY_OPT_IN"],
+        expected: "legacy, stable or dup; the variable: a comma-separated list where `http` means stable and `http/dup` both (it wins)",
+        default: "legacy",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.semconv, |m| s.semconv = m)),
+        from_env: semconv_from_env,
+        show: |s| s.semconv.as_str().to_owned(),
+    },
+    Field {
         key: "batch.schedule_delay",
         config: None,
         vars: &["OTEL_BSP_SCHEDULE_DELAY"],

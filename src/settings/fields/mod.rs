@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::config::redact::MASK;
 use crate::config::validate;
-use crate::config::{Compression, ConfigError, ExporterType, OtlpProtocol, TracingConfig};
+use crate::config::{Compression, ConfigError, ExporterType, OtlpProtocol, Semconv, TracingConfig};
 
 use super::{Certificate, Sampler, Settings, Source};
 
@@ -233,6 +233,32 @@ pub(super) fn sampler_from_env(
         }
     };
     Ok(true)
+}
+
+/// `OTEL_SEMCONV_STABILITY_OPT_IN`: `http/dup` wins over `http`. Entries for
+/// other domains of the conventions (`database`, `messaging/dup`, ...) are not
+/// ours and are left alone; anything else is a mistake worth a warning.
+pub(super) fn semconv_from_env(_: &'static str, v: &str, s: &mut Settings) -> Result<bool, String> {
+    const OTHER_DOMAINS: [&str; 8] = [
+        "database",
+        "messaging",
+        "rpc",
+        "code",
+        "k8s",
+        "gen_ai",
+        "service.peer",
+        "aws",
+    ];
+    let mut mode = None;
+    for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry {
+            "http/dup" => mode = Some(Semconv::Dup),
+            "http" => mode = mode.or(Some(Semconv::Stable)),
+            other if OTHER_DOMAINS.contains(&other.trim_end_matches("/dup")) => {}
+            _ => return Err("expected a comma-separated list with `http` or `http/dup`".into()),
+        }
+    }
+    Ok(set(mode, |m| s.semconv = m))
 }
 
 pub(super) fn timeout_from_env(
