@@ -488,3 +488,43 @@ async fn server_error_marks_server_and_start_span_only_on_agent_and_collector() 
         }
     }
 }
+
+#[tokio::test]
+async fn stable_conventions_on_the_wire() {
+    let collector = Receiver::start();
+    let mut cfg = agent_config(6831);
+    cfg.jaeger.collector_endpoint = Some(collector.url("/api/traces"));
+    cfg.semconv = Some(tower_otel_tracing::config::Semconv::Stable);
+    let layer = layer_with_env(cfg, &[]);
+    send(traced(&layer), request()).await;
+    layer.pipeline().force_flush().unwrap();
+    let batch = decode_binary_batch(&collector.wait_for(1)[0].body);
+    let server = batch
+        .spans
+        .iter()
+        .find(|s| s.tag("span.kind") == Some(&TagV::Str("server".into())))
+        .unwrap();
+    assert_eq!(
+        server.operation_name, "POST /summarize",
+        "the route template"
+    );
+    assert_eq!(server.str_tag("http.request.method"), Some("POST"));
+    assert_eq!(server.str_tag("url.path"), Some("/summarize"));
+    assert_eq!(server.tag("server.port"), Some(&TagV::Long(3000)));
+    assert_eq!(server.tag("network.peer.port"), Some(&TagV::Long(59482)));
+    assert_eq!(
+        server.tag("http.response.status_code"),
+        Some(&TagV::Long(200))
+    );
+    assert_eq!(server.tag("http.method"), None);
+    let start = batch
+        .spans
+        .iter()
+        .find(|s| s.str_tag("asgi.event.type") == Some("http.response.start"))
+        .unwrap();
+    assert_eq!(
+        start.tag("http.response.status_code"),
+        Some(&TagV::Long(200))
+    );
+    assert_eq!(start.tag("type"), None);
+}

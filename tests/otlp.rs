@@ -538,3 +538,42 @@ async fn server_error_marks_server_and_start_span_only() {
         assert_eq!(code(s), expected, "{ty}: {s:#?}");
     }
 }
+
+#[tokio::test]
+async fn stable_conventions_on_the_wire() {
+    let rx = Receiver::start();
+    let mut cfg = otlp_config(rx.url("/v1/traces"));
+    cfg.semconv = Some(tower_otel_tracing::config::Semconv::Dup);
+    let layer = layer_with_env(cfg, &[]);
+    send(traced(&layer), request()).await;
+    layer.pipeline().force_flush().unwrap();
+    let spans: Vec<PbSpan> = rx
+        .wait_for(1)
+        .iter()
+        .flat_map(|p| spans(&decode(&p.body)))
+        .collect();
+    let server = spans.iter().find(|s| s.kind == 2).unwrap();
+    assert_eq!(server.name, "POST /summarize", "dup keeps BentoML's names");
+    for (k, v) in [
+        ("http.request.method", Any::StringValue("POST".into())),
+        ("http.method", Any::StringValue("POST".into())),
+        ("url.path", Any::StringValue("/summarize".into())),
+        ("server.port", Any::IntValue(3000)),
+        ("net.host.port", Any::IntValue(3000)),
+        ("http.response.status_code", Any::IntValue(200)),
+        ("http.status_code", Any::IntValue(200)),
+    ] {
+        assert_eq!(attr(&server.attributes, k), Some(&v), "{k}");
+    }
+    let start = spans
+        .iter()
+        .find(|s| {
+            attr(&s.attributes, "asgi.event.type")
+                == Some(&Any::StringValue("http.response.start".into()))
+        })
+        .unwrap();
+    assert_eq!(
+        attr(&start.attributes, "type"),
+        Some(&Any::StringValue("http.response.start".into()))
+    );
+}

@@ -376,3 +376,46 @@ fn schema_rejects_invalid_spans() {
         assert!(!validators[0].1.is_valid(bad), "ours accepts {bad}");
     }
 }
+
+#[tokio::test]
+async fn stable_conventions_on_the_wire() {
+    let rx = Receiver::start();
+    let mut cfg = zipkin_config(rx.url("/api/v2/spans"));
+    cfg.semconv = Some(tower_otel_tracing::config::Semconv::Stable);
+    let layer = layer(cfg);
+    let mut req = post_summarize("stable keys");
+    req.extensions_mut().insert(ConnectionInfo {
+        local_addr: "10.0.0.2:3000".parse().unwrap(),
+        peer_addr: "10.0.0.9:59482".parse().unwrap(),
+    });
+    send(traced(&layer), req).await;
+    layer.pipeline().force_flush().unwrap();
+    let spans = assert_valid(&rx.wait_for(1)[0].body);
+    let server = spans.iter().find(|s| s["kind"] == "SERVER").unwrap();
+    assert_eq!(server["name"], "POST /summarize", "the route template");
+    for (k, v) in [
+        ("http.request.method", "POST"),
+        ("url.path", "/summarize"),
+        ("url.scheme", "http"),
+        ("server.address", "svc.local"),
+        ("server.port", "3000"),
+        ("client.address", "10.0.0.9"),
+        ("network.peer.port", "59482"),
+        ("network.protocol.version", "1.1"),
+        ("http.response.status_code", "200"),
+    ] {
+        assert_eq!(tag(server, k), Some(v), "{k}");
+    }
+    assert_eq!(tag(server, "http.method"), None);
+    let children: Vec<&Json> = spans.iter().filter(|s| s.get("kind").is_none()).collect();
+    assert!(children.len() >= 3);
+    let sends: Vec<_> = children
+        .iter()
+        .filter(|c| c["name"] == "POST /summarize http send")
+        .collect();
+    assert_eq!(sends.len(), 2);
+    for child in sends {
+        assert!(tag(child, "asgi.event.type").is_some());
+        assert_eq!(tag(child, "type"), None);
+    }
+}

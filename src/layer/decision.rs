@@ -189,9 +189,13 @@ fn describe<B>(
     } else {
         None
     };
+    let grpc = grpc::is_grpc(req);
     let name = if semconv.legacy() {
         let legacy_route = route.filter(|_| state.route_names);
         span_name(method, legacy_route.unwrap_or(req.uri().path()))
+    } else if let Some(rpc) = grpc.then(|| grpc::rpc_name(req.uri().path())).flatten() {
+        // The RPC conventions name a call `{rpc.service}/{rpc.method}`.
+        rpc.to_owned()
     } else {
         stable_span_name(method, route)
     };
@@ -206,7 +210,6 @@ fn describe<B>(
         stable::push_server_attributes(req, peer, route, &mut attributes);
     }
     recorded_headers::push(&state.request_headers, req.headers(), &mut attributes);
-    let grpc = grpc::is_grpc(req);
     if grpc {
         grpc::push_rpc_attributes(req.uri().path(), &mut attributes);
     }

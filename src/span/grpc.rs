@@ -30,14 +30,19 @@ pub(crate) fn rpc_attributes(path: &str) -> Vec<KeyValue> {
     attrs
 }
 
+/// `pkg.Service/Method` from the path `/pkg.Service/Method`, when it has that form.
+pub(crate) fn rpc_name(path: &str) -> Option<&str> {
+    let name = path.trim_start_matches('/');
+    let (service, method) = name.split_once('/')?;
+    (!service.is_empty() && !method.is_empty() && !method.contains('/')).then_some(name)
+}
+
 /// `rpc.system`, and `rpc.service`/`rpc.method` from `/pkg.Service/Method`.
 pub(crate) fn push_rpc_attributes(path: &str, attrs: &mut Vec<KeyValue>) {
     attrs.push(KeyValue::new(RPC_SYSTEM, "grpc"));
-    if let Some((service, method)) = path.trim_start_matches('/').split_once('/') {
-        if !service.is_empty() && !method.is_empty() && !method.contains('/') {
-            attrs.push(KeyValue::new(RPC_SERVICE, service.to_owned()));
-            attrs.push(KeyValue::new(RPC_METHOD, method.to_owned()));
-        }
+    if let Some((service, method)) = rpc_name(path).and_then(|n| n.split_once('/')) {
+        attrs.push(KeyValue::new(RPC_SERVICE, service.to_owned()));
+        attrs.push(KeyValue::new(RPC_METHOD, method.to_owned()));
     }
 }
 

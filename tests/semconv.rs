@@ -1,0 +1,377 @@
+//! The conventions switch: every key of the server, child and client spans, with
+//! its type and value, in legacy, stable and dup mode; names with and without a
+//! route; unknown methods; redacted queries; the variable beating the config.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use common::*;
+use http::Version;
+use opentelemetry::trace::{SpanKind, Status};
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::SpanData;
+use tower_otel_tracing::config::Semconv;
+use tower_otel_tracing::settings::Settings;
+use tower_otel_tracing::{ConnectionInfo, TracingConfig};
+
+fn harness(mode: Semconv) -> Harness {
+    Harness::new(TracingConfig {
+        sample_rate: Some(1.0),
+        semconv: Some(mode),
+        ..Default::default()
+    })
+}
+
+fn app(h: &Harness) -> Router {
+    Router::new()
+        .route("/users/{id}", get(|| async { "user" }))
+        .route(
+            "/boom",
+            get(|| async { (http::StatusCode::BAD_GATEWAY, "down") }),
+        )
+        .fallback(|| async { "fallback" })
+        .layer(h.layer.clone())
+}
+
+fn request(method: &str, uri: &str, version: Version) -> http::Request<Body> {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .version(version)
+        .header("host", "svc.local:3000")
+        .header("user-agent", "curl/8.5")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut().insert(ConnectionInfo {
+        local_addr: "10.0.0.2:3000".parse().unwrap(),
+        peer_addr: "10.0.0.9:59482".parse().unwrap(),
+    });
+    req
+}
+
+/// Every attribute of a span as `key -> value`, to compare whole sets.
+fn attrs(span: &SpanData) -> BTreeMap<String, Value> {
+    span.attributes
+        .iter()
+        .map(|kv| (kv.key.to_string(), kv.value.clone()))
+        .collect()
+}
+
+fn s(v: &str) -> Value {
+    Value::from(v.to_owned())
+}
+
+fn i(v: i64) -> Value {
+    Value::I64(v)
+}
+
+fn legacy_server(flavor: &str, target: &str, url: &str) -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        ("http.scheme".into(), s("http")),
+        ("http.host".into(), s("10.0.0.2:3000")),
+        ("net.host.port".into(), i(3000)),
+        ("http.flavor".into(), s(flavor)),
+        ("http.target".into(), s(target)),
+        ("http.url".into(), s(url)),
+        ("http.method".into(), s("GET")),
+        ("http.server_name".into(), s("svc.local:3000")),
+        ("http.user_agent".into(), s("curl/8.5")),
+        ("net.peer.ip".into(), s("10.0.0.9")),
+        ("net.peer.port".into(), i(59482)),
+        ("http.status_code".into(), i(200)),
+    ])
+}
+
+fn stable_server(
+    version: &str,
+    path: &str,
+    query: Option<&str>,
+    route: Option<&str>,
+) -> BTreeMap<String, Value> {
+    let mut m = BTreeMap::from([
+        ("http.request.method".into(), s("GET")),
+        ("url.scheme".into(), s("http")),
+        ("url.path".into(), s(path)),
+        ("server.address".into(), s("svc.local")),
+        ("server.port".into(), i(3000)),
+        ("client.address".into(), s("10.0.0.9")),
+        ("network.peer.address".into(), s("10.0.0.9")),
+        ("network.peer.port".into(), i(59482)),
+        ("network.protocol.version".into(), s(version)),
+        ("user_agent.original".into(), s("curl/8.5")),
+        ("http.response.status_code".into(), i(200)),
+    ]);
+    if let Some(q) = query {
+        m.insert("url.query".into(), s(q));
+    }
+    if let Some(r) = route {
+        m.insert("http.route".into(), s(r));
+    }
+    m
+}
+
+async fn server_span(mode: Semconv, method: &str, uri: &str, version: Version) -> Vec<SpanData> {
+    let h = harness(mode);
+    let (status, _) = send(app(&h), request(method, uri, version)).await;
+    assert!(status.is_success() || status.is_server_error(), "{status}");
+    h.spans()
+}
+
+#[tokio::test]
+async fn every_key_of_a_server_span_in_each_mode() {
+    let q = "/users/7?sig=SECRET&page=2";
+    let redacted = "/users/7?sig=REDACTED&page=2";
+    for (version, text) in [(Version::HTTP_11, "1.1"), (Version::HTTP_2, "2")] {
+        let url = format!("http://svc.local:3000{redacted}");
+        let legacy = legacy_server(text, redacted, &url);
+        let stable = stable_server(
+            text,
+            "/users/7",
+            Some("sig=REDACTED&page=2"),
+            Some("/users/{id}"),
+        );
+        for (mode, name, expected) in [
+            (Semconv::Legacy, "GET /users/7", legacy.clone()),
+            (Semconv::Stable, "GET /users/{id}", stable.clone()),
+            (Semconv::Dup, "GET /users/7", {
+                let mut both = legacy.clone();
+                both.extend(stable.clone());
+                both
+            }),
+        ] {
+            let spans = server_span(mode, "GET", q, version).await;
+            let server = one_server_span(&spans);
+            assert_eq!(server.name, name, "{mode} {text}");
+            assert_eq!(attrs(server), expected, "{mode} HTTP/{text}");
+            for child in children_of(&spans, server) {
+                let a = attrs(child);
+                let ty = a.get("type").or(a.get("asgi.event.type")).unwrap().clone();
+                let mut want = BTreeMap::new();
+                if mode.legacy() {
+                    want.insert("type".to_owned(), ty.clone());
+                }
+                if mode.stable() {
+                    want.insert("asgi.event.type".to_owned(), ty.clone());
+                }
+                if ty == s("http.response.start") {
+                    if mode.legacy() {
+                        want.insert("http.status_code".into(), i(200));
+                    }
+                    if mode.stable() {
+                        want.insert("http.response.status_code".into(), i(200));
+                    }
+                }
+                assert_eq!(a, want, "{mode}: child {}", child.name);
+                assert_eq!(child.name, format!("{name} http send"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_without_a_route_unknown_methods_and_errors() {
+    let spans = server_span(Semconv::Stable, "GET", "/no/route/here", Version::HTTP_11).await;
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "GET", "no route template: just the method");
+    assert!(!attrs(server).contains_key("http.route"));
+
+    let spans = server_span(Semconv::Stable, "BREW", "/pot", Version::HTTP_11).await;
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "HTTP");
+    assert_eq!(attrs(server)["http.request.method"], s("_OTHER"));
+    assert_eq!(attrs(server)["http.request.method_original"], s("BREW"));
+    let spans = server_span(Semconv::Legacy, "BREW", "/pot", Version::HTTP_11).await;
+    assert_eq!(one_server_span(&spans).name, "HTTP /pot");
+
+    let spans = server_span(Semconv::Dup, "GET", "/boom", Version::HTTP_11).await;
+    let server = one_server_span(&spans);
+    assert!(matches!(server.status, Status::Error { .. }));
+    assert_eq!(attrs(server)["error.type"], s("502"));
+    assert_eq!(attrs(server)["http.status_code"], i(502));
+    assert_eq!(attrs(server)["http.response.status_code"], i(502));
+}
+
+#[tokio::test]
+async fn inner_errors_and_grpc_calls() {
+    let h = harness(Semconv::Stable);
+    let svc = tower::ServiceBuilder::new()
+        .layer(h.layer.clone())
+        .service_fn(|_req: http::Request<_>| async {
+            Err::<http::Response<String>, _>(std::io::Error::other("backend down"))
+        });
+    let _ = tower::ServiceExt::oneshot(svc, request("GET", "/x", Version::HTTP_11)).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    assert_eq!(attrs(server)["error.type"], s("std::io::error::Error"));
+
+    let h = harness(Semconv::Stable);
+    let svc = tower::ServiceBuilder::new()
+        .layer(h.layer.clone())
+        .service_fn(|_req: http::Request<_>| async {
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", "0")
+                    .body(String::new())
+                    .unwrap(),
+            )
+        });
+    let mut req = request("POST", "/grpc.health.v1.Health/Check", Version::HTTP_2);
+    req.headers_mut()
+        .insert("content-type", "application/grpc".parse().unwrap());
+    let resp = tower::ServiceExt::oneshot(svc, req).await.unwrap();
+    let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+    let spans = h.spans();
+    let server = one_server_span(&spans);
+    let a = attrs(server);
+    assert_eq!(
+        server.name, "grpc.health.v1.Health/Check",
+        "the RPC conventions' name"
+    );
+    for (k, v) in [
+        ("rpc.system", s("grpc")),
+        ("rpc.service", s("grpc.health.v1.Health")),
+        ("rpc.method", s("Check")),
+        ("rpc.grpc.status_code", i(0)),
+        ("http.request.method", s("POST")),
+        ("network.protocol.version", s("2")),
+        ("url.path", s("/grpc.health.v1.Health/Check")),
+    ] {
+        assert_eq!(a.get(k), Some(&v), "{k}: {a:#?}");
+    }
+    assert!(!a.contains_key("http.method"));
+}
+
+#[tokio::test]
+async fn client_spans_follow_the_switch() {
+    use tower::ServiceExt;
+    for (mode, keys) in [
+        (
+            Semconv::Legacy,
+            &[
+                "http.method",
+                "http.url",
+                "net.peer.name",
+                "net.peer.port",
+                "http.status_code",
+            ][..],
+        ),
+        (
+            Semconv::Stable,
+            &[
+                "http.request.method",
+                "server.address",
+                "server.port",
+                "url.full",
+                "http.response.status_code",
+                "error.type",
+            ][..],
+        ),
+    ] {
+        let h = harness(mode);
+        let client = tower::ServiceBuilder::new()
+            .layer(h.layer.client())
+            .service_fn(|_req: http::Request<String>| async {
+                Ok::<_, std::convert::Infallible>(
+                    http::Response::builder()
+                        .status(404)
+                        .body(String::new())
+                        .unwrap(),
+                )
+            });
+        let req = http::Request::get("http://api.example:8080/v1?sig=abc")
+            .body(String::new())
+            .unwrap();
+        let resp = client.oneshot(req).await.unwrap();
+        let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+        let spans = h.spans();
+        let span = spans
+            .iter()
+            .find(|s| s.span_kind == SpanKind::Client)
+            .unwrap();
+        assert_eq!(span.name, "GET");
+        let a = attrs(span);
+        let got: Vec<&str> = a.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        want.sort();
+        assert_eq!(got, want, "{mode}");
+        if mode.stable() {
+            assert_eq!(a["url.full"], s("http://api.example:8080/v1?sig=REDACTED"));
+            assert_eq!(a["server.port"], i(8080));
+            assert_eq!(a["error.type"], s("404"));
+        }
+    }
+}
+
+fn resolve(cfg_mode: Option<Semconv>, var: Option<&str>) -> Settings {
+    let cfg = TracingConfig {
+        semconv: cfg_mode,
+        ..Default::default()
+    };
+    let env = var
+        .map(|v| [("OTEL_SEMCONV_STABILITY_OPT_IN".to_owned(), v.to_owned())].into())
+        .unwrap_or_default();
+    Settings::resolve_with(&cfg, env).unwrap()
+}
+
+#[test]
+fn the_variable_beats_the_config_and_bad_values_are_warned_about() {
+    assert_eq!(resolve(None, None).semconv, Semconv::Legacy);
+    assert_eq!(
+        resolve(Some(Semconv::Stable), None).semconv,
+        Semconv::Stable
+    );
+    assert_eq!(
+        resolve(Some(Semconv::Legacy), Some("http")).semconv,
+        Semconv::Stable
+    );
+    assert_eq!(
+        resolve(Some(Semconv::Stable), Some("http/dup")).semconv,
+        Semconv::Dup
+    );
+    assert_eq!(resolve(None, Some("http, http/dup")).semconv, Semconv::Dup);
+    assert_eq!(resolve(None, Some("http/dup,http")).semconv, Semconv::Dup);
+    // Other domains are not ours: left alone, no warning.
+    let other = resolve(Some(Semconv::Stable), Some("database/dup"));
+    assert_eq!(other.semconv, Semconv::Stable);
+    assert!(other.warnings.is_empty());
+    // A mistake: warned, naming the variable and value, and ignored.
+    let bad = resolve(Some(Semconv::Dup), Some("htp"));
+    assert_eq!(bad.semconv, Semconv::Dup);
+    assert_eq!(bad.warnings.len(), 1);
+    assert!(
+        bad.warnings[0].contains("OTEL_SEMCONV_STABILITY_OPT_IN")
+            && bad.warnings[0].contains("htp")
+    );
+    let cfg: TracingConfig = TracingConfig::parse(
+        "semconv: dup",
+        tower_otel_tracing::config::ConfigFormat::Yaml,
+    )
+    .unwrap();
+    assert_eq!(cfg.semconv, Some(Semconv::Dup));
+    let err = TracingConfig::parse(
+        "semconv: modern",
+        tower_otel_tracing::config::ConfigFormat::Yaml,
+    )
+    .unwrap_err();
+    assert_eq!(err.path(), "tracing.semconv");
+}
+
+#[tokio::test]
+async fn a_user_route_layer_outside_routing_names_by_method() {
+    // Around the router the route is not known yet: stable names fall back to the method.
+    let h = harness(Semconv::Stable);
+    let app = tower::Layer::layer(
+        &h.layer,
+        Router::new().route("/users/{id}", get(|| async { "user" })),
+    );
+    let resp = tower::ServiceExt::oneshot(app, request("GET", "/users/1", Version::HTTP_11))
+        .await
+        .unwrap();
+    let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+    assert_eq!(one_server_span(&h.spans()).name, "GET");
+}
