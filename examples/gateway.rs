@@ -2,7 +2,7 @@
 //! summarize example through the client layer.
 //!
 //! ```text
-//! cargo run --example summarize --features axum            # terminal 1, port 3000
+//! cargo run --example summarize --features axum,logs            # terminal 1, port 3000
 //! cargo run --example gateway --features axum              # terminal 2, port 3001
 //! curl -X POST localhost:3001/summarize -d 'One trace. Two services.'
 //! ```

@@ -1,7 +1,7 @@
 //! The quick start: a traced `Summarization` service.
 //!
 //! ```text
-//! cargo run --example summarize --features axum
+//! cargo run --example summarize --features axum,logs
 //! curl -X POST localhost:3000/summarize -d 'some text'
 //! ```
 //!
@@ -22,6 +22,7 @@ use axum::Router;
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use serde::Deserialize;
 use tower_otel_tracing::config::{ExcludedUrls, ExporterType};
+use tower_otel_tracing::logs::TraceIds;
 use tower_otel_tracing::settings::Settings;
 use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
 
@@ -75,8 +76,10 @@ fn quick_start_config() -> TracingConfig {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Log lines written while a request is handled carry its trace and span ids.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .event_format(TraceIds::text(tracing_subscriber::fmt::format()))
         .init();
     let args = match parse_args() {
         Ok(args) => args,
@@ -217,6 +220,11 @@ async fn summarize(headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
     // A span of the handler's own: it nests under the request's server span.
     let tracer = opentelemetry::global::tracer_provider().tracer("summarize.model");
     let summary = tracer.in_span("summarize.model", |_cx| summary_of(&text));
+    tracing::info!(
+        "summarized {} characters into {}",
+        text.chars().count(),
+        summary.chars().count()
+    );
     (StatusCode::OK, summary + "\n")
 }
 

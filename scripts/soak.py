@@ -4,7 +4,7 @@ sink that is up, then down, then up again, under steady load. Loopback only,
 bounded in time. Reports request errors (must be 0), p50/p99 latency per phase,
 the server's RSS over time, and spans delivered vs. the layer's own counts.
 
-    cargo build --release --example summarize --features axum,zipkin
+    cargo build --release --example summarize --features axum,logs,zipkin
     scripts/soak.py --phase-seconds 60      # three phases: up, down, up
 
 Standard library only. Exits non-zero if any request failed.

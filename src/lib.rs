@@ -40,6 +40,8 @@
 //! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
 //! - [`config`] and [`settings`]: what users write, and what runs.
 //! - `propagation`: the caller's trace in and out of headers (W3C, B3, Jaeger).
+//! - [`client`]: outgoing calls (the other end of propagation), and `logs`
+//!   (feature `logs`): trace ids on log lines.
 //!
 //! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
 //! before any SDK span exists (`layer/decision.rs`, with the policy in
@@ -57,7 +59,7 @@
 //! [HTTP semantic conventions](https://opentelemetry.io/docs/specs/semconv/http/).
 //!
 //! # Quick start
-//! `cargo run --example summarize --features axum`, then
+//! `cargo run --example summarize --features axum,logs`, then
 //! `curl -X POST localhost:3000/summarize -d 'some text'`: the spans print on stdout
 //! in the OpenTelemetry Collector's debug layout.
 //!
@@ -141,6 +143,8 @@ pub mod client;
 pub mod config;
 pub mod exporter;
 pub mod layer;
+#[cfg(feature = "logs")]
+pub mod logs;
 pub mod pipeline;
 mod propagation;
 mod request;

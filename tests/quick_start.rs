@@ -30,6 +30,8 @@ fn example(name: &str) -> PathBuf {
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// Every line the example wrote on stderr (its logs).
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -64,8 +66,11 @@ fn start_example(
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = lines.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            keep.lock().unwrap().push(line.clone());
             if let Some(rest) = line.strip_prefix(listening) {
                 let addr = rest.split([',', ' ']).next().unwrap_or(rest);
                 let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
@@ -75,7 +80,11 @@ fn start_example(
     let addr = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("the example reports its address");
-    Server { child, addr }
+    Server {
+        child,
+        addr,
+        stderr: lines,
+    }
 }
 
 fn http(addr: SocketAddr, request: &str) -> String {
@@ -145,9 +154,24 @@ fn quick_start_prints_spans_and_flushes_on_sigterm() {
     );
     assert!(resp.contains("chunk 3"), "{resp}");
 
+    let logs = server.stderr.clone();
     let out = stop(server);
     let count = |needle: &str| out.lines().filter(|l| *l == needle).count();
     assert_eq!(count("    Name           : POST /summarize"), 3, "{out}");
+    // The handler's log line carries the trace id its spans carry.
+    let logs = logs.lock().unwrap().join("\n");
+    let logged = logs
+        .lines()
+        .find(|l| l.contains("summarized 52 characters"))
+        .unwrap_or_else(|| panic!("{logs}"));
+    let trace = logged
+        .strip_prefix("trace_id=")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{logged}"));
+    assert!(
+        out.contains(&format!("    Trace ID       : {trace}")),
+        "{trace} not among the spans:\n{out}"
+    );
     assert_eq!(count("    Name           : GET /stream"), 1, "{out}");
     assert_eq!(
         count("    Name           : GET /stream http send"),
