@@ -35,6 +35,8 @@ pub const STACKS: &[&str] = &[
     "ours_rate1_server_only",
     "ours_rate1",
     "ours_excluded",
+    "ours_rate1_stable",
+    "ours_rate1_dup",
     "around_ours_rate0",
     "around_ours_rate1",
     "tower_http_unsampled",
@@ -61,6 +63,10 @@ pub fn describe(stack: &str) -> &'static str {
         }
         "ours_rate1" => "tower-otel-tracing, sample_rate 1.0, full BentoML tree (4 spans)",
         "ours_excluded" => "tower-otel-tracing, sample_rate 1.0, the route in excluded_urls",
+        "ours_rate1_stable" => "tower-otel-tracing, sample_rate 1.0, full tree, stable conventions",
+        "ours_rate1_dup" => {
+            "tower-otel-tracing, sample_rate 1.0, full tree, legacy and stable keys"
+        }
         "around_ours_rate0" => "tower-otel-tracing around the router, sample_rate 0",
         "around_ours_rate1" => "tower-otel-tracing around the router, sample_rate 1.0, full tree",
         "tower_http_unsampled" => "tower-http TraceLayer + tracing-opentelemetry, unsampled",
@@ -250,9 +256,20 @@ fn provider(sampled: bool, queue: usize) -> SdkTracerProvider {
 }
 
 fn ours(rate: f64, children: bool, excluded: bool, options: &Options) -> TracingLayer {
+    ours_with(rate, children, excluded, None, options)
+}
+
+fn ours_with(
+    rate: f64,
+    children: bool,
+    excluded: bool,
+    semconv: Option<tower_otel_tracing::config::Semconv>,
+    options: &Options,
+) -> TracingLayer {
     let mut cfg = TracingConfig {
         sample_rate: Some(rate),
         service_name: Some("summarize".into()),
+        semconv,
         ..Default::default()
     };
     if excluded {
@@ -350,6 +367,17 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
                 .build()
                 .unwrap();
             stack.providers.push(provider);
+            app.layer(layer)
+        }
+        "ours_rate1_stable" | "ours_rate1_dup" => {
+            use tower_otel_tracing::config::Semconv;
+            let mode = if name.ends_with("dup") {
+                Semconv::Dup
+            } else {
+                Semconv::Stable
+            };
+            let layer = ours_with(1.0, true, false, Some(mode), options);
+            stack.layers.push(layer.clone());
             app.layer(layer)
         }
         "client_bare" => {
