@@ -96,12 +96,57 @@ pub struct TracingConfig {
     /// BentoML's output. `OTEL_SEMCONV_STABILITY_OPT_IN` wins.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub semconv: Option<Semconv>,
+    /// Also export requests the sample rate did not pick when they end with a 5xx,
+    /// an inner-service error, a panic or a gRPC error status (ours). Default false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_errors: Option<bool>,
+    /// Also export requests whose server span lasted longer than this many
+    /// seconds (ours). Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_slower_than: Option<f64>,
+    /// What a kept request exports: the layer's spans (`server`, the default), or
+    /// every span of its trace, the handler's included (`full`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_detail: Option<KeepDetail>,
+    /// Keep errors and slow requests even when the caller said "not sampled"
+    /// (ours). Default false: the caller's decision is respected, and when this
+    /// is on, the kept trace holds only this service's part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_despite_caller: Option<bool>,
     /// Zipkin exporter settings.
     pub zipkin: ZipkinConfig,
     /// Jaeger exporter settings.
     pub jaeger: JaegerConfig,
     /// OTLP exporter settings.
     pub otlp: OtlpConfig,
+}
+
+/// What a request kept by `keep_errors` or `keep_slower_than` exports.
+///
+/// ```
+/// use tower_otel_tracing::config::KeepDetail;
+/// let d: KeepDetail = serde_json::from_str("\"full\"").unwrap();
+/// assert_eq!(d, KeepDetail::Full);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepDetail {
+    /// The server span and its send/receive children, as a sampled request has them.
+    #[default]
+    Server,
+    /// Every span of the trace, the handler's own included: each unsampled request
+    /// records its spans in a bounded buffer, exported only if it is kept.
+    Full,
+}
+
+impl KeepDetail {
+    /// Its name in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeepDetail::Server => "server",
+            KeepDetail::Full => "full",
+        }
+    }
 }
 
 /// The exporter that receives finished spans.

@@ -265,8 +265,13 @@ impl TracingLayerBuilder {
             ids: RandomIdGenerator::default(),
             send_spans: self.send_spans,
             receive_spans: self.receive_spans,
+            request_headers: recorded.request,
             response_headers: recorded.response,
             semconv: settings.semconv,
+            local_addr: self.local_addr,
+            route_names: self.route_names,
+            texts: TextCache::default(),
+            keep: settings.keep,
         };
         Ok(TracingLayer {
             state: Arc::new(LayerState {
@@ -275,11 +280,7 @@ impl TracingLayerBuilder {
                 disabled: settings.disabled,
                 propagation: Arc::new(Propagation::new(&settings.propagators)),
                 excluded: settings.excluded_urls,
-                local_addr: self.local_addr,
-                route_names: self.route_names,
                 trace_headers,
-                texts: TextCache::default(),
-                request_headers: recorded.request,
                 trust,
             }),
         })

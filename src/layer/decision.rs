@@ -13,13 +13,11 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
-use crate::config::Semconv;
 use crate::pipeline::sampler::presampled;
 use crate::request::{addresses, TraceInfo};
-use crate::span::attributes::{push_request_attributes, HTTP_ROUTE};
-use crate::span::naming::{sanitize_method, span_name, stable_span_name, ChildNames};
+use crate::span::naming::ChildNames;
 use crate::span::url::exclusion_url;
-use crate::span::{grpc, recorded_headers, stable, RequestSpan};
+use crate::span::RequestSpan;
 
 /// How a request is traced, decided when it arrives.
 pub(crate) enum Tracked {
@@ -43,7 +41,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         return Tracked::Untraced;
     }
     if let Some(excluded) = &state.excluded {
-        let (local, _) = addresses(req.extensions(), state.local_addr);
+        let (local, _) = addresses(req.extensions(), state.recorder.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {
             return excluded_context(state);
         }
@@ -62,7 +60,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(state, req, &parent_cx, &parent, trace_id);
         }
-        let (name, attributes, grpc) = describe(state, req);
+        let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         let builder = tracer
             .span_builder(name)
@@ -74,7 +72,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let (name, attributes, grpc) = describe(state, req);
+    let (name, attributes, grpc) = recorder.describe(req);
     let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
     let builder = tracer
         .span_builder(name)
@@ -124,7 +122,7 @@ fn extract_parent<B>(state: &LayerState, req: &Request<B>) -> (Context, Option<S
         .composite
         .extract(&HeaderExtractor(headers));
     if state.trust != Trust::Everyone {
-        let (_, peer) = addresses(req.extensions(), state.local_addr);
+        let (_, peer) = addresses(req.extensions(), state.recorder.local_addr);
         if !state.trust.trusts(peer) {
             // A new root: no remote parent, no baggage; the caller's span linked.
             let remote = extracted.span().span_context().clone();
@@ -171,59 +169,6 @@ fn sampled<B>(
         children,
         grpc,
     )))
-}
-
-/// The server span's name and attributes, and whether the request is gRPC.
-fn describe<B>(
-    state: &LayerState,
-    req: &Request<B>,
-) -> (String, Vec<opentelemetry::KeyValue>, bool) {
-    let method = sanitize_method(req.method());
-    let semconv = state.recorder.semconv;
-    // Only recorded requests need the connection's addresses.
-    let (local, peer) = addresses(req.extensions(), state.local_addr);
-    // The stable conventions always name and describe the route when it is known;
-    // BentoML's (legacy) naming uses it only when asked.
-    let route = if state.route_names || semconv.stable() {
-        matched_route(req)
-    } else {
-        None
-    };
-    let grpc = grpc::is_grpc(req);
-    let name = if semconv.legacy() {
-        let legacy_route = route.filter(|_| state.route_names);
-        span_name(method, legacy_route.unwrap_or(req.uri().path()))
-    } else if let Some(rpc) = grpc.then(|| grpc::rpc_name(req.uri().path())).flatten() {
-        // The RPC conventions name a call `{rpc.service}/{rpc.method}`.
-        rpc.to_owned()
-    } else {
-        stable_span_name(method, route)
-    };
-    let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 26 } else { 13 });
-    if semconv.legacy() {
-        push_request_attributes(req, method, local, peer, &state.texts, &mut attributes);
-        if let (Some(route), false) = (route.filter(|_| state.route_names), semconv.stable()) {
-            attributes.push(opentelemetry::KeyValue::new(HTTP_ROUTE, route.to_owned()));
-        }
-    }
-    if semconv.stable() {
-        stable::push_server_attributes(req, peer, route, &mut attributes);
-    }
-    recorded_headers::push(&state.request_headers, req.headers(), &mut attributes);
-    if grpc {
-        grpc::push_rpc_attributes(req.uri().path(), &mut attributes);
-    }
-    (name, attributes, grpc)
-}
-
-/// The route template the router matched (`/users/{id}`), where the stack knows one.
-fn matched_route<B>(req: &Request<B>) -> Option<&str> {
-    #[cfg(feature = "axum")]
-    if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
-        return Some(path.as_str());
-    }
-    let _ = req;
-    None
 }
 
 fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool) {

@@ -144,8 +144,8 @@ impl fmt::Debug for TracingLayer {
         f.debug_struct("TracingLayer")
             .field("policy", &self.state.policy)
             .field("excluded_urls", &self.state.excluded)
-            .field("local_addr", &self.state.local_addr)
-            .field("route_names", &self.state.route_names)
+            .field("local_addr", &self.state.recorder.local_addr)
+            .field("route_names", &self.state.recorder.route_names)
             .field("pipeline", self.pipeline())
             .finish_non_exhaustive()
     }

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use crate::config::ExcludedUrls;
 use crate::pipeline::sampler::SamplingPolicy;
 use crate::propagation::Propagation;
-use crate::span::address::TextCache;
-use crate::span::recorded_headers::RecordedHeader;
 use crate::span::recorder::Recorder;
 
 pub(crate) struct LayerState {
@@ -21,14 +19,7 @@ pub(crate) struct LayerState {
     pub(crate) disabled: bool,
     pub(crate) propagation: Arc<Propagation>,
     pub(crate) excluded: Option<ExcludedUrls>,
-    /// The server's own address when requests carry no `ConnectionInfo`.
-    pub(crate) local_addr: Option<SocketAddr>,
-    /// Name server spans after the matched route template.
-    pub(crate) route_names: bool,
     pub(crate) trace_headers: Option<Arc<TraceHeaders>>,
-    pub(crate) texts: TextCache,
-    /// Opted-in request headers, recorded on the server span.
-    pub(crate) request_headers: Vec<RecordedHeader>,
     /// Whose trace context may parent the server span.
     pub(crate) trust: Trust,
 }

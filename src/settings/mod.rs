@@ -30,8 +30,8 @@ use http::{HeaderName, HeaderValue};
 
 use crate::config::redact::{url_credentials, MASK};
 use crate::config::{
-    Compression, ConfigError, ExcludedUrls, ExporterType, OtlpProtocol, Propagator, Semconv,
-    TracingConfig,
+    Compression, ConfigError, ExcludedUrls, ExporterType, KeepDetail, OtlpProtocol, Propagator,
+    Semconv, TracingConfig,
 };
 pub(crate) use env::Environment;
 pub use fields::{fields, Field};
@@ -101,6 +101,38 @@ impl Default for BatchSettings {
             max_queue_size: 2048,
             max_export_batch_size: 512,
         }
+    }
+}
+
+/// Which requests the head sampling decision did not pick are exported anyway,
+/// decided when they end (`keep_*`, `OTEL_RUST_KEEP_*`).
+///
+/// ```
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
+///
+/// let cfg = TracingConfig { keep_errors: Some(true), ..Default::default() };
+/// let keep = Settings::resolve_with(&cfg, Default::default())?.keep;
+/// assert!(keep.errors && keep.any());
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
+pub struct KeepSettings {
+    /// Keep requests that end with a 5xx, an inner error, a panic or a gRPC error.
+    pub errors: bool,
+    /// Keep requests that lasted longer than this.
+    pub slower_than: Option<Duration>,
+    /// What a kept request exports.
+    pub detail: KeepDetail,
+    /// Keep even when the caller said "not sampled".
+    pub despite_caller: bool,
+}
+
+impl KeepSettings {
+    /// Whether any request can be kept.
+    pub fn any(&self) -> bool {
+        self.errors || self.slower_than.is_some()
     }
 }
 
@@ -256,6 +288,8 @@ pub struct Settings {
     pub propagators: Vec<Propagator>,
     /// Which HTTP semantic conventions spans carry.
     pub semconv: Semconv,
+    /// Which requests the sample rate did not pick are exported anyway.
+    pub keep: KeepSettings,
     /// Batch processor settings.
     pub batch: BatchSettings,
     /// The Zipkin exporter's section.
@@ -339,6 +373,7 @@ impl fmt::Debug for Settings {
             .field("resource_attributes", &self.resource_attributes)
             .field("propagators", &self.propagators)
             .field("semconv", &self.semconv)
+            .field("keep", &self.keep)
             .field("batch", &self.batch)
             .field("zipkin", &self.zipkin)
             .field("jaeger", &self.jaeger)

@@ -13,8 +13,8 @@ use crate::config::{
 
 use super::fields::{self, fields};
 use super::{
-    BatchSettings, Environment, JaegerSettings, OtlpSettings, Sampler, Settings, Source,
-    ZipkinSettings,
+    BatchSettings, Environment, JaegerSettings, KeepSettings, OtlpSettings, Sampler, Settings,
+    Source, ZipkinSettings,
 };
 
 pub(super) fn resolve(cfg: &TracingConfig, env: &Environment) -> Result<Settings, ConfigError> {
@@ -56,6 +56,7 @@ fn defaults() -> Settings {
         resource_attributes: Vec::new(),
         propagators: Propagator::DEFAULT.to_vec(),
         semconv: Semconv::Legacy,
+        keep: KeepSettings::default(),
         batch: BatchSettings::default(),
         zipkin: ZipkinSettings {
             endpoint: fields::DEFAULT_ZIPKIN_ENDPOINT.to_owned(),

@@ -4,6 +4,7 @@
 //! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and its
 //!   `http send` / `http receive` children;
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
+//! - `describe.rs`: a request's server span name and attributes;
 //! - `naming.rs`, `message.rs`: span names and the ASGI message types;
 //! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
 //!   exclusion URL, redaction) and `address.rs` (addresses as text);
@@ -16,6 +17,7 @@
 pub(crate) mod address;
 pub(crate) mod attributes;
 pub(crate) mod client;
+pub(crate) mod describe;
 pub(crate) mod failure;
 pub(crate) mod grpc;
 pub(crate) mod message;

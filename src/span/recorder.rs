@@ -1,12 +1,17 @@
 //! [`Recorder`]: what a request span needs from the layer to record itself:
-//! the pipeline (its tracer, and its processors for child spans handed over as
-//! finished data), an id generator, and which children to record.
+//! the pipeline (its tracer, and its processors for spans handed over as
+//! finished data), an id generator, which children to record, and how a request
+//! is described (`describe.rs`).
 
 use opentelemetry_sdk::trace::RandomIdGenerator;
 
+use std::net::SocketAddr;
+
+use super::address::TextCache;
 use super::recorded_headers::RecordedHeader;
 use crate::config::Semconv;
 use crate::pipeline::Pipeline;
+use crate::settings::KeepSettings;
 
 /// Shared by every request span of a layer. Holding the pipeline keeps it alive
 /// until the last in-flight request has ended its spans.
@@ -17,8 +22,18 @@ pub(crate) struct Recorder {
     pub(crate) send_spans: bool,
     /// Whether to record the `http receive` children.
     pub(crate) receive_spans: bool,
+    /// Opted-in request headers, recorded on the server span.
+    pub(crate) request_headers: Vec<RecordedHeader>,
     /// Opted-in response headers, recorded when the response starts.
     pub(crate) response_headers: Vec<RecordedHeader>,
     /// Which HTTP conventions the spans carry.
     pub(crate) semconv: Semconv,
+    /// The server's own address when requests carry no `ConnectionInfo`.
+    pub(crate) local_addr: Option<SocketAddr>,
+    /// Name server spans after the matched route template (legacy conventions).
+    pub(crate) route_names: bool,
+    /// Attribute texts nearly every request repeats.
+    pub(crate) texts: TextCache,
+    /// Which unsampled requests are exported anyway.
+    pub(crate) keep: KeepSettings,
 }

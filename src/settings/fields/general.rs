@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::validate;
-use crate::config::{ExcludedUrls, Propagator};
+use crate::config::{ExcludedUrls, KeepDetail, Propagator};
 use crate::settings::Sampler;
 
 pub(super) static ROWS: &[Field] = &[
@@ -176,6 +176,75 @@ pub(super) static ROWS: &[Field] = &[
         from_config: |c, s| Ok(set(c.semconv, |m| s.semconv = m)),
         from_env: semconv_from_env,
         show: |s| s.semconv.as_str().to_owned(),
+    },
+    Field {
+        key: "keep_errors",
+        config: Some("keep_errors"),
+        vars: &["OTEL_RUST_KEEP_ERRORS"],
+        expected: "true or false",
+        default: "false",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.keep_errors, |b| s.keep.errors = b)),
+        from_env: |_, v, s| validate::boolean(v).map(|b| s.keep.errors = b).map(|()| true),
+        show: |s| s.keep.errors.to_string(),
+    },
+    Field {
+        key: "keep_slower_than",
+        config: Some("keep_slower_than"),
+        vars: &["OTEL_RUST_KEEP_SLOWER_THAN"],
+        expected: "seconds > 0",
+        default: "none",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| {
+            let Some(t) = c.keep_slower_than else { return Ok(false) };
+            let t = validate::timeout_secs(t)
+                .map_err(|_| bad("keep_slower_than", Some(&t), "expected a number of seconds greater than 0".into()))?;
+            s.keep.slower_than = Some(t);
+            Ok(true)
+        },
+        from_env: |_, v, s| {
+            let t = v
+                .parse::<f64>()
+                .ok()
+                .and_then(|t| validate::timeout_secs(t).ok())
+                .ok_or("expected a number of seconds greater than 0")?;
+            s.keep.slower_than = Some(t);
+            Ok(true)
+        },
+        show: |s| s.keep.slower_than.map_or("none".to_owned(), duration),
+    },
+    Field {
+        key: "keep_detail",
+        config: Some("keep_detail"),
+        vars: &["OTEL_RUST_KEEP_DETAIL"],
+        expected: "server or full",
+        default: "server",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.keep_detail, |d| s.keep.detail = d)),
+        from_env: |_, v, s| {
+            s.keep.detail = match v.to_ascii_lowercase().as_str() {
+                "server" => KeepDetail::Server,
+                "full" => KeepDetail::Full,
+                _ => return Err("expected server or full".into()),
+            };
+            Ok(true)
+        },
+        show: |s| s.keep.detail.as_str().to_owned(),
+    },
+    Field {
+        key: "keep_despite_caller",
+        config: Some("keep_despite_caller"),
+        vars: &["OTEL_RUST_KEEP_DESPITE_CALLER"],
+        expected: "true or false",
+        default: "false",
+        secret: false,
+        exporter: None,
+        from_config: |c, s| Ok(set(c.keep_despite_caller, |b| s.keep.despite_caller = b)),
+        from_env: |_, v, s| validate::boolean(v).map(|b| s.keep.despite_caller = b).map(|()| true),
+        show: |s| s.keep.despite_caller.to_string(),
     },
     Field {
         key: "batch.schedule_delay",
