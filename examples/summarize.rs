@@ -130,6 +130,7 @@ async fn main() -> ExitCode {
         .route("/summarize", post(summarize))
         .route("/readyz", get(|| async { "ok" }))
         .route("/stream", get(stream))
+        .route("/slow", get(slow))
         .layer(layer);
 
     let listener = match tokio::net::TcpListener::bind(args.bind).await {
@@ -156,8 +157,13 @@ async fn main() -> ExitCode {
     }
     let stats = guard_stats.pipeline().stats();
     eprintln!(
-        "tracing stats: started={} exported={} dropped={} failed={} queued={}",
-        stats.started, stats.exported, stats.dropped, stats.failed, stats.queued
+        "tracing stats: started={} exported={} dropped={} failed={} queued={} kept={}",
+        stats.started,
+        stats.exported,
+        stats.dropped,
+        stats.failed,
+        stats.queued,
+        stats.kept()
     );
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +242,19 @@ fn summary_of(text: &str) -> String {
         .take(20)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[derive(Deserialize)]
+struct SlowParams {
+    ms: Option<u64>,
+}
+
+/// Sleeps `ms` milliseconds (default 1000, at most 60 s), then answers 200: a slow
+/// request for `keep_slower_than` to keep.
+async fn slow(Query(p): Query<SlowParams>) -> String {
+    let ms = p.ms.unwrap_or(1000).min(60_000);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    format!("slept {ms} ms\n")
 }
 
 #[derive(Deserialize)]

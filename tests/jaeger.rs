@@ -528,3 +528,30 @@ async fn stable_conventions_on_the_wire() {
     );
     assert_eq!(start.tag("type"), None);
 }
+
+#[tokio::test]
+async fn a_kept_error_trace_on_the_wire() {
+    let agent = Agent::start();
+    let mut cfg = agent_config(agent.port());
+    cfg.sample_rate = Some(0.0);
+    cfg.keep_errors = Some(true);
+    let layer = layer_with_env(cfg, &[]);
+    send(traced(&layer), get_req("/readyz")).await;
+    send(traced(&layer), get_req("/fail")).await;
+    layer.pipeline().force_flush().unwrap();
+    let batch = decode_emit_batch(&agent.drain(Duration::from_millis(300))[0]);
+    assert_eq!(batch.spans.len(), 3);
+    let server = batch
+        .spans
+        .iter()
+        .find(|s| s.operation_name == "GET /fail")
+        .unwrap();
+    assert_eq!(server.str_tag("sampling.reason"), Some("error"));
+    assert_eq!(server.tag("error"), Some(&TagV::Bool(true)));
+    assert_eq!(server.flags, 1, "exported as sampled");
+    assert!(batch
+        .spans
+        .iter()
+        .filter(|s| s.span_id != server.span_id)
+        .all(|s| s.parent_span_id == server.span_id));
+}

@@ -577,3 +577,31 @@ async fn stable_conventions_on_the_wire() {
         Some(&Any::StringValue("http.response.start".into()))
     );
 }
+
+#[tokio::test]
+async fn a_kept_error_trace_on_the_wire() {
+    let rx = Receiver::start();
+    let mut cfg = otlp_config(rx.url("/v1/traces"));
+    cfg.sample_rate = Some(0.0);
+    cfg.keep_errors = Some(true);
+    let layer = layer_with_env(cfg, &[]);
+    send(traced(&layer), get_req("/readyz")).await;
+    send(traced(&layer), get_req("/fail")).await;
+    layer.pipeline().force_flush().unwrap();
+    let spans: Vec<PbSpan> = rx
+        .wait_for(1)
+        .iter()
+        .flat_map(|p| spans(&decode(&p.body)))
+        .collect();
+    assert_eq!(spans.len(), 3);
+    let server = spans.iter().find(|s| s.name == "GET /fail").unwrap();
+    assert_eq!(
+        attr(&server.attributes, "sampling.reason"),
+        Some(&Any::StringValue("error".into()))
+    );
+    assert_eq!(server.status.as_ref().unwrap().code, 2);
+    assert_eq!(server.flags & 0xff, 1, "W3C sampled flag");
+    for child in spans.iter().filter(|s| s.span_id != server.span_id) {
+        assert_eq!(child.parent_span_id, server.span_id);
+    }
+}

@@ -461,3 +461,39 @@ fn gateway_and_summarizer_share_one_trace() {
         "{gateway_out}"
     );
 }
+
+/// The README's "keep what matters": with the shipped keep.yaml (and the rate
+/// forced to 0 so ordinary requests never show), only the failure and the slow
+/// request are printed, each with its reason.
+#[test]
+fn keep_what_matters_with_the_shipped_config() {
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/config/keep.yaml");
+    let server = start_with_env(
+        &["--config", cfg],
+        &[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0"),
+        ],
+    );
+    for _ in 0..3 {
+        assert!(post(server.addr, "An ordinary request.").starts_with("HTTP/1.1 200"));
+    }
+    assert!(post(server.addr, "__boom__").starts_with("HTTP/1.1 500"));
+    let resp = http(
+        server.addr,
+        &format!(
+            "GET /slow?ms=700 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            server.addr
+        ),
+    );
+    assert!(resp.contains("slept 700 ms"), "{resp}");
+    let out = stop(server);
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("    Name           : "))
+        .filter(|n| !n.contains(" http "))
+        .collect();
+    assert_eq!(names, ["POST /summarize", "GET /slow"], "{out}");
+    assert!(out.contains("-> sampling.reason: Str(error)"), "{out}");
+    assert!(out.contains("-> sampling.reason: Str(slow)"), "{out}");
+}

@@ -419,3 +419,28 @@ async fn stable_conventions_on_the_wire() {
         assert_eq!(tag(child, "type"), None);
     }
 }
+
+#[tokio::test]
+async fn a_kept_error_trace_on_the_wire() {
+    let rx = Receiver::start();
+    let mut cfg = zipkin_config(rx.url("/api/v2/spans"));
+    cfg.sample_rate = Some(0.0);
+    cfg.keep_errors = Some(true);
+    let layer = layer(cfg);
+    send(traced(&layer), get_req("/readyz")).await;
+    send(traced(&layer), get_req("/fail")).await;
+    layer.pipeline().force_flush().unwrap();
+    let spans: Vec<Json> = rx
+        .wait_for(1)
+        .iter()
+        .flat_map(|p| assert_valid(&p.body))
+        .collect();
+    assert_eq!(spans.len(), 3, "only the failing request: {spans:#?}");
+    let server = by_name(&spans, "GET /fail")[0];
+    assert_eq!(tag(server, "sampling.reason"), Some("error"));
+    assert_eq!(tag(server, "otel.status_code"), Some("ERROR"));
+    for child in by_name(&spans, "GET /fail http send") {
+        assert_eq!(child["parentId"], server["id"]);
+        assert_eq!(child["traceId"], server["traceId"]);
+    }
+}

@@ -15,7 +15,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 
 use super::inject::AddMissing;
 use crate::config::Semconv;
-use crate::pipeline::sampler::{presampled, SamplingPolicy};
+use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
 use crate::propagation::Propagation;
 use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
@@ -65,14 +65,17 @@ pub(crate) fn start(
             // A user's provider: its sampler decides when the span is built.
             None => true,
         };
+    // A request that may still be kept with its whole trace records its calls too
+    // (not sampled: the SDK's record-only decision, see `pipeline::sampler`).
+    let held = !sampled && !suppressed && cx.get::<HeldTrace>().is_some();
     let mut span = None;
-    let injected = if sampled && state.client_spans {
+    let injected = if (sampled || held) && state.client_spans {
         let tracer = state.recorder.pipeline.layer_tracer();
         let builder = tracer
             .span_builder(client_span_name(method))
             .with_kind(SpanKind::Client)
             .with_attributes(client_attributes(state.recorder.semconv, method, uri));
-        let built = if state.policy.is_some() {
+        let built = if state.policy.is_some() && sampled {
             presampled(|| tracer.build_with_context(builder, &cx))
         } else {
             tracer.build_with_context(builder, &cx)

@@ -13,9 +13,10 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
-use crate::pipeline::sampler::presampled;
+use crate::pipeline::sampler::{presampled, HeldTrace};
 use crate::request::{addresses, TraceInfo};
 use crate::span::naming::ChildNames;
+use crate::span::request_parts::RequestParts;
 use crate::span::url::exclusion_url;
 use crate::span::RequestSpan;
 
@@ -58,7 +59,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             recorder.ids.new_trace_id()
         };
         if !policy.sampled(&parent, trace_id) {
-            return unsampled(state, req, &parent_cx, &parent, trace_id);
+            return unsampled(state, req, &parent_cx, &parent, trace_id, link);
         }
         let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
@@ -143,16 +144,41 @@ fn unsampled<B>(
     parent_cx: &Context,
     parent: &SpanContext,
     trace_id: opentelemetry::trace::TraceId,
+    link: Option<SpanContext>,
 ) -> Tracked {
+    let recorder = &state.recorder;
     let sc = SpanContext::new(
         trace_id,
-        state.recorder.ids.new_span_id(),
+        recorder.ids.new_span_id(),
         TraceFlags::default(),
         false,
         parent.trace_state().clone(),
     );
     insert_info(req, &sc, false);
-    Tracked::Unsampled(parent_cx.with_remote_span_context(sc))
+    let cx = parent_cx.with_remote_span_context(sc);
+    // A caller's "not sampled" is respected unless told otherwise; the keep rules
+    // need the layer's own pipeline, where spans can be handed over whole.
+    let keep = &recorder.keep;
+    let may_keep = keep.any()
+        && recorder.pipeline.processor().is_some()
+        && (!parent.is_valid() || parent.is_sampled() || keep.despite_caller);
+    if !may_keep {
+        return Tracked::Unsampled(cx);
+    }
+    let cx = if recorder.pipeline.holds_traces() {
+        recorder.pipeline.hold_trace(trace_id);
+        cx.with_value(HeldTrace)
+    } else {
+        cx
+    };
+    let parts = RequestParts::capture(req, recorder);
+    Tracked::Sampled(Arc::new(RequestSpan::deferred(
+        recorder.clone(),
+        cx,
+        parts,
+        parent.clone(),
+        link,
+    )))
 }
 
 fn sampled<B>(

@@ -13,6 +13,7 @@
 //! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>).
 
 mod guard;
+mod keep_buffer;
 mod resource;
 pub(crate) mod sampler;
 mod stats;
@@ -34,9 +35,10 @@ use crate::config::{ConfigError, ExporterType};
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::settings::Settings;
 pub use guard::TracingGuard;
+use keep_buffer::{KeepBuffer, KeepProcessor};
 use sampler::{PolicySampler, SamplingPolicy};
-pub(crate) use stats::Counters;
 pub use stats::TracingStats;
+pub(crate) use stats::{Counters, KeptFor};
 use stats::{CountingExporter, CountingProcessor};
 use truncate::TruncatingProcessor;
 
@@ -72,6 +74,8 @@ struct Inner {
     processor: Option<Arc<dyn SpanProcessor>>,
     counters: Arc<Counters>,
     in_memory: Option<InMemoryExporter>,
+    /// Holds the spans of requests that may still be kept (`keep_detail: full`).
+    keep_buffer: Option<Arc<KeepBuffer>>,
 }
 
 impl Drop for Inner {
@@ -136,9 +140,34 @@ impl Pipeline {
         &self.inner.counters
     }
 
+    /// Whether every span of a request that may still be kept is held
+    /// (`keep_detail: full` on a pipeline the layer built).
+    pub(crate) fn holds_traces(&self) -> bool {
+        self.inner.keep_buffer.is_some()
+    }
+
+    /// Starts holding the record-only spans of `trace`.
+    pub(crate) fn hold_trace(&self, trace: opentelemetry::trace::TraceId) {
+        if let Some(buffer) = &self.inner.keep_buffer {
+            buffer.hold(trace);
+        }
+    }
+
+    /// The request of `trace` is over: export its held spans if it is kept, drop
+    /// them otherwise.
+    pub(crate) fn release_trace(&self, trace: opentelemetry::trace::TraceId, keep: bool) {
+        let (Some(buffer), Some(processor)) = (&self.inner.keep_buffer, &self.inner.processor)
+        else {
+            return;
+        };
+        for span in buffer.release(trace, keep) {
+            processor.on_end(span);
+        }
+    }
+
     /// A pipeline around a provider the user built and owns.
     pub(crate) fn user_provider(provider: SdkTracerProvider) -> Self {
-        Self::from_parts(provider, false, None, Arc::default(), None)
+        Self::from_parts(provider, false, None, Arc::default(), None, None)
     }
 
     /// A pipeline that records nothing (`OTEL_SDK_DISABLED`).
@@ -149,6 +178,7 @@ impl Pipeline {
             None,
             Arc::default(),
             None,
+            None,
         )
     }
 
@@ -158,6 +188,7 @@ impl Pipeline {
         processor: Option<Arc<dyn SpanProcessor>>,
         counters: Arc<Counters>,
         in_memory: Option<InMemoryExporter>,
+        keep_buffer: Option<Arc<KeepBuffer>>,
     ) -> Self {
         let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
             .with_version(env!("CARGO_PKG_VERSION"))
@@ -172,6 +203,7 @@ impl Pipeline {
                 processor,
                 counters,
                 in_memory,
+                keep_buffer,
             }),
         }
     }
@@ -276,6 +308,7 @@ pub(crate) fn build(
         .with_sampler(PolicySampler(policy))
         .with_resource(resource.clone());
     let mut shared = None;
+    let mut keep_buffer = None;
     if let Some(processor) = processor {
         let max_queue = settings.batch.max_queue_size;
         let mut chain: Box<dyn SpanProcessor> = match settings.max_tag_value_length {
@@ -290,6 +323,14 @@ pub(crate) fn build(
                 max_queue,
             )),
         };
+        if settings.keep.any() && settings.keep.detail == crate::config::KeepDetail::Full {
+            let buffer = Arc::new(KeepBuffer::new(counters.clone()));
+            keep_buffer = Some(buffer.clone());
+            chain = Box::new(KeepProcessor {
+                buffer,
+                inner: chain,
+            });
+        }
         chain.set_resource(&resource);
         let chain: Arc<dyn SpanProcessor> = Arc::from(chain);
         builder = builder.with_span_processor(SharedProcessor(chain.clone()));
@@ -301,6 +342,7 @@ pub(crate) fn build(
         shared,
         counters,
         in_memory,
+        keep_buffer,
     ))
 }
 

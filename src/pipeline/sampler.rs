@@ -97,6 +97,12 @@ pub(crate) fn presampled<T>(build: impl FnOnce() -> T) -> T {
     build()
 }
 
+/// Marks the context of a request the sample rate did not pick but that may be
+/// kept with its whole trace (`keep_detail: full`): spans made under it are
+/// recorded (not sampled) so they can be exported if the request is kept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeldTrace;
+
 /// The SDK-side twin of [`SamplingPolicy`].
 #[derive(Debug, Clone)]
 pub(crate) struct PolicySampler(pub(crate) SamplingPolicy);
@@ -116,6 +122,13 @@ impl ShouldSample for PolicySampler {
                 let span = cx.span();
                 let parent = span.span_context();
                 let sampled = PRESAMPLED.with(|p| p.get()) || self.0.sampled(parent, trace_id);
+                if !sampled && cx.get::<HeldTrace>().is_some() {
+                    return SamplingResult {
+                        decision: SamplingDecision::RecordOnly,
+                        attributes: Vec::new(),
+                        trace_state: parent.trace_state().clone(),
+                    };
+                }
                 (sampled, parent.trace_state().clone())
             }
             None => (

@@ -33,6 +33,43 @@ pub struct TracingStats {
     pub failed: u64,
     /// Spans ended and waiting in the queue or in an export under way.
     pub queued: u64,
+    /// Requests the sample rate did not pick, exported because they ended as an
+    /// error (`keep_errors`).
+    pub kept_errors: u64,
+    /// Requests the sample rate did not pick, exported because they were slow
+    /// (`keep_slower_than`).
+    pub kept_slow: u64,
+    /// Spans recorded for a request that might have been kept (`keep_detail:
+    /// full`), dropped because it was not.
+    pub discarded: u64,
+    /// Spans of such a request lost because its buffer (or all buffers) was full.
+    pub overflowed: u64,
+}
+
+impl TracingStats {
+    /// Requests exported by the keep rules, whatever the reason.
+    pub fn kept(&self) -> u64 {
+        self.kept_errors + self.kept_slow
+    }
+}
+
+/// Why a request the sample rate did not pick was exported anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeptFor {
+    /// It ended with a 5xx, an inner error, a panic or a gRPC server fault.
+    Error,
+    /// Its server span lasted longer than `keep_slower_than`.
+    Slow,
+}
+
+impl KeptFor {
+    /// The value of `sampling.reason`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            KeptFor::Error => "error",
+            KeptFor::Slow => "slow",
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -42,12 +79,32 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    kept_errors: AtomicU64,
+    kept_slow: AtomicU64,
+    discarded: AtomicU64,
+    overflowed: AtomicU64,
 }
 
 impl Counters {
     /// A span recorded without an SDK span (the processors never see it start).
     pub(crate) fn span_started(&self) {
         self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn kept(&self, reason: KeptFor) {
+        let counter = match reason {
+            KeptFor::Error => &self.kept_errors,
+            KeptFor::Slow => &self.kept_slow,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn discarded(&self, spans: u64) {
+        self.discarded.fetch_add(spans, Ordering::Relaxed);
+    }
+
+    pub(crate) fn overflowed(&self) {
+        self.overflowed.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> TracingStats {
@@ -61,6 +118,10 @@ impl Counters {
             dropped,
             failed,
             queued: ended.saturating_sub(exported + failed + dropped),
+            kept_errors: self.kept_errors.load(Ordering::Acquire),
+            kept_slow: self.kept_slow.load(Ordering::Acquire),
+            discarded: self.discarded.load(Ordering::Acquire),
+            overflowed: self.overflowed.load(Ordering::Acquire),
         }
     }
 

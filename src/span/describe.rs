@@ -16,10 +16,20 @@ use crate::request::addresses;
 impl Recorder {
     /// The server span's name and attributes, and whether the request is gRPC.
     pub(crate) fn describe<B>(&self, req: &Request<B>) -> (String, Vec<KeyValue>, bool) {
-        let method = sanitize_method(req.method());
-        let semconv = self.semconv;
         // Only recorded requests need the connection's addresses.
         let (local, peer) = addresses(req.extensions(), self.local_addr);
+        self.describe_with(req, local, peer)
+    }
+
+    /// The same, with the connection's addresses known.
+    pub(crate) fn describe_with<B>(
+        &self,
+        req: &Request<B>,
+        local: Option<std::net::SocketAddr>,
+        peer: Option<std::net::SocketAddr>,
+    ) -> (String, Vec<KeyValue>, bool) {
+        let method = sanitize_method(req.method());
+        let semconv = self.semconv;
         // The stable conventions always name and describe the route when it is known;
         // BentoML's (legacy) naming uses it only when asked.
         let route = if self.route_names || semconv.stable() {

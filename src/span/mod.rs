@@ -4,6 +4,8 @@
 //! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and its
 //!   `http send` / `http receive` children;
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
+//! - `deferred.rs`, `request_parts.rs`: a request not sampled but kept if it ends
+//!   as an error or slowly, and the request parts it is described from then;
 //! - `describe.rs`: a request's server span name and attributes;
 //! - `naming.rs`, `message.rs`: span names and the ASGI message types;
 //! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
@@ -17,6 +19,7 @@
 pub(crate) mod address;
 pub(crate) mod attributes;
 pub(crate) mod client;
+pub(crate) mod deferred;
 pub(crate) mod describe;
 pub(crate) mod failure;
 pub(crate) mod grpc;
@@ -24,6 +27,7 @@ pub(crate) mod message;
 pub(crate) mod naming;
 pub(crate) mod recorded_headers;
 pub(crate) mod recorder;
+pub(crate) mod request_parts;
 pub(crate) mod request_span;
 pub(crate) mod stable;
 pub(crate) mod url;

@@ -44,6 +44,22 @@ pub(crate) struct ChildNames {
 }
 
 impl ChildNames {
+    /// No children (names are made later, or never).
+    pub(crate) fn none() -> Self {
+        ChildNames {
+            send: None,
+            receive: None,
+        }
+    }
+
+    /// The name of the child span recording `message`, when that kind is on.
+    pub(crate) fn of(&self, message: super::message::Message) -> Option<&str> {
+        match message {
+            super::message::Message::Request => self.receive.as_deref(),
+            _ => self.send.as_deref(),
+        }
+    }
+
     pub(crate) fn new(send: bool, receive: bool, server_name: &str) -> Self {
         let name = |on: bool, suffix: &str| {
             on.then(|| {

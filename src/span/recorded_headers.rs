@@ -27,6 +27,12 @@ pub(crate) struct RecordedHeader {
     sanitized: bool,
 }
 
+impl RecordedHeader {
+    pub(crate) fn name(&self) -> &HeaderName {
+        &self.name
+    }
+}
+
 /// The opted-in request and response headers.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RecordedHeaders {

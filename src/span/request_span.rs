@@ -1,39 +1,47 @@
-//! One sampled request: its server span and the child spans hung under it.
+//! One request's server span and the child spans hung under it: recorded as it
+//! goes when the request is sampled, or, when it was not sampled but might be
+//! kept (`keep_errors`, `keep_slower_than`), described at its end and exported
+//! only if it ended as an error or slowly.
 //!
 //! Shared (behind an `Arc`) by the response future, the request body and the
 //! response body, which each see a different part of the exchange.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{Event, SpanContext, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
+use super::deferred::Deferred;
 use super::failure::Failure;
 use super::grpc;
 use super::message::Message;
 use super::naming::ChildNames;
 use super::recorded_headers;
 use super::recorder::Recorder;
+use super::request_parts::RequestParts;
 use super::stable;
 use crate::config::Semconv;
 
 pub(crate) struct RequestSpan {
     recorder: Arc<Recorder>,
-    /// The parent context with the server span in it; attached while the inner
-    /// service runs so handler spans nest under it.
+    /// The context the inner service runs under: the server span's (sampled), or
+    /// the unsampled trace's the handler and its calls see (deferred).
     pub(crate) cx: Context,
     children: ChildNames,
     /// Child spans go straight to the pipeline's processors (see `child`).
     direct: bool,
     /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
     grpc: bool,
+    /// Set when the request was not sampled: what its spans will be made from.
+    deferred: Option<Mutex<Deferred>>,
 }
 
 impl RequestSpan {
+    /// A sampled request: the server span is an SDK span in `cx`.
     pub(crate) fn new(
         recorder: Arc<Recorder>,
         cx: Context,
@@ -47,6 +55,49 @@ impl RequestSpan {
             children,
             direct,
             grpc,
+            deferred: None,
+        }
+    }
+
+    /// A request the sample rate did not pick, that is kept if it ends as an
+    /// error or slowly. `cx` carries its (unsampled) span context.
+    pub(crate) fn deferred(
+        recorder: Arc<Recorder>,
+        cx: Context,
+        parts: RequestParts,
+        parent: SpanContext,
+        link: Option<SpanContext>,
+    ) -> Self {
+        let grpc = parts.is_grpc();
+        RequestSpan {
+            recorder,
+            cx,
+            children: ChildNames::none(),
+            direct: false,
+            grpc,
+            deferred: Some(Mutex::new(Deferred::new(parts, parent, link))),
+        }
+    }
+
+    fn with_deferred<T>(&self, f: impl FnOnce(&mut Deferred) -> T) -> Option<T> {
+        let deferred = self.deferred.as_ref()?;
+        Some(f(&mut deferred
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)))
+    }
+
+    fn set_attributes(&self, attributes: Vec<KeyValue>) {
+        if self
+            .with_deferred(|d| d.attributes.extend_from_slice(&attributes))
+            .is_none()
+        {
+            self.cx.span().set_attributes(attributes);
+        }
+    }
+
+    fn set_status(&self, status: Status) {
+        if self.with_deferred(|d| d.status = status.clone()).is_none() {
+            self.cx.span().set_status(status);
         }
     }
 
@@ -57,8 +108,7 @@ impl RequestSpan {
             return;
         }
         if let Some(code) = grpc::status(headers) {
-            let span = self.cx.span();
-            span.set_attribute(KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code));
+            self.set_attributes(vec![KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code)]);
             if grpc::is_server_fault(code) {
                 // grpc-message is percent-encoded on the wire.
                 let message = headers
@@ -70,12 +120,12 @@ impl RequestSpan {
                             .into_owned()
                     })
                     .unwrap_or_default();
-                span.set_status(Status::error(format!("gRPC status {code}: {message}")));
+                self.set_status(Status::error(format!("gRPC status {code}: {message}")));
             }
         }
     }
 
-    /// Records the response head: `http.status_code` on the server span, ERROR for 5xx,
+    /// Records the response head: the status on the server span, ERROR for 5xx,
     /// and the `http.response.start` send span.
     pub(crate) fn response_started(
         &self,
@@ -83,44 +133,47 @@ impl RequestSpan {
         headers: &http::HeaderMap,
         start: SystemTime,
     ) {
-        let span = self.cx.span();
         let mut attrs = Vec::with_capacity(3);
         stable::push_status(self.recorder.semconv, status, status >= 500, &mut attrs);
         recorded_headers::push(&self.recorder.response_headers, headers, &mut attrs);
-        span.set_attributes(attrs);
+        self.set_attributes(attrs);
         if status >= 500 {
-            span.set_status(Status::error(""));
+            self.set_status(Status::error(""));
         }
         self.child(Message::ResponseStart, start, Some(status));
     }
 
     /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
-    /// `status` is the response status, for `http.status_code` on the start message.
-    /// Of a 5xx response only the `http.response.start` span is ERROR, as in
-    /// BentoML's own spans: body and trailer frames were sent successfully.
     pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
-        let name = match message {
-            Message::Request => &self.children.receive,
-            _ => &self.children.send,
-        };
-        let Some(name) = name else {
+        if self
+            .with_deferred(|d| d.frame(message, start, status))
+            .is_some()
+        {
+            return;
+        }
+        let Some(name) = self.children.of(message) else {
             return;
         };
-        let semconv = self.recorder.semconv;
-        let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 5 } else { 2 });
-        let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
-        if let (Message::ResponseStart, Some(code)) = (message, status) {
-            stable::push_status(semconv, code, failed, &mut attributes);
-        }
-        stable::push_message_type(semconv, message.as_str(), &mut attributes);
+        let (attributes, failed) = child_attributes(self.recorder.semconv, message, status);
         if let (true, Some(processor)) = (self.direct, self.recorder.pipeline.processor()) {
             self.recorder.pipeline.counters().span_started();
-            processor.on_end(self.child_data(name, start, attributes, failed));
+            let server = self.cx.span();
+            let end = SystemTime::now();
+            let data = child_span_data(
+                &self.recorder,
+                server.span_context(),
+                name,
+                start,
+                end,
+                attributes,
+                failed,
+            );
+            processor.on_end(data);
             return;
         }
         let tracer = self.recorder.pipeline.layer_tracer();
         let builder = tracer
-            .span_builder(name.clone())
+            .span_builder(name.to_owned())
             .with_kind(SpanKind::Internal)
             .with_start_time(start)
             .with_attributes(attributes);
@@ -131,72 +184,113 @@ impl RequestSpan {
         opentelemetry::trace::Span::end(&mut span);
     }
 
-    /// A finished child span under the server span, as the SDK would have ended it:
-    /// a sampled server span samples its children, and these have no events or links.
-    fn child_data(
-        &self,
-        name: &str,
-        start: SystemTime,
-        attributes: Vec<KeyValue>,
-        failed: bool,
-    ) -> SpanData {
-        let server = self.cx.span();
-        let parent = server.span_context();
-        SpanData {
-            span_context: SpanContext::new(
-                parent.trace_id(),
-                self.recorder.ids.new_span_id(),
-                parent.trace_flags(),
-                false,
-                parent.trace_state().clone(),
-            ),
-            parent_span_id: parent.span_id(),
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: Cow::Owned(name.to_owned()),
-            start_time: start,
-            end_time: SystemTime::now(),
-            attributes,
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: if failed {
-                Status::error("")
-            } else {
-                Status::Unset
-            },
-            instrumentation_scope: self.recorder.pipeline.scope().clone(),
-        }
-    }
-
     /// Marks the server span failed with an `exception` event.
     pub(crate) fn fail(&self, failure: Failure<'_>) {
-        let span = self.cx.span();
+        let mut attrs = Vec::with_capacity(1);
         if let Some(error_type) = stable::error_type(self.recorder.semconv, &failure.kind) {
-            span.set_attribute(error_type);
+            attrs.push(error_type);
         }
-        span.add_event(
-            "exception",
-            vec![
-                KeyValue::new("exception.type", failure.kind.into_owned()),
-                KeyValue::new("exception.message", failure.message.clone().into_owned()),
-            ],
-        );
-        span.set_status(Status::error(failure.message.into_owned()));
+        let event = vec![
+            KeyValue::new("exception.type", failure.kind.into_owned()),
+            KeyValue::new("exception.message", failure.message.clone().into_owned()),
+        ];
+        let status = Status::error(failure.message.into_owned());
+        let deferred = self.with_deferred(|d| {
+            d.attributes.extend_from_slice(&attrs);
+            d.events
+                .push(Event::new("exception", SystemTime::now(), event.clone(), 0));
+            d.status = status.clone();
+        });
+        if deferred.is_none() {
+            let span = self.cx.span();
+            span.set_attributes(attrs);
+            span.add_event("exception", event);
+            span.set_status(status);
+        }
     }
 
     /// Ends the server span; the exchange is complete.
     pub(crate) fn end(&self) {
-        self.cx.span().end();
+        if self
+            .with_deferred(|d| d.finish(&self.recorder, &self.cx))
+            .is_none()
+        {
+            self.cx.span().end();
+        }
     }
 
     /// Ends the server span of an exchange abandoned before its body was sent
     /// (the client went away, or the future was dropped).
     pub(crate) fn end_cancelled(&self) {
-        let span = self.cx.span();
-        if span.is_recording() {
-            span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
-            span.end();
+        let cancelled = KeyValue::new(HTTP_CANCELLED, true);
+        let deferred = self.with_deferred(|d| {
+            if !d.finished() {
+                d.attributes.push(cancelled.clone());
+                d.finish(&self.recorder, &self.cx);
+            }
+        });
+        if deferred.is_none() {
+            let span = self.cx.span();
+            if span.is_recording() {
+                span.set_attribute(cancelled);
+                span.end();
+            }
         }
+    }
+}
+
+/// A child span's attributes, and whether it is ERROR: of a 5xx response only
+/// the `http.response.start` span is, as in BentoML's own spans (body and trailer
+/// frames were sent successfully).
+pub(crate) fn child_attributes(
+    semconv: Semconv,
+    message: Message,
+    status: Option<u16>,
+) -> (Vec<KeyValue>, bool) {
+    let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 5 } else { 2 });
+    let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
+    if let (Message::ResponseStart, Some(code)) = (message, status) {
+        stable::push_status(semconv, code, failed, &mut attributes);
+    }
+    stable::push_message_type(semconv, message.as_str(), &mut attributes);
+    (attributes, failed)
+}
+
+/// A finished child span under the server span `parent`, as the SDK would have
+/// ended it: a sampled server span samples its children, and these have no
+/// events or links.
+pub(crate) fn child_span_data(
+    recorder: &Recorder,
+    parent: &SpanContext,
+    name: &str,
+    start: SystemTime,
+    end: SystemTime,
+    attributes: Vec<KeyValue>,
+    failed: bool,
+) -> SpanData {
+    SpanData {
+        span_context: SpanContext::new(
+            parent.trace_id(),
+            recorder.ids.new_span_id(),
+            parent.trace_flags(),
+            false,
+            parent.trace_state().clone(),
+        ),
+        parent_span_id: parent.span_id(),
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: Cow::Owned(name.to_owned()),
+        start_time: start,
+        end_time: end,
+        attributes,
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: if failed {
+            Status::error("")
+        } else {
+            Status::Unset
+        },
+        instrumentation_scope: recorder.pipeline.scope().clone(),
     }
 }

@@ -1,0 +1,135 @@
+//! `keep_detail: full`: while a request the sample rate did not pick runs, every
+//! span of its trace is recorded (the SDK's record-only decision) and held here,
+//! bounded per trace and in total; when the request ends it is exported as
+//! sampled if the request is kept, and dropped otherwise. Overflow is counted,
+//! never waited for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use opentelemetry::trace::{SpanContext, TraceFlags, TraceId};
+use opentelemetry::Context;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+use super::stats::Counters;
+
+/// Spans held for one trace at most.
+pub(crate) const MAX_SPANS_PER_TRACE: usize = 256;
+/// Spans held for all traces at most.
+pub(crate) const MAX_SPANS_HELD: usize = 16_384;
+
+/// The traces being held and their spans so far.
+#[derive(Debug)]
+pub(crate) struct KeepBuffer {
+    held: Mutex<Held>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    traces: HashMap<TraceId, Vec<SpanData>>,
+    spans: usize,
+}
+
+impl KeepBuffer {
+    pub(crate) fn new(counters: Arc<Counters>) -> Self {
+        KeepBuffer {
+            held: Mutex::new(Held::default()),
+            counters,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts holding the record-only spans of `trace`.
+    pub(crate) fn hold(&self, trace: TraceId) {
+        self.lock().traces.entry(trace).or_default();
+    }
+
+    /// Holds `span` if it is a record-only span of a held trace; gives it back
+    /// otherwise.
+    fn take(&self, span: SpanData) -> Option<SpanData> {
+        if span.span_context.is_sampled() {
+            return Some(span);
+        }
+        let mut held = self.lock();
+        let total = held.spans;
+        let Some(spans) = held.traces.get_mut(&span.span_context.trace_id()) else {
+            // Record-only spans of no held trace go on, to be dropped as unsampled.
+            return Some(span);
+        };
+        if spans.len() >= MAX_SPANS_PER_TRACE || total >= MAX_SPANS_HELD {
+            drop(held);
+            self.counters.overflowed();
+            return None;
+        }
+        spans.push(span);
+        held.spans += 1;
+        None
+    }
+
+    /// The request of `trace` is over: its spans, sampled now, when it is kept.
+    pub(crate) fn release(&self, trace: TraceId, keep: bool) -> Vec<SpanData> {
+        let spans = {
+            let mut held = self.lock();
+            let spans = held.traces.remove(&trace).unwrap_or_default();
+            held.spans -= spans.len();
+            spans
+        };
+        if !keep {
+            self.counters.discarded(spans.len() as u64);
+            return Vec::new();
+        }
+        spans
+            .into_iter()
+            .map(|mut span| {
+                let sc = &span.span_context;
+                span.span_context = SpanContext::new(
+                    sc.trace_id(),
+                    sc.span_id(),
+                    sc.trace_flags() | TraceFlags::SAMPLED,
+                    sc.is_remote(),
+                    sc.trace_state().clone(),
+                );
+                span
+            })
+            .collect()
+    }
+}
+
+/// The processor in front of the chain: record-only spans of held traces stop
+/// here; everything else goes on.
+#[derive(Debug)]
+pub(crate) struct KeepProcessor {
+    pub(crate) buffer: Arc<KeepBuffer>,
+    pub(crate) inner: Box<dyn SpanProcessor>,
+}
+
+impl SpanProcessor for KeepProcessor {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        if let Some(span) = self.buffer.take(span) {
+            self.inner.on_end(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}

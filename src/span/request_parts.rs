@@ -1,0 +1,88 @@
+//! What a request that might be kept must retain to be described at its end:
+//! the parts `describe` reads, as cheap clones (reference counts for the URI and
+//! header values of a parsed request), not the attributes themselves.
+
+use std::net::SocketAddr;
+
+use http::{header, HeaderMap, HeaderValue, Method, Request, Uri, Version};
+
+use super::recorder::Recorder;
+
+pub(crate) struct RequestParts {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    host: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    content_type: Option<HeaderValue>,
+    /// Values of the opted-in request headers (only when some are opted in).
+    recorded: Vec<(http::HeaderName, HeaderValue)>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
+    #[cfg(feature = "axum")]
+    route: Option<axum::extract::MatchedPath>,
+}
+
+impl RequestParts {
+    pub(crate) fn capture<B>(req: &Request<B>, recorder: &Recorder) -> Self {
+        let headers = req.headers();
+        let (local, peer) = crate::request::addresses(req.extensions(), recorder.local_addr);
+        let mut recorded = Vec::new();
+        for h in &recorder.request_headers {
+            for v in headers.get_all(h.name()) {
+                recorded.push((h.name().clone(), v.clone()));
+            }
+        }
+        RequestParts {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            host: headers.get(header::HOST).cloned(),
+            user_agent: headers.get(header::USER_AGENT).cloned(),
+            content_type: headers.get(header::CONTENT_TYPE).cloned(),
+            recorded,
+            local,
+            peer,
+            #[cfg(feature = "axum")]
+            route: req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .cloned(),
+        }
+    }
+
+    /// Whether it is a gRPC call (`content-type: application/grpc...`).
+    pub(crate) fn is_grpc(&self) -> bool {
+        self.content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/grpc"))
+    }
+
+    /// A body-less request with the same parts, for `describe`.
+    pub(crate) fn rebuild(&self) -> Request<()> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            (header::HOST, &self.host),
+            (header::USER_AGENT, &self.user_agent),
+            (header::CONTENT_TYPE, &self.content_type),
+        ] {
+            if let Some(value) = value {
+                headers.insert(name, value.clone());
+            }
+        }
+        for (name, value) in &self.recorded {
+            headers.append(name.clone(), value.clone());
+        }
+        let mut req = Request::new(());
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = headers;
+        #[cfg(feature = "axum")]
+        if let Some(route) = &self.route {
+            req.extensions_mut().insert(route.clone());
+        }
+        req
+    }
+}
