@@ -37,6 +37,8 @@ pub const STACKS: &[&str] = &[
     "ours_excluded",
     "ours_rate1_stable",
     "ours_rate1_dup",
+    "ours_rate0_keep",
+    "ours_rate0_keep_full",
     "around_ours_rate0",
     "around_ours_rate1",
     "tower_http_unsampled",
@@ -266,12 +268,24 @@ fn ours_with(
     semconv: Option<tower_otel_tracing::config::Semconv>,
     options: &Options,
 ) -> TracingLayer {
+    ours_cfg(rate, children, excluded, options, |cfg| {
+        cfg.semconv = semconv
+    })
+}
+
+fn ours_cfg(
+    rate: f64,
+    children: bool,
+    excluded: bool,
+    options: &Options,
+    edit: impl FnOnce(&mut TracingConfig),
+) -> TracingLayer {
     let mut cfg = TracingConfig {
         sample_rate: Some(rate),
         service_name: Some("summarize".into()),
-        semconv,
         ..Default::default()
     };
+    edit(&mut cfg);
     if excluded {
         cfg.excluded_urls =
             Some(tower_otel_tracing::config::ExcludedUrls::new(["summarize"]).unwrap());
@@ -377,6 +391,17 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
                 Semconv::Stable
             };
             let layer = ours_with(1.0, true, false, Some(mode), options);
+            stack.layers.push(layer.clone());
+            app.layer(layer)
+        }
+        "ours_rate0_keep" | "ours_rate0_keep_full" => {
+            let full = name.ends_with("full");
+            let layer = ours_cfg(0.0, true, false, options, |cfg| {
+                cfg.keep_errors = Some(true);
+                if full {
+                    cfg.keep_detail = Some(tower_otel_tracing::config::KeepDetail::Full);
+                }
+            });
             stack.layers.push(layer.clone());
             app.layer(layer)
         }
