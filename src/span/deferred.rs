@@ -1,8 +1,9 @@
 //! A request the sample rate did not pick, recorded cheaply while it runs (its
-//! request parts, response attributes, status, events and frame times) so that,
-//! if it ends as an error or slowly, it can be exported exactly as a sampled
-//! request would have been: same trace id and span id its handler, logs and
-//! `TraceInfo` saw, flags sampled, and `sampling.reason` saying why.
+//! request parts, the response status, a failure, the frame times: facts, not
+//! attributes) so that, if it ends as an error or slowly, it can be exported
+//! exactly as a sampled request would have been: same trace id and span id its
+//! handler, logs and `TraceInfo` saw, flags sampled, `sampling.reason` saying
+//! why. Attributes are made only for the requests that are kept.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -13,16 +14,20 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, Key, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
+use super::attributes::HTTP_CANCELLED;
+use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
+use super::failure::Failure;
+use super::grpc;
 use super::message::Message;
 use super::naming::ChildNames;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
-use super::request_span::{child_attributes, child_span_data};
 use crate::pipeline::KeptFor;
 
 /// Why a request the sample rate did not pick was exported.
 const SAMPLING_REASON: Key = Key::from_static_str("sampling.reason");
 
+#[derive(Clone, Copy)]
 struct Frame {
     message: Message,
     start: SystemTime,
@@ -30,16 +35,25 @@ struct Frame {
     status: Option<u16>,
 }
 
+/// Frames kept inline: a plain request has 2 to 4 (receive, start, body).
+const INLINE_FRAMES: usize = 4;
+
 pub(crate) struct Deferred {
     parts: RequestParts,
     start: SystemTime,
     parent: SpanContext,
     link: Option<SpanContext>,
-    /// Attributes set after the start (status, response headers, gRPC status).
-    pub(crate) attributes: Vec<KeyValue>,
-    pub(crate) status: Status,
-    pub(crate) events: Vec<Event>,
-    frames: Vec<Frame>,
+    /// The response status, once the head is sent.
+    pub(crate) status_code: Option<u16>,
+    /// Opted-in response header values, when any are opted in.
+    pub(crate) response_headers: http::HeaderMap,
+    /// `grpc-status`, and `grpc-message` for a server fault.
+    pub(crate) grpc: Option<(i64, Option<String>)>,
+    /// What failed, and when.
+    pub(crate) failure: Option<(String, String, SystemTime)>,
+    pub(crate) cancelled: bool,
+    frames: [Option<Frame>; INLINE_FRAMES],
+    more_frames: Vec<Frame>,
     done: bool,
 }
 
@@ -50,25 +64,42 @@ impl Deferred {
             start: SystemTime::now(),
             parent,
             link,
-            attributes: Vec::new(),
-            status: Status::Unset,
-            events: Vec::new(),
-            frames: Vec::with_capacity(4),
+            status_code: None,
+            response_headers: http::HeaderMap::new(),
+            grpc: None,
+            failure: None,
+            cancelled: false,
+            frames: [None; INLINE_FRAMES],
+            more_frames: Vec::new(),
             done: false,
         }
     }
 
     pub(crate) fn frame(&mut self, message: Message, start: SystemTime, status: Option<u16>) {
-        self.frames.push(Frame {
+        let frame = Frame {
             message,
             start,
             end: SystemTime::now(),
             status,
-        });
+        };
+        match self.frames.iter_mut().find(|f| f.is_none()) {
+            Some(slot) => *slot = Some(frame),
+            None => self.more_frames.push(frame),
+        }
     }
 
     pub(crate) fn finished(&self) -> bool {
         self.done
+    }
+
+    /// Whether it ended as an error: the status rules of a sampled request.
+    fn failed(&self) -> bool {
+        self.status_code.is_some_and(|s| s >= 500)
+            || self.failure.is_some()
+            || self
+                .grpc
+                .as_ref()
+                .is_some_and(|(code, _)| grpc::is_server_fault(*code))
     }
 
     /// The request is over: keep it (build and hand over its spans) or forget it.
@@ -79,7 +110,7 @@ impl Deferred {
         let end = SystemTime::now();
         let keep = &recorder.keep;
         let lasted = end.duration_since(self.start).unwrap_or_default();
-        let reason = if keep.errors && matches!(self.status, Status::Error { .. }) {
+        let reason = if keep.errors && self.failed() {
             Some(KeptFor::Error)
         } else if keep.slower_than.is_some_and(|limit| lasted > limit) {
             Some(KeptFor::Slow)
@@ -103,10 +134,38 @@ impl Deferred {
         let req = self.parts.rebuild();
         let (name, mut attributes, _) =
             recorder.describe_with(&req, self.parts.local, self.parts.peer);
-        attributes.append(&mut self.attributes);
+        // The same facts, in the same order, as a sampled request records them.
+        let mut status = Status::Unset;
+        let mut events = SpanEvents::default();
+        if let Some(code) = self.status_code {
+            let (attrs, error) = response_facts(recorder, code, &self.response_headers);
+            attributes.extend(attrs);
+            status = error.unwrap_or(status);
+        }
+        if let Some((code, message)) = self.grpc.take() {
+            let (attr, error) = grpc_facts(code, message);
+            attributes.push(attr);
+            status = error.unwrap_or(status);
+        }
+        if let Some((kind, message, at)) = self.failure.take() {
+            let (error_type, event, error) = failure_facts(
+                recorder.semconv,
+                Failure {
+                    kind: Cow::Owned(kind),
+                    message: Cow::Owned(message),
+                },
+            );
+            attributes.extend(error_type);
+            events.events.push(Event::new("exception", at, event, 0));
+            status = error;
+        }
+        if self.cancelled {
+            attributes.push(KeyValue::new(HTTP_CANCELLED, true));
+        }
         attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
-        for frame in self.frames.drain(..) {
+        let frames = self.frames.iter().flatten().chain(&self.more_frames);
+        for frame in frames {
             let Some(child) = children.of(frame.message) else {
                 continue;
             };
@@ -127,8 +186,6 @@ impl Deferred {
         if let Some(link) = self.link.take() {
             links.links.push(Link::with_context(link));
         }
-        let mut events = SpanEvents::default();
-        events.events.append(&mut self.events);
         let parent_valid = self.parent.is_valid();
         let data = SpanData {
             span_context: server,
@@ -146,7 +203,7 @@ impl Deferred {
             dropped_attributes_count: 0,
             events,
             links,
-            status: std::mem::replace(&mut self.status, Status::Unset),
+            status,
             instrumentation_scope: pipeline.scope().clone(),
         };
         pipeline.counters().span_started();

@@ -6,6 +6,8 @@
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
 //! - `deferred.rs`, `request_parts.rs`: a request not sampled but kept if it ends
 //!   as an error or slowly, and the request parts it is described from then;
+//! - `facts.rs`: the attributes, statuses and events a response, a gRPC status,
+//!   a failure or a frame gives; shared by both so they record alike;
 //! - `describe.rs`: a request's server span name and attributes;
 //! - `naming.rs`, `message.rs`: span names and the ASGI message types;
 //! - `attributes.rs`: the `http.*` / `net.*` attributes, with `url.rs` (host,
@@ -21,6 +23,7 @@ pub(crate) mod attributes;
 pub(crate) mod client;
 pub(crate) mod deferred;
 pub(crate) mod describe;
+pub(crate) mod facts;
 pub(crate) mod failure;
 pub(crate) mod grpc;
 pub(crate) mod message;

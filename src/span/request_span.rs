@@ -6,25 +6,21 @@
 //! Shared (behind an `Arc`) by the response future, the request body and the
 //! response body, which each see a different part of the exchange.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Event, SpanContext, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
 use super::deferred::Deferred;
+use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
 use super::failure::Failure;
 use super::grpc;
 use super::message::Message;
 use super::naming::ChildNames;
-use super::recorded_headers;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
-use super::stable;
-use crate::config::Semconv;
 
 pub(crate) struct RequestSpan {
     recorder: Arc<Recorder>,
@@ -86,42 +82,38 @@ impl RequestSpan {
             .unwrap_or_else(PoisonError::into_inner)))
     }
 
-    fn set_attributes(&self, attributes: Vec<KeyValue>) {
-        if self
-            .with_deferred(|d| d.attributes.extend_from_slice(&attributes))
-            .is_none()
-        {
-            self.cx.span().set_attributes(attributes);
-        }
-    }
-
-    fn set_status(&self, status: Status) {
-        if self.with_deferred(|d| d.status = status.clone()).is_none() {
-            self.cx.span().set_status(status);
-        }
-    }
-
     /// Records `rpc.grpc.status_code` from these headers or trailers, ERROR for a
     /// server fault. No-op for non-gRPC exchanges or without `grpc-status`.
     pub(crate) fn grpc_status(&self, headers: &http::HeaderMap) {
         if !self.grpc {
             return;
         }
-        if let Some(code) = grpc::status(headers) {
-            self.set_attributes(vec![KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code)]);
-            if grpc::is_server_fault(code) {
-                // grpc-message is percent-encoded on the wire.
-                let message = headers
-                    .get("grpc-message")
-                    .and_then(|v| v.to_str().ok())
-                    .map(|m| {
-                        percent_encoding::percent_decode_str(m)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
-                    .unwrap_or_default();
-                self.set_status(Status::error(format!("gRPC status {code}: {message}")));
-            }
+        let Some(code) = grpc::status(headers) else {
+            return;
+        };
+        // grpc-message is percent-encoded on the wire.
+        let message = grpc::is_server_fault(code).then(|| {
+            headers
+                .get("grpc-message")
+                .and_then(|v| v.to_str().ok())
+                .map(|m| {
+                    percent_encoding::percent_decode_str(m)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .unwrap_or_default()
+        });
+        if self
+            .with_deferred(|d| d.grpc = Some((code, message.clone())))
+            .is_some()
+        {
+            return;
+        }
+        let (attr, error) = grpc_facts(code, message);
+        let span = self.cx.span();
+        span.set_attribute(attr);
+        if let Some(error) = error {
+            span.set_status(error);
         }
     }
 
@@ -133,22 +125,36 @@ impl RequestSpan {
         headers: &http::HeaderMap,
         start: SystemTime,
     ) {
-        let mut attrs = Vec::with_capacity(3);
-        stable::push_status(self.recorder.semconv, status, status >= 500, &mut attrs);
-        recorded_headers::push(&self.recorder.response_headers, headers, &mut attrs);
-        self.set_attributes(attrs);
-        if status >= 500 {
-            self.set_status(Status::error(""));
+        let deferred = self.with_deferred(|d| {
+            d.status_code = Some(status);
+            for h in &self.recorder.response_headers {
+                for v in headers.get_all(h.name()) {
+                    d.response_headers.append(h.name().clone(), v.clone());
+                }
+            }
+        });
+        if deferred.is_none() {
+            let (attrs, error) = response_facts(&self.recorder, status, headers);
+            let span = self.cx.span();
+            span.set_attributes(attrs);
+            if let Some(error) = error {
+                span.set_status(error);
+            }
         }
         self.child(Message::ResponseStart, start, Some(status));
     }
 
     /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
     pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
-        if self
-            .with_deferred(|d| d.frame(message, start, status))
-            .is_some()
-        {
+        if self.deferred.is_some() {
+            // A frame whose span is switched off would be dropped at the end anyway.
+            let wanted = match message {
+                Message::Request => self.recorder.receive_spans,
+                _ => self.recorder.send_spans,
+            };
+            if wanted {
+                self.with_deferred(|d| d.frame(message, start, status));
+            }
             return;
         }
         let Some(name) = self.children.of(message) else {
@@ -186,27 +192,21 @@ impl RequestSpan {
 
     /// Marks the server span failed with an `exception` event.
     pub(crate) fn fail(&self, failure: Failure<'_>) {
-        let mut attrs = Vec::with_capacity(1);
-        if let Some(error_type) = stable::error_type(self.recorder.semconv, &failure.kind) {
-            attrs.push(error_type);
-        }
-        let event = vec![
-            KeyValue::new("exception.type", failure.kind.into_owned()),
-            KeyValue::new("exception.message", failure.message.clone().into_owned()),
-        ];
-        let status = Status::error(failure.message.into_owned());
         let deferred = self.with_deferred(|d| {
-            d.attributes.extend_from_slice(&attrs);
-            d.events
-                .push(Event::new("exception", SystemTime::now(), event.clone(), 0));
-            d.status = status.clone();
+            d.failure = Some((
+                failure.kind.to_string(),
+                failure.message.to_string(),
+                SystemTime::now(),
+            ));
         });
-        if deferred.is_none() {
-            let span = self.cx.span();
-            span.set_attributes(attrs);
-            span.add_event("exception", event);
-            span.set_status(status);
+        if deferred.is_some() {
+            return;
         }
+        let (error_type, event, status) = failure_facts(self.recorder.semconv, failure);
+        let span = self.cx.span();
+        span.set_attributes(error_type);
+        span.add_event("exception", event);
+        span.set_status(status);
     }
 
     /// Ends the server span; the exchange is complete.
@@ -222,75 +222,18 @@ impl RequestSpan {
     /// Ends the server span of an exchange abandoned before its body was sent
     /// (the client went away, or the future was dropped).
     pub(crate) fn end_cancelled(&self) {
-        let cancelled = KeyValue::new(HTTP_CANCELLED, true);
         let deferred = self.with_deferred(|d| {
             if !d.finished() {
-                d.attributes.push(cancelled.clone());
+                d.cancelled = true;
                 d.finish(&self.recorder, &self.cx);
             }
         });
         if deferred.is_none() {
             let span = self.cx.span();
             if span.is_recording() {
-                span.set_attribute(cancelled);
+                span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
                 span.end();
             }
         }
-    }
-}
-
-/// A child span's attributes, and whether it is ERROR: of a 5xx response only
-/// the `http.response.start` span is, as in BentoML's own spans (body and trailer
-/// frames were sent successfully).
-pub(crate) fn child_attributes(
-    semconv: Semconv,
-    message: Message,
-    status: Option<u16>,
-) -> (Vec<KeyValue>, bool) {
-    let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 5 } else { 2 });
-    let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
-    if let (Message::ResponseStart, Some(code)) = (message, status) {
-        stable::push_status(semconv, code, failed, &mut attributes);
-    }
-    stable::push_message_type(semconv, message.as_str(), &mut attributes);
-    (attributes, failed)
-}
-
-/// A finished child span under the server span `parent`, as the SDK would have
-/// ended it: a sampled server span samples its children, and these have no
-/// events or links.
-pub(crate) fn child_span_data(
-    recorder: &Recorder,
-    parent: &SpanContext,
-    name: &str,
-    start: SystemTime,
-    end: SystemTime,
-    attributes: Vec<KeyValue>,
-    failed: bool,
-) -> SpanData {
-    SpanData {
-        span_context: SpanContext::new(
-            parent.trace_id(),
-            recorder.ids.new_span_id(),
-            parent.trace_flags(),
-            false,
-            parent.trace_state().clone(),
-        ),
-        parent_span_id: parent.span_id(),
-        parent_span_is_remote: false,
-        span_kind: SpanKind::Internal,
-        name: Cow::Owned(name.to_owned()),
-        start_time: start,
-        end_time: end,
-        attributes,
-        dropped_attributes_count: 0,
-        events: SpanEvents::default(),
-        links: SpanLinks::default(),
-        status: if failed {
-            Status::error("")
-        } else {
-            Status::Unset
-        },
-        instrumentation_scope: recorder.pipeline.scope().clone(),
     }
 }
