@@ -70,6 +70,19 @@ fn service_b(layer: &TracingLayer) -> Router {
             }),
         )
         .route("/echo", post(|body: String| async move { body }))
+        .route(
+            "/headers",
+            get(|headers: http::HeaderMap| async move {
+                let get = |name| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned()
+                };
+                format!("{} {}", get("traceparent"), get("x-via"))
+            }),
+        )
         .layer(layer.clone())
 }
 
@@ -82,49 +95,65 @@ fn http_client(layer: &TracingClientLayer) -> HttpClient {
     tower::Layer::layer(layer, client)
 }
 
-/// Service A: `/call?to=PATH` forwards a GET to B and answers with its own trace
-/// id, then B's status and body.
+/// Service A: `/call?to=PATH` forwards a GET to B with its own `baggage` header,
+/// `/forward?to=PATH` with no baggage header of its own; both answer with A's
+/// trace id, then B's status and body.
 fn service_a(layer: &TracingLayer, b: SocketAddr) -> Router {
     #[derive(Deserialize)]
     struct To {
         to: String,
     }
     let client = http_client(&layer.client());
+    let forwarding = client.clone();
     Router::new()
         .route(
             "/call",
             get(
                 move |Query(to): Query<To>, info: Option<Extension<TraceInfo>>| {
-                    let client = client.clone();
-                    async move {
-                        let req = http::Request::get(format!("http://{b}{}", to.to))
-                            .header("baggage", "tenant=acme")
-                            .body(Full::new(Bytes::new()))
-                            .unwrap();
-                        match client.oneshot(req).await {
-                            Ok(resp) => {
-                                let status = resp.status();
-                                let body = resp.into_body().collect().await.unwrap().to_bytes();
-                                (
-                                    http::StatusCode::OK,
-                                    format!(
-                                        "{} {} {}",
-                                        info.map_or("excluded".to_owned(), |i| i
-                                            .0
-                                            .trace_id
-                                            .to_string()),
-                                        status.as_u16(),
-                                        String::from_utf8_lossy(&body)
-                                    ),
-                                )
-                            }
-                            Err(e) => (http::StatusCode::BAD_GATEWAY, format!("upstream: {e}")),
-                        }
-                    }
+                    let url = format!("http://{b}{}", to.to);
+                    forward(client.clone(), url, Some("tenant=acme"), info)
+                },
+            ),
+        )
+        .route(
+            "/forward",
+            get(
+                move |Query(to): Query<To>, info: Option<Extension<TraceInfo>>| {
+                    let url = format!("http://{b}{}", to.to);
+                    forward(forwarding.clone(), url, None, info)
                 },
             ),
         )
         .layer(layer.clone())
+}
+
+async fn forward(
+    client: HttpClient,
+    url: String,
+    baggage: Option<&'static str>,
+    info: Option<Extension<TraceInfo>>,
+) -> (http::StatusCode, String) {
+    let mut req = http::Request::get(url);
+    if let Some(baggage) = baggage {
+        req = req.header("baggage", baggage);
+    }
+    let req = req.body(Full::new(Bytes::new())).unwrap();
+    match client.oneshot(req).await {
+        Ok(resp) => {
+            let status = resp.status();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            let trace = info.map_or("excluded".to_owned(), |i| i.0.trace_id.to_string());
+            (
+                http::StatusCode::OK,
+                format!(
+                    "{trace} {} {}",
+                    status.as_u16(),
+                    String::from_utf8_lossy(&body)
+                ),
+            )
+        }
+        Err(e) => (http::StatusCode::BAD_GATEWAY, format!("upstream: {e}")),
+    }
 }
 
 async fn call_a(a: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -443,7 +472,12 @@ async fn a_public_endpoint_starts_new_roots_linked_to_the_caller() {
     assert!(String::from_utf8_lossy(&body).starts_with(remote_trace));
     assert!(String::from_utf8_lossy(&body).ends_with("mallory"));
     let (_, body) = send(service_b(&cidr.layer), incoming("198.51.100.7:4000")).await;
-    assert!(!String::from_utf8_lossy(&body).starts_with(remote_trace));
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    assert!(!body.starts_with(remote_trace), "{body}");
+    assert!(
+        body.ends_with("true "),
+        "baggage dropped outside the CIDR: {body}"
+    );
     let spans = cidr.spans();
     let servers = server_spans(&spans);
     assert_eq!(servers.len(), 2);
@@ -454,6 +488,18 @@ async fn a_public_endpoint_starts_new_roots_linked_to_the_caller() {
             .count(),
         1
     );
+    let outside = servers
+        .iter()
+        .find(|s| s.span_context.trace_id().to_string() != remote_trace)
+        .unwrap();
+    assert_eq!(
+        outside.parent_span_id,
+        opentelemetry::trace::SpanId::INVALID
+    );
+    assert_eq!(outside.links.len(), 1, "{outside:#?}");
+    let link = &outside.links.links[0].span_context;
+    assert_eq!(link.trace_id().to_string(), remote_trace);
+    assert_eq!(link.span_id().to_string(), remote_span);
     let err = TracingLayer::builder(TracingConfig::default())
         .trusted_networks(["10.0.0.0/33"])
         .install_global(false)
@@ -561,4 +607,215 @@ async fn current_context_outside_any_request_is_used() {
     let spans = ha.spans();
     let client = client_spans(&spans)[0];
     assert_eq!(client.parent_span_id, job_span_id);
+}
+
+/// Serves `app` on loopback with axum's plain `ConnectInfo<SocketAddr>` (the peer
+/// only), as most axum services do, rather than the crate's `ConnectionInfo`.
+async fn serve_with_axum_connect_info(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn trusted_networks_judge_the_real_peer_from_axum_connect_info() {
+    let remote_trace = "0af7651916cd43dd8448eb211c80319c";
+    let remote_span = "b7ad6b7169203331";
+    let traceparent = format!("00-{remote_trace}-{remote_span}-01");
+    let headers = [
+        ("traceparent", traceparent.as_str()),
+        ("baggage", "tenant=mallory"),
+    ];
+
+    // The real peer is 127.0.0.1, outside 10.0.0.0/8: a new root, linked to the
+    // caller, without its baggage.
+    let outside = Harness::with(sample_all(), |b| b.trusted_networks(["10.0.0.0/8"]));
+    let (addr, _t) = serve_with_axum_connect_info(service_b(&outside.layer)).await;
+    let (status, body) = call_a(addr, "/info", &headers).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.starts_with(remote_trace), "{body}");
+    assert!(body.ends_with(" true "), "baggage dropped: {body}");
+    let spans = outside.wait_for_server_spans(1).await;
+    let server = one_server_span(&spans);
+    assert_eq!(str_attr(server, "net.peer.ip"), Some("127.0.0.1"));
+    assert_ne!(server.span_context.trace_id().to_string(), remote_trace);
+    assert_eq!(server.parent_span_id, opentelemetry::trace::SpanId::INVALID);
+    assert_eq!(server.links.len(), 1, "{server:#?}");
+    let link = &server.links.links[0].span_context;
+    assert_eq!(link.trace_id().to_string(), remote_trace);
+    assert_eq!(link.span_id().to_string(), remote_span);
+
+    // Loopback trusted: the caller parents and its baggage stays.
+    let inside = Harness::with(sample_all(), |b| b.trusted_networks(["127.0.0.0/8"]));
+    let (addr, _t) = serve_with_axum_connect_info(service_b(&inside.layer)).await;
+    let (status, body) = call_a(addr, "/info", &headers).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, format!("{remote_trace} true mallory"));
+    let spans = inside.wait_for_server_spans(1).await;
+    let server = one_server_span(&spans);
+    assert_eq!(server.span_context.trace_id().to_string(), remote_trace);
+    assert_eq!(server.parent_span_id.to_string(), remote_span);
+    assert!(server.parent_span_is_remote);
+    assert_eq!(server.links.len(), 0);
+}
+
+#[tokio::test]
+async fn a_service_builder_stack_with_tower_http_layers() {
+    use tower_http::map_request_body::MapRequestBodyLayer;
+    use tower_http::set_header::SetRequestHeaderLayer;
+    let hb = Harness::sampled();
+    let ha = Harness::sampled();
+    let (b, _tb) = serve_loopback(service_b(&hb.layer)).await;
+    // Our layer between two tower-http layers: the outer one adds a header after
+    // the caller, the inner one turns the caller's `Bytes` body into the `Full`
+    // body the hyper client takes.
+    let client = tower::ServiceBuilder::new()
+        .layer(SetRequestHeaderLayer::if_not_present(
+            http::HeaderName::from_static("x-via"),
+            http::HeaderValue::from_static("gateway"),
+        ))
+        .layer(ha.layer.client())
+        .layer(MapRequestBodyLayer::new(Full::<Bytes>::new))
+        .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+    let app = Router::new()
+        .route(
+            "/via-stack",
+            get(move || {
+                let client = client.clone();
+                async move {
+                    let req = http::Request::get(format!("http://{b}/headers"))
+                        .body(Bytes::new())
+                        .unwrap();
+                    let resp = client.oneshot(req).await.unwrap();
+                    let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    String::from_utf8(body.to_vec()).unwrap()
+                }
+            }),
+        )
+        .layer(ha.layer.clone());
+    let (a, _ta) = serve_loopback(app).await;
+    let (status, body) = call_a(a, "/via-stack", &[]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let a_spans = ha.wait_for_server_spans(1).await;
+    let b_spans = hb.wait_for_server_spans(1).await;
+    let a_server = one_server_span(&a_spans);
+    let clients = client_spans(&a_spans);
+    assert_eq!(clients.len(), 1, "{a_spans:#?}");
+    let client = clients[0];
+    let b_server = one_server_span(&b_spans);
+    let trace = a_server.span_context.trace_id();
+    // B received the CLIENT span as its parent, and the outer layer's header.
+    assert_eq!(
+        body,
+        format!("00-{trace}-{}-01 gateway", client.span_context.span_id())
+    );
+    assert_eq!(client.span_context.trace_id(), trace);
+    assert_eq!(client.parent_span_id, a_server.span_context.span_id());
+    assert_eq!(b_server.span_context.trace_id(), trace);
+    assert_eq!(b_server.parent_span_id, client.span_context.span_id());
+    assert_eq!(client.name, "GET");
+    assert_eq!(
+        str_attr(client, "http.url"),
+        Some(format!("http://{b}/headers").as_str())
+    );
+    assert_eq!(int_attr(client, "http.status_code"), Some(200));
+    assert_eq!(client.status, Status::Unset);
+    assert_eq!(attr(client, "http.cancelled"), None);
+}
+
+#[tokio::test]
+async fn a_call_timed_out_before_the_response_head_ends_cancelled() {
+    let ha = Harness::sampled();
+    // B reads the request and never answers.
+    let (b, _tb) =
+        serve_loopback(Router::new().route("/stall", get(std::future::pending::<&'static str>)))
+            .await;
+    let client = http_client(&ha.layer.client());
+    let app = Router::new()
+        .route(
+            "/call",
+            get(move || {
+                let client = client.clone();
+                async move {
+                    let req = http::Request::get(format!("http://{b}/stall"))
+                        .body(Full::new(Bytes::new()))
+                        .unwrap();
+                    let call = client.oneshot(req);
+                    match tokio::time::timeout(Duration::from_millis(200), call).await {
+                        Err(_) => (http::StatusCode::GATEWAY_TIMEOUT, "timed out".to_owned()),
+                        Ok(answer) => (
+                            http::StatusCode::OK,
+                            format!("{:?}", answer.map(|r| r.status())),
+                        ),
+                    }
+                }
+            }),
+        )
+        .layer(ha.layer.clone());
+    let (a, _ta) = serve_loopback(app).await;
+    let (status, body) = call_a(a, "/call", &[]).await;
+    assert_eq!(status, 504, "{body}");
+
+    let spans = ha.wait_for_server_spans(1).await;
+    let server = one_server_span(&spans);
+    let clients = client_spans(&spans);
+    assert_eq!(
+        clients.len(),
+        1,
+        "the dropped call's span was exported: {spans:#?}"
+    );
+    let client = clients[0];
+    assert_eq!(client.parent_span_id, server.span_context.span_id());
+    assert_eq!(
+        attr(client, "http.cancelled"),
+        Some(&opentelemetry::Value::Bool(true))
+    );
+    assert_eq!(attr(client, "http.status_code"), None, "no head arrived");
+    // As on the server side, cancelling is not a failure of the call itself: no
+    // exception, no ERROR; the caller's own answer (a 504 here) carries that.
+    assert!(client.events.is_empty(), "{client:#?}");
+    assert_eq!(client.status, Status::Unset);
+    assert!(matches!(server.status, Status::Error { .. }));
+    // It ended when the call was given up, not when A's request ended.
+    let lasted = client.end_time.duration_since(client.start_time).unwrap();
+    assert!(lasted >= Duration::from_millis(150), "{lasted:?}");
+    assert!(client.end_time <= server.end_time);
+}
+
+#[tokio::test]
+async fn baggage_a_receives_goes_on_to_b_with_the_default_propagators() {
+    let hb = Harness::sampled();
+    let ha = Harness::sampled();
+    let (b, _tb) = serve_loopback(service_b(&hb.layer)).await;
+    let (a, _ta) = serve_loopback(service_a(&ha.layer, b)).await;
+    // `/forward` sets no baggage header: only the context A extracted can carry it.
+    let (status, body) = call_a(
+        a,
+        "/forward?to=/info",
+        &[("baggage", "tenant=globex,region=eu")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let a_spans = ha.wait_for_server_spans(1).await;
+    let b_spans = hb.wait_for_server_spans(1).await;
+    let trace = one_server_span(&a_spans).span_context.trace_id();
+    assert_eq!(body, format!("{trace} 200 {trace} true globex"));
+    let client = client_spans(&a_spans)[0];
+    assert_eq!(
+        one_server_span(&b_spans).parent_span_id,
+        client.span_context.span_id()
+    );
+
+    // With no baggage coming in, none goes out.
+    let (_, body) = call_a(a, "/forward?to=/info", &[]).await;
+    assert!(body.ends_with(" true "), "{body}");
 }
