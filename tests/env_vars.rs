@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use tower_otel_tracing::config::{
-    Compression, ExcludedUrls, ExporterType, OtlpProtocol, Propagator,
+    Compression, ExcludedUrls, ExporterType, KeepDetail, OtlpProtocol, Propagator,
 };
 use tower_otel_tracing::settings::{Sampler, Settings, Source};
 use tower_otel_tracing::TracingConfig;
@@ -404,6 +404,42 @@ fn cases() -> Vec<Case> {
             invalid: Some("ready(z"),
             applied: |s| s.excluded_urls.as_ref().unwrap().patterns() == ["healthz", "metrics"],
         },
+        Case {
+            var: "OTEL_RUST_KEEP_ERRORS",
+            field: "keep_errors",
+            exporter: Console,
+            with: &[],
+            valid: "true",
+            invalid: Some("sometimes"),
+            applied: |s| s.keep.errors,
+        },
+        Case {
+            var: "OTEL_RUST_KEEP_SLOWER_THAN",
+            field: "keep_slower_than",
+            exporter: Console,
+            with: &[],
+            valid: "2.5",
+            invalid: Some("500ms"),
+            applied: |s| s.keep.slower_than == Some(Duration::from_millis(2500)),
+        },
+        Case {
+            var: "OTEL_RUST_KEEP_DETAIL",
+            field: "keep_detail",
+            exporter: Console,
+            with: &[],
+            valid: "full",
+            invalid: Some("everything"),
+            applied: |s| s.keep.detail == KeepDetail::Full,
+        },
+        Case {
+            var: "OTEL_RUST_KEEP_DESPITE_CALLER",
+            field: "keep_despite_caller",
+            exporter: Console,
+            with: &[],
+            valid: "true",
+            invalid: Some("always"),
+            applied: |s| s.keep.despite_caller,
+        },
     ]
 }
 
@@ -649,4 +685,65 @@ fn printed_settings_show_origins_and_hide_secrets() {
     assert!(line("batch.schedule_delay").ends_with("(default)"));
     assert!(line("otlp.endpoint").contains("http://config-otlp:4318/v1/traces"));
     assert!(!text.contains("topsecret"), "{text}");
+}
+
+#[test]
+fn keep_variables_beat_the_config_and_bad_ones_leave_it_standing() {
+    let cfg = TracingConfig {
+        keep_errors: Some(true),
+        keep_slower_than: Some(0.5),
+        keep_detail: Some(KeepDetail::Full),
+        keep_despite_caller: Some(true),
+        ..base(ExporterType::Console)
+    };
+    let s = resolve(&cfg, &[]);
+    assert!(s.keep.errors && s.keep.despite_caller);
+    assert_eq!(s.keep.slower_than, Some(Duration::from_millis(500)));
+    assert_eq!(s.keep.detail, KeepDetail::Full);
+
+    // Every variable pulls the other way from the config.
+    let s = resolve(
+        &cfg,
+        &[
+            ("OTEL_RUST_KEEP_ERRORS", "false"),
+            ("OTEL_RUST_KEEP_SLOWER_THAN", "3"),
+            ("OTEL_RUST_KEEP_DETAIL", "server"),
+            ("OTEL_RUST_KEEP_DESPITE_CALLER", "false"),
+        ],
+    );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(!s.keep.errors);
+    assert_eq!(s.keep.slower_than, Some(Duration::from_secs(3)));
+    assert_eq!(s.keep.detail, KeepDetail::Server);
+    assert!(!s.keep.despite_caller);
+    for (field, var) in [
+        ("keep_errors", "OTEL_RUST_KEEP_ERRORS"),
+        ("keep_slower_than", "OTEL_RUST_KEEP_SLOWER_THAN"),
+        ("keep_detail", "OTEL_RUST_KEEP_DETAIL"),
+        ("keep_despite_caller", "OTEL_RUST_KEEP_DESPITE_CALLER"),
+    ] {
+        assert_eq!(s.source(field), Source::Env(var));
+    }
+
+    // Bad values: one warning each, naming variable and value; the config stands.
+    let bad = [
+        ("OTEL_RUST_KEEP_ERRORS", "nope"),
+        ("OTEL_RUST_KEEP_SLOWER_THAN", "0"),
+        ("OTEL_RUST_KEEP_DETAIL", "all"),
+        ("OTEL_RUST_KEEP_DESPITE_CALLER", "2"),
+    ];
+    let s = resolve(&cfg, &bad);
+    assert_eq!(s.warnings.len(), bad.len(), "{:?}", s.warnings);
+    for (var, value) in bad {
+        let named = format!("{var}={value:?}");
+        assert!(
+            s.warnings.iter().any(|w| w.contains(&named)),
+            "{named}: {:?}",
+            s.warnings
+        );
+    }
+    assert!(s.keep.errors && s.keep.despite_caller);
+    assert_eq!(s.keep.slower_than, Some(Duration::from_millis(500)));
+    assert_eq!(s.keep.detail, KeepDetail::Full);
+    assert_eq!(s.source("keep_detail"), Source::Config);
 }

@@ -1,8 +1,8 @@
 //! `keep_detail: full`: while a request the sample rate did not pick runs, every
 //! span of its trace is recorded (the SDK's record-only decision) and held here,
-//! bounded per trace and in total; when the request ends it is exported as
-//! sampled if the request is kept, and dropped otherwise. Overflow is counted,
-//! never waited for.
+//! bounded per trace and in total; when its last request ends it is exported
+//! as sampled if a request of it is kept, and dropped otherwise. Overflow is
+//! counted, never waited for.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,8 +30,21 @@ pub(crate) struct KeepBuffer {
 
 #[derive(Debug, Default)]
 struct Held {
-    traces: HashMap<TraceId, Vec<SpanData>>,
+    traces: HashMap<TraceId, Trace>,
     spans: usize,
+}
+
+/// A held trace. Its spans name their trace, not the request they were made
+/// for, and several requests can run in one trace at once (a caller's trace id
+/// kept despite the caller): the trace is released when its last request ends,
+/// and exported if any of them was kept, so the first to end neither takes nor
+/// drops spans the others are still making.
+#[derive(Debug, Default)]
+struct Trace {
+    spans: Vec<SpanData>,
+    /// Requests of the trace still running.
+    live: usize,
+    kept: bool,
 }
 
 impl KeepBuffer {
@@ -48,38 +61,51 @@ impl KeepBuffer {
 
     /// Starts holding the record-only spans of `trace`.
     pub(crate) fn hold(&self, trace: TraceId) {
-        self.lock().traces.entry(trace).or_default();
+        self.lock().traces.entry(trace).or_default().live += 1;
     }
 
-    /// Holds `span` if it is a record-only span of a held trace; gives it back
-    /// otherwise.
+    /// Holds `span` if it is a record-only span of a held trace, drops other
+    /// record-only spans, and gives sampled ones back.
     fn take(&self, span: SpanData) -> Option<SpanData> {
         if span.span_context.is_sampled() {
             return Some(span);
         }
         let mut held = self.lock();
         let total = held.spans;
-        let Some(spans) = held.traces.get_mut(&span.span_context.trace_id()) else {
-            // Record-only spans of no held trace go on, to be dropped as unsampled.
-            return Some(span);
+        let Some(trace) = held.traces.get_mut(&span.span_context.trace_id()) else {
+            // Only held requests record without sampling, so this span ended
+            // after its trace was released (a task outliving its request). The
+            // exporters would send it with the sampled flag off, not drop it.
+            drop(held);
+            self.counters.discarded(1);
+            return None;
         };
-        if spans.len() >= MAX_SPANS_PER_TRACE || total >= MAX_SPANS_HELD {
+        if trace.spans.len() >= MAX_SPANS_PER_TRACE || total >= MAX_SPANS_HELD {
             drop(held);
             self.counters.overflowed();
             return None;
         }
-        spans.push(span);
+        trace.spans.push(span);
         held.spans += 1;
         None
     }
 
-    /// The request of `trace` is over: its spans, sampled now, when it is kept.
+    /// A request of `trace` is over: when it was the trace's last, the trace's
+    /// spans, sampled now, if any of its requests was kept.
     pub(crate) fn release(&self, trace: TraceId, keep: bool) -> Vec<SpanData> {
-        let spans = {
+        let (spans, keep) = {
             let mut held = self.lock();
-            let spans = held.traces.remove(&trace).unwrap_or_default();
-            held.spans -= spans.len();
-            spans
+            let Some(entry) = held.traces.get_mut(&trace) else {
+                return Vec::new();
+            };
+            entry.kept |= keep;
+            entry.live = entry.live.saturating_sub(1);
+            if entry.live > 0 {
+                return Vec::new();
+            }
+            let entry = held.traces.remove(&trace).unwrap_or_default();
+            held.spans -= entry.spans.len();
+            (entry.spans, entry.kept)
         };
         if !keep {
             self.counters.discarded(spans.len() as u64);
