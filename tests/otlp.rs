@@ -539,25 +539,105 @@ async fn server_error_marks_server_and_start_span_only() {
     }
 }
 
-#[tokio::test]
-async fn stable_conventions_on_the_wire() {
+/// The spans of one request in `mode`, as the OTLP receiver got them.
+async fn on_the_wire(mode: tower_otel_tracing::config::Semconv) -> Vec<PbSpan> {
     let rx = Receiver::start();
     let mut cfg = otlp_config(rx.url("/v1/traces"));
-    cfg.semconv = Some(tower_otel_tracing::config::Semconv::Dup);
+    cfg.semconv = Some(mode);
     let layer = layer_with_env(cfg, &[]);
     send(traced(&layer), request()).await;
     layer.pipeline().force_flush().unwrap();
-    let spans: Vec<PbSpan> = rx
-        .wait_for(1)
+    rx.wait_for(1)
         .iter()
         .flat_map(|p| spans(&decode(&p.body)))
-        .collect();
+        .collect()
+}
+
+fn str_value(s: &str) -> Any {
+    Any::StringValue(s.to_owned())
+}
+
+/// Every attribute of a span as `key -> value`.
+fn all_attrs(span: &PbSpan) -> std::collections::BTreeMap<String, Any> {
+    span.attributes
+        .iter()
+        .map(|kv| {
+            let value = kv.value.as_ref().and_then(|v| v.value.clone()).unwrap();
+            (kv.key.clone(), value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn stable_conventions_on_the_wire() {
+    let spans = on_the_wire(tower_otel_tracing::config::Semconv::Stable).await;
+    assert_eq!(spans.len(), 5, "{spans:#?}");
+    let server = spans.iter().find(|s| s.kind == 2).unwrap();
+    assert_eq!(server.name, "POST /summarize", "method and route template");
+    assert!(server.parent_span_id.is_empty());
+    let want: std::collections::BTreeMap<String, Any> = [
+        ("http.request.method", str_value("POST")),
+        ("url.scheme", str_value("http")),
+        ("url.path", str_value("/summarize")),
+        ("server.address", str_value("svc.local")),
+        ("server.port", Any::IntValue(3000)),
+        ("client.address", str_value("10.0.0.9")),
+        ("network.peer.address", str_value("10.0.0.9")),
+        ("network.peer.port", Any::IntValue(59482)),
+        ("network.protocol.version", str_value("1.1")),
+        ("http.route", str_value("/summarize")),
+        ("http.response.status_code", Any::IntValue(200)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(all_attrs(server), want, "every key, no legacy one");
+    let mut types = Vec::new();
+    for child in spans.iter().filter(|s| s.kind != 2) {
+        assert_eq!(child.parent_span_id, server.span_id);
+        assert_eq!(child.trace_id, server.trace_id);
+        assert_eq!(child.kind, 1, "SPAN_KIND_INTERNAL");
+        if child.name == "summarize.model" {
+            continue; // the handler's own span
+        }
+        let a = all_attrs(child);
+        let Some(Any::StringValue(ty)) = a.get("asgi.event.type") else {
+            panic!("no asgi.event.type: {child:#?}");
+        };
+        let (name, keys): (_, &[&str]) = match ty.as_str() {
+            "http.request" => ("POST /summarize http receive", &["asgi.event.type"]),
+            "http.response.start" => (
+                "POST /summarize http send",
+                &["asgi.event.type", "http.response.status_code"],
+            ),
+            "http.response.body" => ("POST /summarize http send", &["asgi.event.type"]),
+            other => panic!("unexpected child {other}"),
+        };
+        assert_eq!(child.name, name);
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            keys,
+            "{ty}: the bare `type` is gone"
+        );
+        types.push(ty.clone());
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        ["http.request", "http.response.body", "http.response.start"]
+    );
+}
+
+#[tokio::test]
+async fn dup_conventions_on_the_wire() {
+    let spans = on_the_wire(tower_otel_tracing::config::Semconv::Dup).await;
     let server = spans.iter().find(|s| s.kind == 2).unwrap();
     assert_eq!(server.name, "POST /summarize", "dup keeps BentoML's names");
     for (k, v) in [
-        ("http.request.method", Any::StringValue("POST".into())),
-        ("http.method", Any::StringValue("POST".into())),
-        ("url.path", Any::StringValue("/summarize".into())),
+        ("http.request.method", str_value("POST")),
+        ("http.method", str_value("POST")),
+        ("url.path", str_value("/summarize")),
+        ("http.target", str_value("/summarize")),
         ("server.port", Any::IntValue(3000)),
         ("net.host.port", Any::IntValue(3000)),
         ("http.response.status_code", Any::IntValue(200)),
@@ -567,14 +647,11 @@ async fn stable_conventions_on_the_wire() {
     }
     let start = spans
         .iter()
-        .find(|s| {
-            attr(&s.attributes, "asgi.event.type")
-                == Some(&Any::StringValue("http.response.start".into()))
-        })
+        .find(|s| attr(&s.attributes, "asgi.event.type") == Some(&str_value("http.response.start")))
         .unwrap();
     assert_eq!(
         attr(&start.attributes, "type"),
-        Some(&Any::StringValue("http.response.start".into()))
+        Some(&str_value("http.response.start"))
     );
 }
 
