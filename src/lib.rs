@@ -1,23 +1,6 @@
-//! BentoML-style OpenTelemetry request tracing for any tower stack (axum, tonic,
-//! hyper), in one line:
-//!
-//! ```
-//! use axum::{routing::post, Router};
-//! use tower_otel_tracing::config::ConfigFormat;
-//! use tower_otel_tracing::{TracingConfig, TracingLayer};
-//!
-//! let cfg = TracingConfig::parse(
-//!     "exporter_type: console\nsample_rate: 1.0\nexcluded_urls: readyz",
-//!     ConfigFormat::Yaml,
-//! )
-//! .unwrap();
-//! let app: Router = Router::new()
-//!     .route("/summarize", post(|text: String| async move { text }))
-//!     .layer(TracingLayer::from_config(cfg));
-//! ```
-//!
 //! # Layout
-//! The modules follow a request's data, from the request to the wire:
+//! BentoML-style OpenTelemetry request tracing for any tower stack (axum, tonic,
+//! hyper). The modules follow a request's data, from the request to the wire:
 //!
 //! ```text
 //!  request ──> layer ─────────────> span ─────────> pipeline ───────> exporter ──> wire
@@ -39,7 +22,8 @@
 //!   [`Pipeline`](pipeline::Pipeline) handle.
 //! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
 //! - [`config`] and [`settings`]: what users write, and what runs.
-//! - `propagation`: the caller's trace in and out of headers (W3C, B3, Jaeger).
+//! - [`propagation`]: the caller's trace in and out of headers (W3C Trace Context
+//!   Level 2, B3, Jaeger).
 //! - [`client`]: outgoing calls (the other end of propagation), and `logs`
 //!   (feature `logs`): trace ids on log lines.
 //!
@@ -59,6 +43,23 @@
 //! [HTTP semantic conventions](https://opentelemetry.io/docs/specs/semconv/http/).
 //!
 //! # Quick start
+//! One line traces every request of a router:
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use tower_otel_tracing::config::ConfigFormat;
+//! use tower_otel_tracing::{TracingConfig, TracingLayer};
+//!
+//! let cfg = TracingConfig::parse(
+//!     "exporter_type: console\nsample_rate: 1.0\nexcluded_urls: readyz",
+//!     ConfigFormat::Yaml,
+//! )
+//! .unwrap();
+//! let app: Router = Router::new()
+//!     .route("/summarize", post(|text: String| async move { text }))
+//!     .layer(TracingLayer::from_config(cfg));
+//! ```
+//!
 //! `cargo run --example summarize --features axum,logs`, then
 //! `curl -X POST localhost:3000/summarize -d 'some text'`: the spans print on stdout
 //! in the OpenTelemetry Collector's debug layout.
@@ -146,7 +147,7 @@ pub mod layer;
 #[cfg(feature = "logs")]
 pub mod logs;
 pub mod pipeline;
-mod propagation;
+pub mod propagation;
 mod request;
 pub mod settings;
 mod span;

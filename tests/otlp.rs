@@ -677,7 +677,8 @@ async fn a_kept_error_trace_on_the_wire() {
         Some(&Any::StringValue("error".into()))
     );
     assert_eq!(server.status.as_ref().unwrap().code, 2);
-    assert_eq!(server.flags & 0xff, 1, "W3C sampled flag");
+    // Sampled, and random (02): the trace id was made here (W3C Level 2).
+    assert_eq!(server.flags & 0xff, 3, "W3C sampled and random flags");
     for child in spans.iter().filter(|s| s.span_id != server.span_id) {
         assert_eq!(child.parent_span_id, server.span_id);
     }

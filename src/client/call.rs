@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 use super::inject::AddMissing;
 use crate::config::Semconv;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
-use crate::propagation::Propagation;
+use crate::propagation::{started_here, Propagation, RANDOM};
 use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
 use crate::span::failure::Failure;
@@ -97,16 +97,26 @@ pub(crate) fn start(
         } else {
             cx.clone()
         }
-    } else if parent.is_valid() && parent.is_sampled() == sampled {
+    } else if parent.is_valid() && sampled && parent.is_sampled() {
+        // Injection only: the current span is the callee's parent, so the trace
+        // stays connected (a fresh id would name a span nobody exports).
         cx.clone()
     } else {
-        // No usable context (or injection only): a fresh span context carrying
-        // the decision, so the callee follows it.
+        // Not recorded, or no usable context: a fresh span context carrying the
+        // decision, so the callee follows it; each call its own parent id, as
+        // W3C Trace Context asks.
         let flags = if sampled {
             TraceFlags::SAMPLED
         } else {
             TraceFlags::default()
         };
+        // Random as the caller said, or because it was made here.
+        let random = if parent.is_valid() {
+            parent.trace_flags().to_u8() & RANDOM.to_u8()
+        } else {
+            RANDOM.to_u8()
+        };
+        let flags = TraceFlags::new(flags.to_u8() | random);
         let sc = SpanContext::new(
             trace_id,
             ids.new_span_id(),
@@ -115,6 +125,13 @@ pub(crate) fn start(
             parent.trace_state().clone(),
         );
         cx.with_remote_span_context(sc)
+    };
+    // A call that starts its own trace (no current one) made its trace id here.
+    let injected = if parent.is_valid() {
+        injected
+    } else {
+        let trace_id = injected.span().span_context().trace_id();
+        started_here(injected, trace_id)
     };
     state
         .propagation

@@ -44,6 +44,7 @@ pub struct TracingLayerBuilder {
     install_global: bool,
     env: Environment,
     trace_headers: Option<(String, String)>,
+    server_timing: bool,
     request_headers: Vec<String>,
     response_headers: Vec<String>,
     sanitize_headers: Vec<String>,
@@ -64,6 +65,7 @@ impl TracingLayerBuilder {
             install_global: true,
             env: Environment::Process,
             trace_headers: None,
+            server_timing: false,
             request_headers: Vec::new(),
             response_headers: Vec::new(),
             sanitize_headers: Vec::new(),
@@ -204,6 +206,28 @@ impl TracingLayerBuilder {
         self
     }
 
+    /// Adds the `server-timing` trace metric to every traced response, sampled or
+    /// not: `server-timing: trace;desc=00-{trace-id}-{span-id}-{flags}`, the
+    /// server span in `traceparent` form. Browsers expose it to page scripts
+    /// through the Performance API (`PerformanceServerTiming`), so front-end
+    /// telemetry can name the server trace it belongs to. Off by default:
+    /// anyone who can read the response learns the trace id.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .server_timing(true)
+    ///     .install_global(false)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(layer);
+    /// ```
+    pub fn server_timing(mut self, on: bool) -> Self {
+        self.server_timing = on;
+        self
+    }
+
     /// Whether to install the pipeline as the global tracer provider and the
     /// propagator as the global text-map propagator (default on), so spans made
     /// with `opentelemetry::global::tracer` in handlers go to the same place.
@@ -216,7 +240,7 @@ impl TracingLayerBuilder {
     /// validates every value, and starts the pipeline.
     pub fn build(self) -> Result<TracingLayer, ConfigError> {
         let settings = Settings::resolve_from(&self.cfg, &self.env)?;
-        let trace_headers = match &self.trace_headers {
+        let ids = match &self.trace_headers {
             None => None,
             Some((trace_id, span_id)) => {
                 let name = |n: &str| {
@@ -227,12 +251,15 @@ impl TracingLayerBuilder {
                         )
                     })
                 };
-                Some(Arc::new(TraceHeaders {
-                    trace_id: name(trace_id)?,
-                    span_id: name(span_id)?,
-                }))
+                Some((name(trace_id)?, name(span_id)?))
             }
         };
+        let trace_headers = (ids.is_some() || self.server_timing).then(|| {
+            Arc::new(TraceHeaders {
+                ids,
+                server_timing: self.server_timing,
+            })
+        });
         let recorded = RecordedHeaders::new(
             &self.request_headers,
             &self.response_headers,

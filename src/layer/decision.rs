@@ -14,6 +14,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
+use crate::propagation::{is_random, started_here, RANDOM};
 use crate::request::{addresses, TraceInfo};
 use crate::span::naming::ChildNames;
 use crate::span::request_parts::RequestParts;
@@ -69,7 +70,8 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             .with_attributes(attributes)
             .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
-        return sampled(state, req, parent_cx.with_span(span), children, grpc);
+        let cx = mark_root(parent_cx.with_span(span), &parent);
+        return sampled(state, req, cx, children, grpc);
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
@@ -80,14 +82,27 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         .with_kind(SpanKind::Server)
         .with_links(links(link));
     let mut span = tracer.build_with_context(builder, &parent_cx);
+    let parent = parent_cx.span().span_context().clone();
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
-        sampled(state, req, parent_cx.with_span(span), children, grpc)
+        let cx = mark_root(parent_cx.with_span(span), &parent);
+        sampled(state, req, cx, children, grpc)
     } else {
-        let sc = opentelemetry::trace::Span::span_context(&span).clone();
-        insert_info(req, &sc, false);
-        Tracked::Unsampled(parent_cx.with_span(span))
+        let cx = mark_root(parent_cx.with_span(span), &parent);
+        insert_info(req, &cx, false);
+        Tracked::Unsampled(cx)
     }
+}
+
+/// A trace started here has a random trace id (the SDK's generator and ours
+/// are random), which W3C Trace Context Level 2 announces with a flag. The SDK
+/// builds root spans without it, so the context says so for injection.
+fn mark_root(cx: Context, parent: &SpanContext) -> Context {
+    if parent.is_valid() {
+        return cx;
+    }
+    let trace_id = cx.span().span_context().trace_id();
+    started_here(cx, trace_id)
 }
 
 /// What an excluded request runs under. Suppression stops the SDK from recording
@@ -98,7 +113,7 @@ fn excluded_context(state: &LayerState) -> Tracked {
     let sc = SpanContext::new(
         state.recorder.ids.new_trace_id(),
         state.recorder.ids.new_span_id(),
-        TraceFlags::default(),
+        RANDOM,
         false,
         opentelemetry::trace::TraceState::default(),
     );
@@ -147,15 +162,22 @@ fn unsampled<B>(
     link: Option<SpanContext>,
 ) -> Tracked {
     let recorder = &state.recorder;
+    // Not sampled here; the trace id is random when it was made here, and as
+    // random as the caller said otherwise.
+    let flags = if parent.is_valid() {
+        TraceFlags::new(parent.trace_flags().to_u8() & RANDOM.to_u8())
+    } else {
+        RANDOM
+    };
     let sc = SpanContext::new(
         trace_id,
         recorder.ids.new_span_id(),
-        TraceFlags::default(),
+        flags,
         false,
         parent.trace_state().clone(),
     );
-    insert_info(req, &sc, false);
     let cx = parent_cx.with_remote_span_context(sc);
+    insert_info(req, &cx, false);
     // A caller's "not sampled" is respected unless told otherwise; the keep rules
     // need the layer's own pipeline, where spans can be handed over whole.
     let keep = &recorder.keep;
@@ -188,7 +210,7 @@ fn sampled<B>(
     children: ChildNames,
     grpc: bool,
 ) -> Tracked {
-    insert_info(req, cx.span().span_context(), true);
+    insert_info(req, &cx, true);
     Tracked::Sampled(Arc::new(RequestSpan::new(
         state.recorder.clone(),
         cx,
@@ -197,10 +219,13 @@ fn sampled<B>(
     )))
 }
 
-fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool) {
+fn insert_info<B>(req: &mut Request<B>, cx: &Context, sampled: bool) {
+    let span = cx.span();
+    let sc = span.span_context();
     req.extensions_mut().insert(TraceInfo {
         trace_id: sc.trace_id(),
         span_id: sc.span_id(),
         sampled,
+        random: is_random(cx),
     });
 }

@@ -18,11 +18,12 @@ use pin_project_lite::pin_project;
 use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
+use crate::propagation::{is_random, RANDOM};
 use crate::span::failure::{panic_message, Failure};
 use crate::span::RequestSpan;
 
 pin_project! {
-    /// The response future of [`TracingService`](crate::TracingService).
+    /// The response future of [`TracingService`](crate::layer::TracingService).
     ///
     /// While the inner future runs, the request's OpenTelemetry context is current,
     /// so spans made in the handler are children of the server span.
@@ -187,10 +188,27 @@ fn insert_trace_headers<B>(response: &mut Response<B>, names: &TraceHeaders, cx:
     let span = cx.span();
     let sc = span.span_context();
     let headers = response.headers_mut();
-    if let Ok(v) = http::HeaderValue::from_str(&sc.trace_id().to_string()) {
-        headers.insert(names.trace_id.clone(), v);
+    if let Some((trace_id, span_id)) = &names.ids {
+        if let Ok(v) = http::HeaderValue::from_str(&sc.trace_id().to_string()) {
+            headers.insert(trace_id.clone(), v);
+        }
+        if let Ok(v) = http::HeaderValue::from_str(&sc.span_id().to_string()) {
+            headers.insert(span_id.clone(), v);
+        }
     }
-    if let Ok(v) = http::HeaderValue::from_str(&sc.span_id().to_string()) {
-        headers.insert(names.span_id.clone(), v);
+    if names.server_timing && sc.is_valid() {
+        let mut flags = u8::from(sc.is_sampled());
+        if is_random(cx) {
+            flags |= RANDOM.to_u8();
+        }
+        let metric = format!(
+            "trace;desc=00-{}-{}-{flags:02x}",
+            sc.trace_id(),
+            sc.span_id()
+        );
+        // Appended: the service may send server-timing metrics of its own.
+        if let Ok(v) = http::HeaderValue::from_str(&metric) {
+            headers.append(http::header::HeaderName::from_static("server-timing"), v);
+        }
     }
 }

@@ -47,9 +47,11 @@ impl Trust {
     }
 }
 
-/// Response headers that carry the trace id (32 hex) and the server span id (16 hex).
+/// What a response tells its client of the trace: the trace id (32 hex) and
+/// server span id (16 hex) under names of the user's, and the `server-timing`
+/// trace metric.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceHeaders {
-    pub(crate) trace_id: http::HeaderName,
-    pub(crate) span_id: http::HeaderName,
+    pub(crate) ids: Option<(http::HeaderName, http::HeaderName)>,
+    pub(crate) server_timing: bool,
 }

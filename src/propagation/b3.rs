@@ -40,9 +40,14 @@ impl B3Propagator {
     }
 }
 
+/// B3 ids are lower-case hex.
+fn lower_hex(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// 16 or 32 hex digits; a 64-bit id is the low half of a 128-bit one.
 pub(crate) fn parse_trace_id(s: &str) -> Option<TraceId> {
-    if !(s.len() == 16 || s.len() == 32) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !(s.len() == 16 || s.len() == 32) || !lower_hex(s) {
         return None;
     }
     let id = u128::from_str_radix(s, 16).ok()?;
@@ -50,7 +55,7 @@ pub(crate) fn parse_trace_id(s: &str) -> Option<TraceId> {
 }
 
 fn parse_span_id(s: &str) -> Option<SpanId> {
-    if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.len() != 16 || !lower_hex(s) {
         return None;
     }
     let id = u64::from_str_radix(s, 16).ok()?;
@@ -179,14 +184,39 @@ mod tests {
         assert!(
             extract(&[("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d")]).is_sampled()
         );
+        // Every malformed value restarts the trace; none continues a broken parent.
+        const T: &str = "80f198ee56343ba864fe8b2a57d3eff7";
+        const S: &str = "e457b5a2e4d86bd1";
         for bad in [
-            "0",
-            "x-y",
-            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-2",
-            "80f198ee56343ba8-e457b5a2e4d86bd1-1-zz",
-            "",
+            String::from("0"),
+            "x-y".into(),
+            String::new(),
+            "-".into(),
+            format!("{T}-{S}-2"),
+            format!("{T}-{S}-yes"),
+            format!("{T}-{S}-"),
+            format!("{T}-{S}-1-zz"),
+            format!("{T}-{S}-1-0000000000000000"),
+            format!("{T}-{S}-1-{S}-extra"),
+            format!("{T}-{S}-1-{S}-"),
+            T.to_string(),
+            format!("{T}-"),
+            format!("{}-{S}-1", &T[1..]),
+            format!("{T}0-{S}-1"),
+            format!("{}-{S}-1", &T[..17]),
+            format!("{}-{S}-1", T.to_uppercase()),
+            format!("{}-{S}-1", "0".repeat(32)),
+            format!("{}-{S}-1", "0".repeat(16)),
+            format!("{T}-{}-1", &S[1..]),
+            format!("{T}-{S}0-1"),
+            format!("{T}-{}-1", "0".repeat(16)),
+            format!("{T}-{}-1", S.to_uppercase()),
+            format!("{T}-g457b5a2e4d86bd1-1"),
+            format!("{T} -{S}-1"),
+            format!("{T}_{S}_1"),
+            format!("{T}-{S}-1,{T}-{S}-1"),
         ] {
-            assert!(!extract(&[("b3", bad)]).is_valid(), "{bad}");
+            assert!(!extract(&[("b3", &bad)]).is_valid(), "{bad:?}");
         }
     }
 
@@ -205,6 +235,24 @@ mod tests {
         ]);
         assert!(sc.is_sampled(), "debug flag samples");
         assert!(!extract(&[("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7")]).is_valid());
+        for (trace, span, sampled) in [
+            ("80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", "2"),
+            ("80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", ""),
+            ("80f198ee56343ba864fe8b2a57d3eff", "e457b5a2e4d86bd1", "1"),
+            ("80F198EE56343BA864FE8B2A57D3EFF7", "e457b5a2e4d86bd1", "1"),
+            ("00000000000000000000000000000000", "e457b5a2e4d86bd1", "1"),
+            ("80f198ee56343ba864fe8b2a57d3eff7", "0000000000000000", "1"),
+            ("80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd", "1"),
+            ("80f198ee56343ba864fe8b2a57d3eff7", "", "1"),
+            ("", "e457b5a2e4d86bd1", "1"),
+        ] {
+            let sc = extract(&[
+                ("x-b3-traceid", trace),
+                ("x-b3-spanid", span),
+                ("x-b3-sampled", sampled),
+            ]);
+            assert!(!sc.is_valid(), "{trace:?} {span:?} {sampled:?}");
+        }
     }
 
     #[test]

@@ -32,13 +32,9 @@ fn hex_u128(s: &str, max_len: usize) -> Option<u128> {
 
 fn extract(value: &str) -> Option<SpanContext> {
     // Some clients URL-encode the separators.
-    let decoded;
-    let value = if value.contains('%') {
-        decoded = value.replace("%3A", ":").replace("%3a", ":");
-        decoded.as_str()
-    } else {
-        value
-    };
+    let value = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .ok()?;
     let mut parts = value.trim().split(':');
     let trace = hex_u128(parts.next()?, 32)?;
     let span = hex_u128(parts.next()?, 16)?;
@@ -115,16 +111,34 @@ mod tests {
         assert_eq!(sc.span_id(), SpanId::from(0x1f));
         assert!(!sc.is_sampled());
         assert!(get("1:2:3:2").is_sampled(), "debug implies sampled");
+        // Every malformed value restarts the trace; none continues a broken parent.
         for bad in [
             "",
+            ":::",
             "0:1:0:1",
             "1:0:0:1",
+            "00000000000000000000000000000000:1:0:1",
             "1:2:3",
             "1:2:3:4:5",
             "xyz:1:0:1",
+            "1:xyz:0:1",
+            "1:2:xyz:1",
+            "1:2:0:x",
             "1:2:0:100",
+            "1:2:0:",
+            ":2:0:1",
+            "1::0:1",
+            "123456789012345678901234567890123:2:0:1",
+            "1:12345678901234567:0:1",
+            "1:2:12345678901234567:1",
+            "1 :2:0:1",
+            "1:2:0:1,1:2:0:1",
+            "1%3G2%3A0%3A1",
+            "1%FF:2:0:1",
+            "-1:2:0:1",
+            "+1:2:0:1",
         ] {
-            assert!(!get(bad).is_valid(), "{bad}");
+            assert!(!get(bad).is_valid(), "{bad:?}");
         }
     }
 

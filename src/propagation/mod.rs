@@ -1,20 +1,24 @@
-//! Context propagation: reading the caller's trace from request headers (and,
-//! through the global propagator, writing it into outgoing ones). W3C trace
-//! context and baggage come from the SDK; B3 and Jaeger are ours.
+//! Context propagation: reading the caller's trace from request headers, and
+//! writing it into outgoing ones (the client layer, and the global propagator).
+//! W3C Trace Context ([`TraceContextPropagator`]), B3 and Jaeger are ours;
+//! baggage comes from the SDK.
 //!
 //! Formats follow the OpenTelemetry propagators specification:
 //! <https://opentelemetry.io/docs/specs/otel/context/api-propagators/>.
 
 mod b3;
 mod jaeger;
+mod trace_context;
 
 use http::HeaderName;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::propagation::BaggagePropagator;
 
 use crate::config::Propagator;
 use b3::{B3Encoding, B3Propagator};
 use jaeger::JaegerPropagator;
+pub(crate) use trace_context::{is_random, started_here};
+pub use trace_context::{TraceContextPropagator, MAX_TRACESTATE_LEN, RANDOM};
 
 /// The propagator a format names (`None` for `none`).
 fn build(format: Propagator) -> Option<Box<dyn TextMapPropagator + Send + Sync>> {

@@ -25,4 +25,7 @@ pub struct TraceInfo {
     pub span_id: SpanId,
     /// Whether the request is recorded and exported.
     pub sampled: bool,
+    /// W3C Trace Context Level 2's random-trace-id flag: the trace id is random
+    /// (it was made here, or the caller said so).
+    pub random: bool,
 }

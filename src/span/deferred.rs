@@ -8,9 +8,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{
-    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
-};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt};
 use opentelemetry::{Context, Key, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
@@ -127,7 +125,7 @@ impl Deferred {
         let server = SpanContext::new(
             sc.trace_id(),
             sc.span_id(),
-            TraceFlags::SAMPLED,
+            sc.trace_flags().with_sampled(true),
             false,
             sc.trace_state().clone(),
         );

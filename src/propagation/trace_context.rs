@@ -1,0 +1,608 @@
+//! W3C Trace Context, Level 1 and 2: the `traceparent` and `tracestate` headers,
+//! read strictly and written from the caller's span.
+//!
+//! Written from the specification (<https://www.w3.org/TR/trace-context-2/>,
+//! sections "Traceparent Header", "Tracestate Header" and "Processing Model"):
+//!
+//! - `traceparent`: surrounding spaces and tabs are ignored; the version is two
+//!   lowercase hex digits and not `ff`; version `00` is exactly 55 characters, a
+//!   higher version at least 55, its known fields read and the rest ignored; ids
+//!   are lowercase hex and not all zeros. Two `traceparent` headers make the
+//!   context invalid. Any failure restarts the trace and drops `tracestate`.
+//! - `tracestate`: every header is combined in order (RFC 9110 field order);
+//!   empty and whitespace-only members are skipped; keys and values follow the
+//!   specification's grammar (keys up to 256 characters of `a-z 0-9 _ - * / @`,
+//!   `tenant@system` included; values up to 256 printable characters but `,` and
+//!   `=`, not ending in a space). A list that cannot be parsed (a member that
+//!   breaks the grammar, or more than 32 members) is discarded whole, as the
+//!   processing model allows: a half-understood list is worse than none. A key
+//!   seen twice keeps its first (left-most, most recent) value.
+//! - At most [`MAX_TRACESTATE_LEN`] characters of `tracestate` are sent onward;
+//!   longer lists are cut by whole entries, entries over 128 characters first,
+//!   then from the right, as the specification says.
+//! - Level 2's random-trace-id flag: set on every trace id this process starts
+//!   (the SDK's and the layer's generators are random), kept as it came on a
+//!   trace continued from a caller. Other flags are sent as zero.
+//!
+//! The SDK's `TraceState` accepts fewer keys than the specification now does
+//! (no `@` beyond position 241, one `@` at most), so the list as received travels
+//! beside the span context in the `Context`, and is what is injected while the
+//! span context still carries the state it was extracted with.
+
+use std::sync::Arc;
+
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::propagation::{text_map_propagator::FieldIter, Extractor, Injector};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::Context;
+
+const TRACEPARENT: &str = "traceparent";
+const TRACESTATE: &str = "tracestate";
+
+/// The random-trace-id flag of Trace Context Level 2.
+pub const RANDOM: TraceFlags = TraceFlags::new(0x02);
+
+/// The most `tracestate` characters sent onward. The specification asks for at
+/// least 512; 32 members of the longest legal form would be 16,447 characters,
+/// more than many servers accept in one header.
+pub const MAX_TRACESTATE_LEN: usize = 4096;
+
+/// The most members a `tracestate` list may have.
+const MAX_MEMBERS: usize = 32;
+
+/// Entries longer than this go first when a list is cut to length.
+const LONG_ENTRY: usize = 128;
+
+/// Marks a trace id this process started (so it is random): the SDK builds root
+/// spans with no flags of its own, and this lets injection set the random flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StartedHere(pub(crate) TraceId);
+
+/// The `tracestate` list as received, for the trace it came with.
+#[derive(Debug)]
+struct Received {
+    trace_id: TraceId,
+    /// What the SDK's `TraceState` kept of it; while the span context still
+    /// carries exactly this, nobody changed the state and `header` is sent.
+    kept: TraceState,
+    header: Arc<str>,
+}
+
+/// Marks `cx` as the context of a trace this process started, so the
+/// random-trace-id flag goes out with it.
+pub(crate) fn started_here(cx: Context, trace_id: TraceId) -> Context {
+    cx.with_value(StartedHere(trace_id))
+}
+
+/// Whether the trace of `cx`'s span has a random trace id, as Level 2's flag
+/// says: set by the caller, or the trace was started here.
+pub(crate) fn is_random(cx: &Context) -> bool {
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.trace_flags().to_u8() & RANDOM.to_u8() != 0
+        || cx
+            .get::<StartedHere>()
+            .is_some_and(|s| s.0 == sc.trace_id())
+}
+
+/// W3C Trace Context propagator (`traceparent`, `tracestate`), strict on the way
+/// in and Level 2 on the way out.
+///
+/// The layer uses it for the `tracecontext` format, for extraction, for the
+/// client layer's injection and as the global propagator; it is public so other
+/// code can read and write headers exactly as the layer does.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::TraceContextExt;
+/// use std::collections::HashMap;
+/// use tower_otel_tracing::propagation::TraceContextPropagator;
+///
+/// let propagator = TraceContextPropagator::new();
+/// let mut headers = HashMap::new();
+/// headers.insert(
+///     "traceparent".to_string(),
+///     "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03".to_string(),
+/// );
+/// let cx = propagator.extract(&headers);
+/// let sc = cx.span().span_context().clone();
+/// assert!(sc.is_sampled());
+/// assert_eq!(sc.trace_flags().to_u8() & 0x02, 0x02); // random trace id
+///
+/// // A version this propagator does not know is read for its known fields.
+/// headers.insert(
+///     "traceparent".to_string(),
+///     "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-comes-next".to_string(),
+/// );
+/// assert!(propagator.extract(&headers).span().span_context().is_valid());
+/// ```
+#[derive(Debug, Clone)]
+pub struct TraceContextPropagator {
+    fields: [String; 2],
+}
+
+impl TraceContextPropagator {
+    /// The propagator.
+    pub fn new() -> Self {
+        TraceContextPropagator {
+            fields: [TRACEPARENT.to_owned(), TRACESTATE.to_owned()],
+        }
+    }
+}
+
+impl Default for TraceContextPropagator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TextMapPropagator for TraceContextPropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if !sc.is_valid() {
+            return;
+        }
+        let mut flags = sc.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8();
+        if is_random(cx) {
+            flags |= RANDOM.to_u8();
+        }
+        injector.set(
+            TRACEPARENT,
+            format!("00-{}-{}-{flags:02x}", sc.trace_id(), sc.span_id()),
+        );
+        let state = match cx.get::<Received>() {
+            Some(r) if r.trace_id == sc.trace_id() && &r.kept == sc.trace_state() => {
+                r.header.to_string()
+            }
+            _ => {
+                // `TraceState` gives its members only as a header: read it back.
+                let header = sc.trace_state().header();
+                let members = parse_tracestate(std::iter::once(header.as_str()));
+                cut_to_length(&members.unwrap_or_default())
+            }
+        };
+        if !state.is_empty() {
+            injector.set(TRACESTATE, state);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(parent) = extract_traceparent(extractor) else {
+            return cx.clone();
+        };
+        let list = extractor
+            .get_all(TRACESTATE)
+            .and_then(|values| parse_tracestate(values.iter().copied()))
+            .unwrap_or_default();
+        if list.is_empty() {
+            return cx.with_remote_span_context(parent.span_context(TraceState::NONE));
+        }
+        // Built from the right, as `insert` puts each member first; members the
+        // SDK's stricter key rules refuse stay only in `header`.
+        let kept = list.iter().rev().fold(TraceState::NONE, |state, (k, v)| {
+            state.insert(*k, *v).unwrap_or(state)
+        });
+        let header: Arc<str> = cut_to_length(&list).into();
+        cx.with_remote_span_context(parent.span_context(kept.clone()))
+            .with_value(Received {
+                trace_id: parent.trace_id,
+                kept,
+                header,
+            })
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(&self.fields)
+    }
+}
+
+/// A parsed `traceparent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Traceparent {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    /// Only the flags this version defines: sampled and random.
+    pub(crate) flags: TraceFlags,
+}
+
+impl Traceparent {
+    fn span_context(self, state: TraceState) -> SpanContext {
+        SpanContext::new(self.trace_id, self.span_id, self.flags, true, state)
+    }
+}
+
+fn extract_traceparent(extractor: &dyn Extractor) -> Option<Traceparent> {
+    match extractor.get_all(TRACEPARENT) {
+        // Two values cannot both be the caller's parent: neither is trusted.
+        Some(values) if values.len() == 1 => parse_traceparent(values[0]),
+        Some(_) => None,
+        None => extractor.get(TRACEPARENT).and_then(parse_traceparent),
+    }
+}
+
+/// Parses one `traceparent` value; `None` restarts the trace.
+pub(crate) fn parse_traceparent(value: &str) -> Option<Traceparent> {
+    let b = value.trim_matches([' ', '\t']).as_bytes();
+    if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+        return None;
+    }
+    let version = hex_u8(&b[0..2])?;
+    if version == 0xff {
+        return None;
+    }
+    // Version 00 is exactly this long; a later one may add fields after a dash.
+    if (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
+        return None;
+    }
+    let trace_id = u128::from_be_bytes(hex_array::<16>(&b[3..35])?);
+    let span_id = u64::from_be_bytes(hex_array::<8>(&b[36..52])?);
+    let flags = hex_u8(&b[53..55])?;
+    if trace_id == 0 || span_id == 0 {
+        return None;
+    }
+    Some(Traceparent {
+        trace_id: TraceId::from(trace_id),
+        span_id: SpanId::from(span_id),
+        flags: TraceFlags::new(flags & 0x03),
+    })
+}
+
+fn lower_hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+fn hex_u8(two: &[u8]) -> Option<u8> {
+    Some(lower_hex(two[0])? << 4 | lower_hex(two[1])?)
+}
+
+fn hex_array<const N: usize>(digits: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = hex_u8(pair)?;
+    }
+    Some(out)
+}
+
+/// Parses the `tracestate` headers, in order, into members; `None` when the
+/// list cannot be parsed and is discarded whole.
+pub(crate) fn parse_tracestate<'a>(
+    values: impl Iterator<Item = &'a str>,
+) -> Option<Vec<(&'a str, &'a str)>> {
+    let mut members: Vec<(&str, &str)> = Vec::new();
+    for value in values {
+        for member in value.split(',') {
+            let member = member.trim_matches([' ', '\t']);
+            if member.is_empty() {
+                continue;
+            }
+            let (key, val) = member.split_once('=')?;
+            if !valid_key(key) || !valid_value(val) {
+                return None;
+            }
+            if members.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            if members.len() == MAX_MEMBERS {
+                return None;
+            }
+            members.push((key, val));
+        }
+    }
+    Some(members)
+}
+
+/// `key = ( lcalpha / DIGIT ) 0*255 ( keychar )`.
+fn valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    !b.is_empty()
+        && b.len() <= 256
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|&c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@')
+        })
+}
+
+/// `value = 0*255(chr) nblk-chr`: printable ASCII but `,` and `=`, not ending
+/// in a space.
+fn valid_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty()
+        && b.len() <= 256
+        && b[b.len() - 1] != b' '
+        && b.iter()
+            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+}
+
+/// The list as one header value, cut by whole entries to
+/// [`MAX_TRACESTATE_LEN`]: entries over 128 characters go first, then entries
+/// from the right.
+fn cut_to_length(members: &[(&str, &str)]) -> String {
+    let len = |m: &(&str, &str)| m.0.len() + 1 + m.1.len();
+    let mut keep = vec![true; members.len()];
+    let mut total: usize = members.iter().map(len).sum::<usize>() + members.len().saturating_sub(1);
+    let remove = |i: usize, total: &mut usize, keep: &mut [bool]| {
+        keep[i] = false;
+        *total = total.saturating_sub(len(&members[i]) + 1);
+    };
+    for i in (0..members.len()).rev() {
+        if total <= MAX_TRACESTATE_LEN {
+            break;
+        }
+        if len(&members[i]) > LONG_ENTRY {
+            remove(i, &mut total, &mut keep);
+        }
+    }
+    for i in (0..members.len()).rev() {
+        if total <= MAX_TRACESTATE_LEN {
+            break;
+        }
+        if keep[i] {
+            remove(i, &mut total, &mut keep);
+        }
+    }
+    let mut out = String::with_capacity(total.min(MAX_TRACESTATE_LEN));
+    for (m, _) in members.iter().zip(&keep).filter(|(_, k)| **k) {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(m.0);
+        out.push('=');
+        out.push_str(m.1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const TRACE: &str = "12345678901234567890123456789012";
+    const SPAN: &str = "1234567890123456";
+
+    /// Header maps that can hold a name twice, as HTTP can.
+    struct Headers(Vec<(&'static str, String)>);
+
+    impl Extractor for Headers {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.iter().map(|(k, _)| *k).collect()
+        }
+        fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+            let all: Vec<&str> = self
+                .0
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (!all.is_empty()).then_some(all)
+        }
+    }
+
+    fn extract(headers: &[(&'static str, &str)]) -> Context {
+        let headers = Headers(headers.iter().map(|(k, v)| (*k, v.to_string())).collect());
+        TraceContextPropagator::new().extract_with_context(&Context::new(), &headers)
+    }
+
+    fn inject(cx: &Context) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        TraceContextPropagator::new().inject_context(cx, &mut out);
+        out
+    }
+
+    #[test]
+    fn traceparent_grammar() {
+        let ok = |v: &str| parse_traceparent(v).is_some();
+        assert!(ok(&format!("00-{TRACE}-{SPAN}-01")));
+        assert!(ok(&format!(" \t00-{TRACE}-{SPAN}-00\t ")));
+        assert!(ok(&format!("cc-{TRACE}-{SPAN}-01")));
+        assert!(ok(&format!("cc-{TRACE}-{SPAN}-01-what-comes-next")));
+        for bad in [
+            format!("cc-{TRACE}-{SPAN}-01.what-comes-next"),
+            format!("ff-{TRACE}-{SPAN}-01"),
+            format!(".0-{TRACE}-{SPAN}-01"),
+            format!("0.-{TRACE}-{SPAN}-01"),
+            format!("000-{TRACE}-{SPAN}-01"),
+            format!("0-{TRACE}-{SPAN}-01"),
+            format!("0A-{TRACE}-{SPAN}-01"),
+            format!("00-{}-{SPAN}-01", "0".repeat(32)),
+            format!("00-.2345678901234567890123456789012-{SPAN}-01"),
+            format!("00-{}-{SPAN}-01", TRACE.to_uppercase().replace('1', "A")),
+            format!("00-{TRACE}3-{SPAN}-01"),
+            format!("00-{}-{SPAN}-01", &TRACE[1..]),
+            format!("00-{TRACE}-0000000000000000-01"),
+            format!("00-{TRACE}-.234567890123456-01"),
+            format!("00-{TRACE}-{SPAN}7-01"),
+            format!("00-{TRACE}-{}-01", &SPAN[1..]),
+            format!("00-{TRACE}-{SPAN}-.0"),
+            format!("00-{TRACE}-{SPAN}-001"),
+            format!("00-{TRACE}-{SPAN}-1"),
+            format!("00-{TRACE}-{SPAN}-01-extra"),
+            format!("00_{TRACE}-{SPAN}-01"),
+            String::new(),
+        ] {
+            assert!(!ok(&bad), "{bad:?} must restart the trace");
+        }
+    }
+
+    #[test]
+    fn only_known_flags_are_read() {
+        let p = parse_traceparent(&format!("00-{TRACE}-{SPAN}-ff")).unwrap();
+        assert_eq!(p.flags.to_u8(), 0x03);
+        let p = parse_traceparent(&format!("00-{TRACE}-{SPAN}-02")).unwrap();
+        assert!(!p.flags.is_sampled());
+        assert_eq!(p.flags.to_u8(), 0x02);
+    }
+
+    #[test]
+    fn two_traceparents_restart_the_trace_and_drop_tracestate() {
+        let cx = extract(&[
+            ("traceparent", &format!("00-{TRACE}-{SPAN}-01")),
+            ("traceparent", &format!("00-{TRACE}-{SPAN}-01")),
+            ("tracestate", "foo=1"),
+        ]);
+        assert!(!cx.span().span_context().is_valid());
+        assert!(inject(&cx).is_empty());
+    }
+
+    #[test]
+    fn tracestate_grammar_and_rules() {
+        let list = |values: &[&'static str]| parse_tracestate(values.iter().copied());
+        assert_eq!(list(&[]), Some(vec![]));
+        assert_eq!(list(&["", " , \t,"]), Some(vec![]));
+        assert_eq!(
+            list(&["foo=1 \t , \t bar=2", "baz=3"]),
+            Some(vec![("foo", "1"), ("bar", "2"), ("baz", "3")])
+        );
+        // Leading spaces belong to the value; a key seen again keeps its first value.
+        assert_eq!(list(&["foo= 1,foo=2", "foo=3"]), Some(vec![("foo", " 1")]));
+        for key in ["foo@", "foo@@bar", "foo@bar@baz", "t@vvvvvvvvvvvvvvv"] {
+            let member = format!("{key}=1");
+            let member: &'static str = Box::leak(member.into_boxed_str());
+            assert_eq!(list(&[member]), Some(vec![(key, "1")]), "{key}");
+        }
+        let longest: &'static str = Box::leak(format!("{}=1", "z".repeat(256)).into_boxed_str());
+        assert_eq!(list(&[longest]).map(|l| l.len()), Some(1));
+        let too_long: &'static str = Box::leak(format!("{}=1", "z".repeat(257)).into_boxed_str());
+        for bad in [
+            "foo =1",
+            "FOO=1",
+            "foo.bar=1",
+            "@foo=1,bar=2",
+            "foo=bar=baz",
+            "foo=,bar=3",
+            "foo",
+            "foo=1 2\u{7f}",
+            "=1",
+            too_long,
+        ] {
+            assert_eq!(list(&["ok=1", bad]), None, "{bad:?} discards the list");
+        }
+        let members: Vec<String> = (1..=33).map(|i| format!("k{i}={i}")).collect();
+        let all: &'static str = Box::leak(members[..32].join(",").into_boxed_str());
+        assert_eq!(list(&[all]).map(|l| l.len()), Some(32));
+        let over: &'static str = Box::leak(members.join(",").into_boxed_str());
+        assert_eq!(list(&[over]), None);
+    }
+
+    #[test]
+    fn tracestate_travels_as_received_even_where_the_sdk_refuses_keys() {
+        let cx = extract(&[
+            ("traceparent", &format!("00-{TRACE}-{SPAN}-01")),
+            ("tracestate", "foo@bar@baz=1"),
+            ("tracestate", " ,rojo=00f067aa0ba902b7 ,"),
+            ("tracestate", "congo=t61rcWkgMzE"),
+        ]);
+        let sc = cx.span().span_context().clone();
+        assert_eq!(sc.trace_state().get("rojo"), Some("00f067aa0ba902b7"));
+        assert_eq!(sc.trace_state().get("foo@bar@baz"), None);
+        let out = inject(&cx);
+        assert_eq!(
+            out["tracestate"],
+            "foo@bar@baz=1,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+        );
+        // A span context whose state was changed since sends its own state.
+        let changed = SpanContext::new(
+            sc.trace_id(),
+            SpanId::from(7),
+            sc.trace_flags(),
+            false,
+            sc.trace_state().insert("mine", "1").unwrap(),
+        );
+        let out = inject(&cx.with_remote_span_context(changed));
+        assert_eq!(
+            out["tracestate"],
+            "mine=1,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+        );
+    }
+
+    #[test]
+    fn long_lists_are_cut_by_whole_entries_long_ones_first() {
+        // Entries of 128 characters: 32 of them are 4,127 with the commas.
+        let normal = |i: usize| format!("k{i:02}={}", "v".repeat(124));
+        let cut_of = |members: &[String]| {
+            let parsed: Vec<(&str, &str)> =
+                members.iter().map(|m| m.split_once('=').unwrap()).collect();
+            cut_to_length(&parsed)
+        };
+        let mut members: Vec<String> = (0..32).map(normal).collect();
+        let cut = cut_of(&members);
+        assert!(cut.len() <= MAX_TRACESTATE_LEN, "{}", cut.len());
+        assert_eq!(cut, members[..31].join(","), "the right-most entry goes");
+
+        members[31] = normal(31);
+        members[3] = format!("long={}", "x".repeat(200));
+        let cut = cut_of(&members);
+        assert!(
+            !cut.contains("long="),
+            "the entry over 128 characters goes first"
+        );
+        assert!(cut.ends_with(&normal(31)), "and is enough here");
+        assert_eq!(cut.split(',').count(), 31);
+
+        // A list within the limit is sent whole.
+        assert_eq!(cut_to_length(&[("a", "1"), ("b", "2")]), "a=1,b=2");
+    }
+
+    #[test]
+    fn flags_out_are_sampled_and_random_only() {
+        let sc = SpanContext::new(
+            TraceId::from(5),
+            SpanId::from(6),
+            TraceFlags::new(0xff),
+            false,
+            TraceState::NONE,
+        );
+        let out = inject(&Context::new().with_remote_span_context(sc.clone()));
+        assert_eq!(
+            out["traceparent"],
+            "00-00000000000000000000000000000005-0000000000000006-03"
+        );
+        let plain = SpanContext::new(
+            sc.trace_id(),
+            sc.span_id(),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        );
+        let cx = Context::new().with_remote_span_context(plain);
+        assert!(inject(&cx)["traceparent"].ends_with("-01"));
+        // Started here: the random flag goes out; another trace's marker does not count.
+        assert!(inject(&started_here(cx.clone(), sc.trace_id()))["traceparent"].ends_with("-03"));
+        assert!(inject(&started_here(cx, TraceId::from(9)))["traceparent"].ends_with("-01"));
+    }
+
+    #[test]
+    fn what_is_accepted_and_injected_reads_back_the_same() {
+        for (tp, ts) in [
+            (format!("00-{TRACE}-{SPAN}-03"), "a=1,b@c=2"),
+            (format!("cc-{TRACE}-{SPAN}-00-future"), ""),
+            (format!("00-{TRACE}-{SPAN}-01"), "x=  y"),
+        ] {
+            let cx = extract(&[("traceparent", &tp), ("tracestate", ts)]);
+            let once = inject(&cx);
+            let again = extract(&[
+                ("traceparent", &once["traceparent"]),
+                (
+                    "tracestate",
+                    once.get("tracestate").map_or("", String::as_str),
+                ),
+            ]);
+            assert_eq!(cx.span().span_context(), again.span().span_context());
+            assert_eq!(once, inject(&again));
+        }
+    }
+}
