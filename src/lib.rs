@@ -95,7 +95,7 @@
 //! value-length limits, `OTEL_BSP_*`, the Zipkin, Jaeger and OTLP exporter variables,
 //! `OTEL_RUST_EXCLUDED_URLS`); invalid ones are logged and ignored.
 //! [`Settings`](settings::Settings) is the resolved result, printable with its
-//! origins; [`settings::fields`] lists every setting with its variables.
+//! origins; [`settings::fields()`] lists every setting with its variables.
 //!
 //! # Exporters
 //! `console` and `in_memory` ([`exporter::ConsoleExporter`],

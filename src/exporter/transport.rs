@@ -12,6 +12,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 
 use crate::config::{ConfigError, ConfigErrorKind};
+use crate::settings::fields::otlp::OTLP_HTTP_CERTIFICATE_FILE;
 use crate::settings::Certificate;
 
 /// A blocking HTTP POST client bound to one endpoint.
@@ -169,7 +170,7 @@ impl fmt::Debug for HttpTransport {
 
 /// The certificates of a PEM file read when the settings were resolved.
 fn parse_ca(ca: &Certificate) -> Result<Vec<ureq::tls::Certificate<'static>>, ConfigError> {
-    let field = "tracing.otlp.http.certificate_file";
+    let field = OTLP_HTTP_CERTIFICATE_FILE.error_path();
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&ca.pem) {
         match item {

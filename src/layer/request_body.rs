@@ -15,7 +15,7 @@ use crate::span::RequestSpan;
 
 pin_project! {
     /// The request body the inner service receives from
-    /// [`TracingService`](crate::TracingService).
+    /// [`TracingService`](crate::layer::TracingService).
     ///
     /// Each frame the service reads is recorded as an `http receive` span of type
     /// `http.request`, timed from when the read began to when the frame arrived.

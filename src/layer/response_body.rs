@@ -18,7 +18,7 @@ use crate::span::message::Message;
 use crate::span::RequestSpan;
 
 pin_project! {
-    /// The response body of [`TracingService`](crate::TracingService).
+    /// The response body of [`TracingService`](crate::layer::TracingService).
     ///
     /// Each frame it yields is recorded as an `http send` span of type
     /// `http.response.body`; the server span ends after the last frame, or, if the

@@ -361,7 +361,7 @@ fn batch<E: SpanExporter + 'static>(
 fn not_compiled_in(name: &str) -> ConfigError {
     ConfigError::of_kind(
         crate::config::ConfigErrorKind::Unsupported,
-        "tracing.exporter_type",
+        crate::settings::fields::general::EXPORTER_TYPE.error_path(),
         format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
     )
 }

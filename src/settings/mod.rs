@@ -16,7 +16,7 @@
 //! pipeline and every exporter read only [`Settings`] or their section of it.
 
 mod env;
-mod fields;
+pub(crate) mod fields;
 mod print;
 mod resolve;
 
@@ -326,7 +326,7 @@ impl Settings {
     }
 
     /// Where the setting with this key (`sampler`, `zipkin.endpoint`,
-    /// `batch.max_queue_size`, ... as in [`fields`]) came from.
+    /// `batch.max_queue_size`, ... as in [`fields()`]) came from.
     pub fn source(&self, key: &str) -> Source {
         self.sources.get(key).copied().unwrap_or(Source::Default)
     }

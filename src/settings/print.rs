@@ -2,10 +2,13 @@
 //! where its value came from, secrets masked) and the README's reference table,
 //! both made from the table.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
 
-use super::fields::fields;
+use super::fields::{fields, DefaultText, Field};
 use super::Settings;
+use crate::config::{ExporterType, TracingConfig};
 
 impl fmt::Display for Settings {
     /// What will run, one setting per line with its origin. Secrets are masked.
@@ -21,6 +24,62 @@ impl fmt::Display for Settings {
             writeln!(f, "{key:<width$} = {value}  ({})", self.source(key))?;
         }
         Ok(())
+    }
+}
+
+impl Field {
+    /// The value when nothing sets it, as the README's table shows it: what
+    /// `--print-config` prints for it (`none` for nothing), with a remark where
+    /// the default depends on the exporter or is only known at run time.
+    ///
+    /// ```
+    /// let timeout = tower_otel_tracing::settings::fields()
+    ///     .iter()
+    ///     .find(|f| f.key() == "timeout")
+    ///     .unwrap();
+    /// assert_eq!(timeout.default_value(), "10s");
+    /// ```
+    pub fn default_value(&self) -> &'static str {
+        // Resolved once, from an empty config and environment: the defaults the
+        // code really starts from, not a second copy of them.
+        static TEXTS: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+            let resolved = |exporter_type| {
+                let cfg = TracingConfig {
+                    exporter_type,
+                    ..TracingConfig::default()
+                };
+                Settings::resolve_with(&cfg, HashMap::new())
+                    .expect("an empty config and environment resolve")
+            };
+            let start = resolved(None);
+            fields()
+                .iter()
+                .map(|field| (field.key(), default_text(field, &start, resolved)))
+                .collect()
+        });
+        &TEXTS[self.key()]
+    }
+}
+
+fn default_text(
+    field: &Field,
+    start: &Settings,
+    resolved: impl Fn(Option<ExporterType>) -> Settings,
+) -> String {
+    let shown = |s: &Settings| match (field.show)(s) {
+        text if text.is_empty() => "none".to_owned(),
+        text => text,
+    };
+    match field.default {
+        DefaultText::Shown => shown(start),
+        DefaultText::ShownWith(remark) => format!("{} ({remark})", shown(start)),
+        DefaultText::ShownAndFor(exporter) => format!(
+            "{} ({} for {})",
+            shown(start),
+            shown(&resolved(Some(exporter))),
+            exporter.as_str()
+        ),
+        DefaultText::Described(text) => text.to_owned(),
     }
 }
 

@@ -20,7 +20,7 @@ use super::{
 pub(super) fn resolve(cfg: &TracingConfig, env: &Environment) -> Result<Settings, ConfigError> {
     let mut s = defaults();
     for field in fields() {
-        if (field.from_config)(cfg, &mut s)? {
+        if (field.from_config)(field, cfg, &mut s)? {
             s.set_source(field.key(), Source::Config);
         }
     }
@@ -92,7 +92,9 @@ fn defaults() -> Settings {
 /// What follows from the values together.
 fn finish(s: &mut Settings) -> Result<(), ConfigError> {
     s.batch.max_export_batch_size = s.batch.max_export_batch_size.min(s.batch.max_queue_size);
-    if s.exporter == ExporterType::Console && s.source("batch.schedule_delay") == Source::Default {
+    if s.exporter == ExporterType::Console
+        && s.source(fields::general::BATCH_SCHEDULE_DELAY.key()) == Source::Default
+    {
         s.batch.schedule_delay = fields::CONSOLE_SCHEDULE_DELAY;
     }
     if s.excluded_urls.as_ref().is_some_and(|e| e.is_empty()) {
@@ -107,7 +109,7 @@ fn finish(s: &mut Settings) -> Result<(), ConfigError> {
     {
         return Err(ConfigError::of_kind(
             ConfigErrorKind::InvalidValue,
-            "tracing.otlp.grpc.insecure",
+            fields::otlp::OTLP_GRPC_INSECURE.error_path(),
             format!(
                 "plaintext gRPC was asked for, but the endpoint `{}` asks for TLS: use an \
                  http:// endpoint, or leave `insecure` off",

@@ -11,6 +11,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{ConfigError, ConfigErrorKind};
+use crate::settings::fields::otlp::{OTLP_ENDPOINT, OTLP_GRPC_HEADERS, OTLP_PROTOCOL};
 use crate::settings::OtlpSettings;
 
 pub(crate) struct GrpcExporter {
@@ -29,7 +30,7 @@ impl GrpcExporter {
             .map_err(|e| {
                 ConfigError::of_kind(
                     ConfigErrorKind::Unsupported,
-                    "tracing.otlp.protocol",
+                    OTLP_PROTOCOL.error_path(),
                     format!("cannot start the gRPC runtime: {e}"),
                 )
             })?;
@@ -37,7 +38,7 @@ impl GrpcExporter {
         let mut metadata = tonic::metadata::MetadataMap::new();
         for (name, value) in &settings.grpc_headers {
             // Validated header names and values are valid ASCII metadata.
-            let field = || format!("tracing.otlp.grpc.headers.{name}");
+            let field = || format!("{}.{name}", OTLP_GRPC_HEADERS.error_path());
             let key = tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes())
                 .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata name"))?;
             let value = tonic::metadata::MetadataValue::try_from(value.as_bytes())
@@ -61,7 +62,7 @@ impl GrpcExporter {
         }
         let inner = builder.build().map_err(|e| {
             ConfigError::new(
-                "tracing.otlp.endpoint",
+                OTLP_ENDPOINT.error_path(),
                 format!("cannot build the OTLP gRPC exporter: {e}"),
             )
         })?;

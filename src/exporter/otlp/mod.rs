@@ -71,7 +71,7 @@ impl OtlpExporter {
             OtlpProtocol::Grpc => {
                 return Err(ConfigError::of_kind(
                     crate::config::ConfigErrorKind::Unsupported,
-                    "tracing.otlp.protocol",
+                    crate::settings::fields::otlp::OTLP_PROTOCOL.error_path(),
                     "`grpc` needs the `otlp-grpc` cargo feature",
                 ))
             }

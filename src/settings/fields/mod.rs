@@ -2,10 +2,12 @@
 //! Resolution (`resolve.rs`), `--print-config` (`print.rs`) and the README's
 //! reference table all read it; nothing else knows a field path or a variable name.
 
-mod general;
-mod jaeger;
-mod otlp;
-mod zipkin;
+// Public to the crate so that code outside the table (errors, where a value came
+// from) names a row instead of repeating its path.
+pub(crate) mod general;
+pub(crate) mod jaeger;
+pub(crate) mod otlp;
+pub(crate) mod zipkin;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -27,7 +29,8 @@ pub(crate) const DEFAULT_OTLP_ENDPOINT: &str = "http://localhost:4318/v1/traces"
 pub(crate) const CONSOLE_SCHEDULE_DELAY: Duration = Duration::from_millis(500);
 
 /// Reads a setting's value from the config: `Ok(true)` when the config sets it.
-type FromConfig = fn(&TracingConfig, &mut Settings) -> Result<bool, ConfigError>;
+/// It is handed its own row, so that its errors take the path from there.
+type FromConfig = fn(&Field, &TracingConfig, &mut Settings) -> Result<bool, ConfigError>;
 /// Applies one variable's (trimmed, non-blank) value: `Ok(true)` when applied,
 /// `Ok(false)` when it does not apply, `Err(why)` when invalid (never quoting it).
 type FromEnv = fn(&'static str, &str, &mut Settings) -> Result<bool, String>;
@@ -49,7 +52,7 @@ pub struct Field {
     pub(super) config: Option<&'static str>,
     pub(super) vars: &'static [&'static str],
     pub(super) expected: &'static str,
-    pub(super) default: &'static str,
+    pub(super) default: DefaultText,
     pub(super) secret: bool,
     /// Shown by `--print-config` only when this exporter runs.
     pub(super) exporter: Option<ExporterType>,
@@ -75,10 +78,6 @@ impl Field {
     pub fn expected(&self) -> &'static str {
         self.expected
     }
-    /// The value when nothing sets it.
-    pub fn default_value(&self) -> &'static str {
-        self.default
-    }
     /// Whether its value is a secret (never logged, printed or shown by `Debug`).
     pub fn secret(&self) -> bool {
         self.secret
@@ -86,6 +85,32 @@ impl Field {
     pub(super) fn shown_for(&self, exporter: ExporterType) -> bool {
         self.exporter.is_none_or(|e| e == exporter)
     }
+
+    /// The path a config error about it names: `tracing.` and its config path.
+    pub(crate) fn error_path(&self) -> String {
+        // Environment-only settings raise no config errors; their key is the
+        // nearest name should one ever need it.
+        format!("tracing.{}", self.config.unwrap_or(self.key))
+    }
+
+    /// An invalid config value, quoted unless the setting is secret.
+    pub(super) fn bad(&self, value: Option<&dyn std::fmt::Display>, why: String) -> ConfigError {
+        bad_at(self.error_path(), value.filter(|_| !self.secret), why)
+    }
+}
+
+/// How the reference table shows a setting's default. The text is made from the
+/// value resolution really starts from (see `print.rs`), never written by hand, so
+/// that the two cannot drift apart.
+pub(super) enum DefaultText {
+    /// What `--print-config` shows for the default (`none` when it shows nothing).
+    Shown,
+    /// That, with a remark on what it means.
+    ShownWith(&'static str),
+    /// That, and what it becomes when this exporter runs.
+    ShownAndFor(ExporterType),
+    /// Only known at run time (the binary's name), so described instead.
+    Described(&'static str),
 }
 
 /// Every setting, in resolution order.
@@ -94,25 +119,29 @@ pub fn fields() -> &'static [&'static Field] {
         [general::ROWS, zipkin::ROWS, jaeger::ROWS, otlp::ROWS]
             .into_iter()
             .flatten()
+            .copied()
             .collect()
     });
     &ALL
 }
 
-/// A config value error at `tracing.{path}`, quoting the value unless secret.
-pub(super) fn bad(path: &str, value: Option<&dyn std::fmt::Display>, why: String) -> ConfigError {
+fn bad_at(path: String, value: Option<&dyn std::fmt::Display>, why: String) -> ConfigError {
     let message = match value {
         Some(v) => format!("invalid value `{v}`: {why}"),
         None => why,
     };
-    ConfigError::new(format!("tracing.{path}"), message)
+    ConfigError::new(path, message)
 }
 
 pub(super) fn set<T>(v: Option<T>, apply: impl FnOnce(T)) -> bool {
     v.map(apply).is_some()
 }
 
-pub(super) fn no_config(_: &TracingConfig, _: &mut Settings) -> Result<bool, ConfigError> {
+pub(super) fn no_config(
+    _: &Field,
+    _: &TracingConfig,
+    _: &mut Settings,
+) -> Result<bool, ConfigError> {
     Ok(false)
 }
 
@@ -165,11 +194,14 @@ pub(super) fn pairs(v: &str) -> Result<Vec<(String, String)>, String> {
 pub(super) type Headers = Vec<(http::HeaderName, http::HeaderValue)>;
 
 pub(super) fn config_headers(
-    path: &str,
+    field: &Field,
     map: &BTreeMap<String, String>,
 ) -> Result<Headers, ConfigError> {
     map.iter()
-        .map(|(k, v)| validate::header(k, v).map_err(|why| bad(&format!("{path}.{k}"), None, why)))
+        .map(|(k, v)| {
+            validate::header(k, v)
+                .map_err(|why| bad_at(format!("{}.{k}", field.error_path()), None, why))
+        })
         .collect()
 }
 
@@ -199,7 +231,7 @@ pub(super) fn sampler_from_env(
 ) -> Result<bool, String> {
     if var == "OTEL_TRACES_SAMPLER_ARG" {
         // Read only for a ratio sampler the environment chose.
-        if s.source("sampler") != Source::Env("OTEL_TRACES_SAMPLER") {
+        if s.source(general::SAMPLER.key) != Source::Env("OTEL_TRACES_SAMPLER") {
             return Ok(false);
         }
         let ratio = || {
@@ -283,14 +315,14 @@ pub(super) fn timeout_from_env(
 }
 
 pub(super) fn resource_from_env(
-    _: &'static str,
+    var: &'static str,
     v: &str,
     s: &mut Settings,
 ) -> Result<bool, String> {
     for (k, v) in pairs(v)? {
         if k == "service.name" {
             s.service_name = v;
-            s.set_source("service_name", Source::Env("OTEL_RESOURCE_ATTRIBUTES"));
+            s.set_source(general::SERVICE_NAME.key, Source::Env(var));
         } else {
             s.resource_attributes.push((k, v));
         }
@@ -313,7 +345,7 @@ pub(super) fn otlp_headers_from_env(
     }
     s.otlp.grpc_headers = headers.clone();
     s.otlp.http_headers = headers;
-    s.set_source("otlp.grpc.headers", Source::Env(var));
+    s.set_source(otlp::OTLP_GRPC_HEADERS.key, Source::Env(var));
     Ok(true)
 }
 
