@@ -154,6 +154,7 @@ async fn main() -> ExitCode {
             client,
             upstream: args.upstream.clone(),
         })
+        .nest_service("/_traces", layer.viewer())
         .layer(layer);
     let listener = match tokio::net::TcpListener::bind(args.bind).await {
         Ok(l) => l,

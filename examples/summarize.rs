@@ -131,6 +131,8 @@ async fn main() -> ExitCode {
         .route("/readyz", get(|| async { "ok" }))
         .route("/stream", get(stream))
         .route("/slow", get(slow))
+        // The trace viewer; the layer leaves its own requests untraced.
+        .nest_service("/_traces", layer.viewer())
         .layer(layer);
 
     let listener = match tokio::net::TcpListener::bind(args.bind).await {
@@ -143,6 +145,7 @@ async fn main() -> ExitCode {
     let addr = listener.local_addr().unwrap_or(args.bind);
     eprintln!("Summarization listening on http://{addr}");
     eprintln!("try: curl -X POST http://{addr}/summarize -d 'some text'");
+    eprintln!("then open http://{addr}/_traces");
 
     let served = axum::serve(
         listener,

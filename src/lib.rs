@@ -26,6 +26,8 @@
 //!   Level 2, B3, Jaeger).
 //! - [`client`]: outgoing calls (the other end of propagation), and `logs`
 //!   (feature `logs`): trace ids on log lines.
+//! - [`viewer`] (feature `viewer`, on by default): the embedded trace viewer,
+//!   fed by a tee beside the exporter.
 //!
 //! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
 //! before any SDK span exists (`layer/decision.rs`, with the policy in
@@ -151,6 +153,8 @@ pub mod propagation;
 mod request;
 pub mod settings;
 mod span;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 
 pub use config::{ConfigError, TracingConfig};
 pub use layer::{TracingLayer, TracingLayerBuilder};

@@ -309,6 +309,8 @@ impl TracingLayerBuilder {
                 excluded: settings.excluded_urls,
                 trace_headers,
                 trust,
+                #[cfg(feature = "viewer")]
+                viewer_path: std::sync::OnceLock::new(),
             }),
         })
     }

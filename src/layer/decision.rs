@@ -42,6 +42,12 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     if state.disabled {
         return Tracked::Untraced;
     }
+    #[cfg(feature = "viewer")]
+    if let Some(base) = state.viewer_path.get() {
+        if crate::viewer::is_viewer_path(req.uri().path(), base) {
+            return excluded_context(state);
+        }
+    }
     if let Some(excluded) = &state.excluded {
         let (local, _) = addresses(req.extensions(), state.recorder.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {

@@ -132,6 +132,56 @@ impl TracingLayer {
         })
     }
 
+    /// The embedded trace viewer, to mount at `/_traces` (see [`crate::viewer`]).
+    /// The layer stops tracing requests under that path from now on; mount the
+    /// viewer on a loopback or debug listener in production.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let app: Router = Router::new()
+    ///     .nest_service("/_traces", layer.viewer())
+    ///     .layer(layer);
+    /// ```
+    ///
+    /// # Panics
+    /// When a viewer was already made for another path.
+    #[cfg(feature = "viewer")]
+    pub fn viewer(&self) -> crate::viewer::TraceViewer {
+        self.viewer_at(crate::viewer::DEFAULT_PATH)
+    }
+
+    /// The trace viewer, to mount at `path` (such as `/debug/traces`; a trailing
+    /// `/` is ignored). One path per layer.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let viewer = layer.viewer_at("/debug/traces/");
+    /// assert_eq!(viewer.path(), "/debug/traces");
+    /// ```
+    ///
+    /// # Panics
+    /// When a viewer was already made for another path.
+    #[cfg(feature = "viewer")]
+    pub fn viewer_at(&self, path: &str) -> crate::viewer::TraceViewer {
+        let path = path.trim_end_matches('/');
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        let registered = self.state.viewer_path.get_or_init(|| path.as_str().into());
+        assert!(
+            **registered == *path,
+            "this layer's viewer is at {registered}; it cannot also be at {path}"
+        );
+        crate::viewer::TraceViewer::new(self.pipeline().viewer_store().clone(), &path)
+    }
+
     /// A guard over the pipeline: it shuts the pipeline down (flushing it) when
     /// dropped or on [`TracingGuard::shutdown`], and derefs to the [`Pipeline`].
     pub fn guard(&self) -> TracingGuard {

@@ -22,6 +22,9 @@ pub(crate) struct LayerState {
     pub(crate) trace_headers: Option<Arc<TraceHeaders>>,
     /// Whose trace context may parent the server span.
     pub(crate) trust: Trust,
+    /// The viewer's mount path, once one is made: its requests are not traced.
+    #[cfg(feature = "viewer")]
+    pub(crate) viewer_path: std::sync::OnceLock<Box<str>>,
 }
 
 /// Whose incoming trace context is adopted (a trust boundary, as Go's

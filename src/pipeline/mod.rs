@@ -9,6 +9,10 @@
 //! - `resource.rs`: `service.name` and the resource attributes;
 //! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime.
 //!
+//! With the `viewer` feature, every exporter is wrapped in the viewer's tee
+//! (`viewer/tee.rs`), which copies each export batch into the viewer's store on
+//! the batch processor's thread.
+//!
 //! The batch processor follows the OpenTelemetry SDK specification
 //! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>).
 
@@ -73,6 +77,9 @@ struct Inner {
     /// user's provider, whose processors only the SDK can reach).
     processor: Option<Arc<dyn SpanProcessor>>,
     counters: Arc<Counters>,
+    /// The store the viewer reads, fed by the tee beside the exporter.
+    #[cfg(feature = "viewer")]
+    viewer: Arc<crate::viewer::TraceStore>,
     in_memory: Option<InMemoryExporter>,
     /// Holds the spans of requests that may still be kept (`keep_detail: full`).
     keep_buffer: Option<Arc<KeepBuffer>>,
@@ -140,6 +147,11 @@ impl Pipeline {
         &self.inner.counters
     }
 
+    #[cfg(feature = "viewer")]
+    pub(crate) fn viewer_store(&self) -> &Arc<crate::viewer::TraceStore> {
+        &self.inner.viewer
+    }
+
     /// Whether every span of a request that may still be kept is held
     /// (`keep_detail: full` on a pipeline the layer built).
     pub(crate) fn holds_traces(&self) -> bool {
@@ -167,7 +179,7 @@ impl Pipeline {
 
     /// A pipeline around a provider the user built and owns.
     pub(crate) fn user_provider(provider: SdkTracerProvider) -> Self {
-        Self::from_parts(provider, false, None, Arc::default(), None, None)
+        Self::from_parts(provider, false, None, ExportSide::default(), None, None)
     }
 
     /// A pipeline that records nothing (`OTEL_SDK_DISABLED`).
@@ -176,7 +188,7 @@ impl Pipeline {
             SdkTracerProvider::builder().build(),
             true,
             None,
-            Arc::default(),
+            ExportSide::default(),
             None,
             None,
         )
@@ -186,7 +198,7 @@ impl Pipeline {
         provider: SdkTracerProvider,
         owned: bool,
         processor: Option<Arc<dyn SpanProcessor>>,
-        counters: Arc<Counters>,
+        side: ExportSide,
         in_memory: Option<InMemoryExporter>,
         keep_buffer: Option<Arc<KeepBuffer>>,
     ) -> Self {
@@ -201,7 +213,9 @@ impl Pipeline {
                 tracer,
                 scope,
                 processor,
-                counters,
+                counters: side.counters,
+                #[cfg(feature = "viewer")]
+                viewer: side.viewer,
                 in_memory,
                 keep_buffer,
             }),
@@ -220,7 +234,16 @@ impl fmt::Debug for Pipeline {
 
 /// Makes the batch processor for a user's exporter once the batch settings are known.
 pub(crate) type ProcessorFactory =
-    Box<dyn FnOnce(BatchConfig, Arc<Counters>) -> BatchSpanProcessor + Send>;
+    Box<dyn FnOnce(BatchConfig, &ExportSide) -> BatchSpanProcessor + Send>;
+
+/// What every exporter the pipeline builds is wrapped with: the span counters
+/// and, with the `viewer` feature, the viewer's store, teed beside the exporter.
+#[derive(Clone, Default)]
+pub(crate) struct ExportSide {
+    counters: Arc<Counters>,
+    #[cfg(feature = "viewer")]
+    viewer: Arc<crate::viewer::TraceStore>,
+}
 
 /// Where finished spans go.
 pub(crate) enum Sink {
@@ -233,9 +256,7 @@ pub(crate) enum Sink {
 impl Sink {
     /// A user's exporter.
     pub(crate) fn exporter<E: SpanExporter + 'static>(exporter: E) -> Self {
-        Sink::Exporter(Box::new(move |config, counters| {
-            batch(exporter, config, &counters)
-        }))
+        Sink::Exporter(Box::new(move |config, side| batch(exporter, config, side)))
     }
 }
 
@@ -283,23 +304,22 @@ pub(crate) fn build(
             .with_scheduled_delay(settings.batch.schedule_delay)
             .build()
     };
-    let counters = Arc::new(Counters::default());
+    let side = ExportSide::default();
+    let counters = side.counters.clone();
     let mut in_memory = None;
     let processor = match sink {
-        Sink::Exporter(factory) => Some(factory(batch_config(), counters.clone())),
+        Sink::Exporter(factory) => Some(factory(batch_config(), &side)),
         Sink::FromSettings => match settings.exporter {
             ExporterType::None => None,
-            ExporterType::Console => {
-                Some(batch(ConsoleExporter::stdout(), batch_config(), &counters))
-            }
+            ExporterType::Console => Some(batch(ConsoleExporter::stdout(), batch_config(), &side)),
             ExporterType::InMemory => {
                 let exporter = InMemoryExporter::default();
                 in_memory = Some(exporter.clone());
-                Some(batch(exporter, batch_config(), &counters))
+                Some(batch(exporter, batch_config(), &side))
             }
-            ExporterType::Zipkin => Some(zipkin(settings, batch_config(), &counters)?),
-            ExporterType::Jaeger => Some(jaeger(settings, batch_config(), &counters)?),
-            ExporterType::Otlp => Some(otlp(settings, batch_config(), &counters)?),
+            ExporterType::Zipkin => Some(zipkin(settings, batch_config(), &side)?),
+            ExporterType::Jaeger => Some(jaeger(settings, batch_config(), &side)?),
+            ExporterType::Otlp => Some(otlp(settings, batch_config(), &side)?),
         },
     };
 
@@ -340,19 +360,22 @@ pub(crate) fn build(
         builder.build(),
         true,
         shared,
-        counters,
+        side,
         in_memory,
         keep_buffer,
     ))
 }
 
-/// The batch processor around an exporter, counting what it exports.
+/// The batch processor around an exporter, counting what it exports (and teeing
+/// it to the viewer's store).
 fn batch<E: SpanExporter + 'static>(
     exporter: E,
     config: BatchConfig,
-    counters: &Arc<Counters>,
+    side: &ExportSide,
 ) -> BatchSpanProcessor {
-    BatchSpanProcessor::builder(CountingExporter::new(exporter, counters.clone()))
+    #[cfg(feature = "viewer")]
+    let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
+    BatchSpanProcessor::builder(CountingExporter::new(exporter, side.counters.clone()))
         .with_batch_config(config)
         .build()
 }
@@ -367,11 +390,7 @@ fn not_compiled_in(name: &str) -> ConfigError {
 }
 
 #[cfg(feature = "zipkin")]
-fn zipkin(
-    s: &Settings,
-    c: BatchConfig,
-    n: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn zipkin(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Ok(batch(
         crate::exporter::ZipkinExporter::new(&s.zipkin)?,
         c,
@@ -380,20 +399,12 @@ fn zipkin(
 }
 
 #[cfg(not(feature = "zipkin"))]
-fn zipkin(
-    _: &Settings,
-    _: BatchConfig,
-    _: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn zipkin(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Err(not_compiled_in("zipkin"))
 }
 
 #[cfg(feature = "jaeger")]
-fn jaeger(
-    s: &Settings,
-    c: BatchConfig,
-    n: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn jaeger(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Ok(batch(
         crate::exporter::JaegerExporter::new(&s.jaeger)?,
         c,
@@ -402,28 +413,16 @@ fn jaeger(
 }
 
 #[cfg(not(feature = "jaeger"))]
-fn jaeger(
-    _: &Settings,
-    _: BatchConfig,
-    _: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn jaeger(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Err(not_compiled_in("jaeger"))
 }
 
 #[cfg(feature = "otlp")]
-fn otlp(
-    s: &Settings,
-    c: BatchConfig,
-    n: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn otlp(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Ok(batch(crate::exporter::OtlpExporter::new(&s.otlp)?, c, n))
 }
 
 #[cfg(not(feature = "otlp"))]
-fn otlp(
-    _: &Settings,
-    _: BatchConfig,
-    _: &Arc<Counters>,
-) -> Result<BatchSpanProcessor, ConfigError> {
+fn otlp(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
     Err(not_compiled_in("otlp"))
 }
