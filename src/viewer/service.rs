@@ -89,8 +89,8 @@ impl TraceViewer {
             Some(rest) => (true, rest),
             None => (false, rel),
         };
-        match rel {
-            "" | "/" => {
+        match (api, rel) {
+            (false, "" | "/") | (true, "/overview") => {
                 let o = self.store.overview();
                 if api {
                     json_response(&json::overview(&o))
@@ -98,7 +98,7 @@ impl TraceViewer {
                     html(StatusCode::OK, pages::overview(&links, &o))
                 }
             }
-            "/traces" => {
+            (_, "/traces") => {
                 let filter = parse_filter(query.unwrap_or(""));
                 let traces = self.store.traces(&filter);
                 if api {
@@ -107,7 +107,7 @@ impl TraceViewer {
                     html(StatusCode::OK, pages::list(&links, &filter, &traces))
                 }
             }
-            "/assets/viewer.css" if !api => {
+            (false, "/assets/viewer.css") => {
                 let mut resp = Response::new(pages::css().to_owned());
                 resp.headers_mut().insert(
                     header::CONTENT_TYPE,
