@@ -45,8 +45,10 @@ async fn global_tracer_and_propagator_follow_the_request() {
     assert_eq!(call.parent_span_id, server.span_context.span_id());
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
+        // Sampled, and random (02): the trace started in this process, and the
+        // global propagator is the layer's W3C Level 2 one.
         format!(
-            "00-{}-{}-01",
+            "00-{}-{}-03",
             server.span_context.trace_id(),
             call.span_context.span_id()
         )

@@ -14,7 +14,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
-use crate::propagation::{is_random, started_here, RANDOM};
+use crate::propagation::{started_here, RANDOM};
 use crate::request::{addresses, TraceInfo};
 use crate::span::naming::ChildNames;
 use crate::span::request_parts::RequestParts;
@@ -77,7 +77,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
         let cx = mark_root(parent_cx.with_span(span), &parent);
-        return sampled(state, req, cx, children, grpc);
+        return sampled(state, req, cx, children, grpc, random(&parent));
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
@@ -92,10 +92,10 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
         let cx = mark_root(parent_cx.with_span(span), &parent);
-        sampled(state, req, cx, children, grpc)
+        sampled(state, req, cx, children, grpc, random(&parent))
     } else {
         let cx = mark_root(parent_cx.with_span(span), &parent);
-        insert_info(req, &cx, false);
+        insert_info(req, cx.span().span_context(), false, random(&parent));
         Tracked::Unsampled(cx)
     }
 }
@@ -182,8 +182,8 @@ fn unsampled<B>(
         false,
         parent.trace_state().clone(),
     );
+    insert_info(req, &sc, false, random(parent));
     let cx = parent_cx.with_remote_span_context(sc);
-    insert_info(req, &cx, false);
     // A caller's "not sampled" is respected unless told otherwise; the keep rules
     // need the layer's own pipeline, where spans can be handed over whole.
     let keep = &recorder.keep;
@@ -215,8 +215,9 @@ fn sampled<B>(
     cx: Context,
     children: ChildNames,
     grpc: bool,
+    random: bool,
 ) -> Tracked {
-    insert_info(req, &cx, true);
+    insert_info(req, cx.span().span_context(), true, random);
     Tracked::Sampled(Arc::new(RequestSpan::new(
         state.recorder.clone(),
         cx,
@@ -225,13 +226,16 @@ fn sampled<B>(
     )))
 }
 
-fn insert_info<B>(req: &mut Request<B>, cx: &Context, sampled: bool) {
-    let span = cx.span();
-    let sc = span.span_context();
+/// Whether the request's trace id is random: made here, or the caller said so.
+fn random(parent: &SpanContext) -> bool {
+    !parent.is_valid() || parent.trace_flags().to_u8() & RANDOM.to_u8() != 0
+}
+
+fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool, random: bool) {
     req.extensions_mut().insert(TraceInfo {
         trace_id: sc.trace_id(),
         span_id: sc.span_id(),
         sampled,
-        random: is_random(cx),
+        random,
     });
 }
