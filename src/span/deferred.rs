@@ -40,15 +40,16 @@ pub(crate) struct Deferred {
     parts: RequestParts,
     start: SystemTime,
     parent: SpanContext,
-    link: Option<SpanContext>,
+    /// The caller's context when it was not trusted to parent (rare: boxed).
+    link: Option<Box<SpanContext>>,
     /// The response status, once the head is sent.
     pub(crate) status_code: Option<u16>,
     /// Opted-in response header values, when any are opted in.
-    pub(crate) response_headers: http::HeaderMap,
+    pub(crate) response_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// `grpc-status`, and `grpc-message` for a server fault.
     pub(crate) grpc: Option<(i64, Option<String>)>,
     /// What failed, and when.
-    pub(crate) failure: Option<(String, String, SystemTime)>,
+    pub(crate) failure: Option<Box<(String, String, SystemTime)>>,
     pub(crate) cancelled: bool,
     frames: [Option<Frame>; INLINE_FRAMES],
     more_frames: Vec<Frame>,
@@ -61,9 +62,9 @@ impl Deferred {
             parts,
             start: SystemTime::now(),
             parent,
-            link,
+            link: link.map(Box::new),
             status_code: None,
-            response_headers: http::HeaderMap::new(),
+            response_headers: Vec::new(),
             grpc: None,
             failure: None,
             cancelled: false,
@@ -136,7 +137,8 @@ impl Deferred {
         let mut status = Status::Unset;
         let mut events = SpanEvents::default();
         if let Some(code) = self.status_code {
-            let (attrs, error) = response_facts(recorder, code, &self.response_headers);
+            let headers: http::HeaderMap = self.response_headers.drain(..).collect();
+            let (attrs, error) = response_facts(recorder, code, &headers);
             attributes.extend(attrs);
             status = error.unwrap_or(status);
         }
@@ -145,7 +147,7 @@ impl Deferred {
             attributes.push(attr);
             status = error.unwrap_or(status);
         }
-        if let Some((kind, message, at)) = self.failure.take() {
+        if let Some((kind, message, at)) = self.failure.take().map(|f| *f) {
             let (error_type, event, error) = failure_facts(
                 recorder.semconv,
                 Failure {
@@ -182,7 +184,7 @@ impl Deferred {
         }
         let mut links = SpanLinks::default();
         if let Some(link) = self.link.take() {
-            links.links.push(Link::with_context(link));
+            links.links.push(Link::with_context(*link));
         }
         let parent_valid = self.parent.is_valid();
         let data = SpanData {

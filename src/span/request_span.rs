@@ -33,7 +33,9 @@ pub(crate) struct RequestSpan {
     /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
     grpc: bool,
     /// Set when the request was not sampled: what its spans will be made from.
-    deferred: Option<Mutex<Deferred>>,
+    /// Boxed: a sampled request's span stays small, and a deferred one is
+    /// moved into place once instead of with the whole span.
+    deferred: Option<Box<Mutex<Deferred>>>,
 }
 
 impl RequestSpan {
@@ -71,7 +73,7 @@ impl RequestSpan {
             children: ChildNames::none(),
             direct: false,
             grpc,
-            deferred: Some(Mutex::new(Deferred::new(parts, parent, link))),
+            deferred: Some(Box::new(Mutex::new(Deferred::new(parts, parent, link)))),
         }
     }
 
@@ -129,7 +131,7 @@ impl RequestSpan {
             d.status_code = Some(status);
             for h in &self.recorder.response_headers {
                 for v in headers.get_all(h.name()) {
-                    d.response_headers.append(h.name().clone(), v.clone());
+                    d.response_headers.push((h.name().clone(), v.clone()));
                 }
             }
         });
@@ -193,11 +195,11 @@ impl RequestSpan {
     /// Marks the server span failed with an `exception` event.
     pub(crate) fn fail(&self, failure: Failure<'_>) {
         let deferred = self.with_deferred(|d| {
-            d.failure = Some((
+            d.failure = Some(Box::new((
                 failure.kind.to_string(),
                 failure.message.to_string(),
                 SystemTime::now(),
-            ));
+            )));
         });
         if deferred.is_some() {
             return;

@@ -83,7 +83,7 @@ pub(crate) fn push_server_attributes<B>(
     if let Some(pq) = req.uri().path_and_query().filter(|pq| pq.query().is_some()) {
         // Signed-URL secrets go through the same redaction as every attribute.
         let target = redacted_target(pq.as_str());
-        if let Some((_, query)) = target.split_once('?') {
+        if let Some((_, query)) = super::url::split_query(&target) {
             attrs.push(KeyValue::new(URL_QUERY, query.to_owned()));
         }
     }
