@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-use super::store::{Overview, Trace, ViewSpan, BUCKETS};
+use super::span::{SpanStatus, ViewSpan};
+use super::store::{Overview, Trace, BUCKETS};
 
 pub(crate) fn overview(o: &Overview) -> Value {
     json!({
@@ -81,7 +82,7 @@ fn span(depth: usize, s: &ViewSpan) -> Value {
         "duration_ns": nanos(s.duration()),
         "status": {
             "code": s.status.as_str(),
-            "message": match &s.status { super::store::SpanStatus::Error(m) => m.as_str(), _ => "" },
+            "message": match &s.status { SpanStatus::Error(m) => m.as_str(), _ => "" },
         },
         "attributes": object(&s.attributes),
         "events": s.events.iter().map(|e| json!({

@@ -74,13 +74,14 @@
 //!   `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` and
 //!   `Cache-Control: no-store`. Lists and details work without JavaScript.
 //!
-//! Layout: `store.rs` (the bounded store), `tee.rs` (the exporter wrapper),
+//! Layout: `store.rs` (the bounded store), `span.rs` (a span as the store keeps it), `tee.rs` (the exporter wrapper),
 //! `service.rs` ([`TraceViewer`], routing and headers), `pages.rs` (HTML and the
 //! stylesheet), `json.rs` (the JSON endpoints).
 
 mod json;
 mod pages;
 mod service;
+mod span;
 mod store;
 mod tee;
 

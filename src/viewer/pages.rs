@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use maud::{html, Markup, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
-use super::store::{Filter, Overview, Trace, ViewSpan, BUCKETS, MAX_NAMES};
+use super::span::{SpanStatus, ViewSpan};
+use super::store::{Filter, Overview, Trace, BUCKETS, MAX_NAMES};
 
 /// Where the viewer is mounted, for links (pages link absolutely, so they work
 /// whether the router strips the prefix or not).
@@ -283,7 +284,7 @@ fn status_text(s: &ViewSpan) -> String {
         .find(|(k, _)| k == "http.status_code" || k == "http.response.status_code")
         .map(|(_, v)| v.as_str());
     match (&s.status, code) {
-        (super::store::SpanStatus::Error(msg), _) if !msg.is_empty() => format!("error: {msg}"),
+        (SpanStatus::Error(msg), _) if !msg.is_empty() => format!("error: {msg}"),
         (status, Some(code)) => format!("{} ({code})", status.as_str()),
         (status, None) => status.as_str().to_owned(),
     }

@@ -1,0 +1,129 @@
+//! [`ViewSpan`]: a finished span as the viewer keeps and shows it, converted
+//! from the SDK's `SpanData` on the batch processor's thread: owned strings,
+//! every value cut to [`MAX_VALUE_CHARS`], so a span's size is bounded.
+
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+
+/// Attribute values and status messages are cut to this many characters.
+pub(crate) const MAX_VALUE_CHARS: usize = 1024;
+
+/// A finished span as the viewer shows it: owned strings, values cut.
+#[derive(Debug, Clone)]
+pub(crate) struct ViewSpan {
+    pub(crate) span_id: SpanId,
+    /// `None` for a root.
+    pub(crate) parent_id: Option<SpanId>,
+    pub(crate) parent_remote: bool,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
+    pub(crate) start: SystemTime,
+    pub(crate) end: SystemTime,
+    pub(crate) status: SpanStatus,
+    pub(crate) attributes: Vec<(String, String)>,
+    pub(crate) events: Vec<ViewEvent>,
+    pub(crate) links: Vec<(TraceId, SpanId)>,
+    pub(crate) scope: String,
+}
+
+impl ViewSpan {
+    pub(crate) fn duration(&self) -> Duration {
+        self.end.duration_since(self.start).unwrap_or_default()
+    }
+
+    pub(crate) fn is_error(&self) -> bool {
+        matches!(self.status, SpanStatus::Error(_))
+    }
+}
+
+/// A span's status.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SpanStatus {
+    Unset,
+    Ok,
+    Error(String),
+}
+
+impl SpanStatus {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            SpanStatus::Unset => "unset",
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error(_) => "error",
+        }
+    }
+}
+
+/// A span event.
+#[derive(Debug, Clone)]
+pub(crate) struct ViewEvent {
+    pub(crate) name: String,
+    pub(crate) time: SystemTime,
+    pub(crate) attributes: Vec<(String, String)>,
+}
+
+pub(crate) fn view_span(s: &SpanData) -> ViewSpan {
+    ViewSpan {
+        span_id: s.span_context.span_id(),
+        parent_id: (s.parent_span_id != SpanId::INVALID).then_some(s.parent_span_id),
+        parent_remote: s.parent_span_is_remote,
+        name: cut(s.name.to_string()),
+        kind: kind_name(&s.span_kind),
+        start: s.start_time,
+        end: s.end_time,
+        status: match &s.status {
+            Status::Unset => SpanStatus::Unset,
+            Status::Ok => SpanStatus::Ok,
+            Status::Error { description } => SpanStatus::Error(cut(description.to_string())),
+        },
+        attributes: pairs(&s.attributes),
+        events: s
+            .events
+            .iter()
+            .map(|e| ViewEvent {
+                name: cut(e.name.to_string()),
+                time: e.timestamp,
+                attributes: pairs(&e.attributes),
+            })
+            .collect(),
+        links: s
+            .links
+            .iter()
+            .map(|l| (l.span_context.trace_id(), l.span_context.span_id()))
+            .collect(),
+        scope: s.instrumentation_scope.name().to_owned(),
+    }
+}
+
+pub(crate) fn kind_name(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
+    }
+}
+
+fn pairs(attributes: &[KeyValue]) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .map(|kv| (kv.key.as_str().to_owned(), text(&kv.value)))
+        .collect()
+}
+
+pub(crate) fn text(v: &Value) -> String {
+    cut(v.as_str().into_owned())
+}
+
+/// Cuts to [`MAX_VALUE_CHARS`] characters, marking the cut.
+fn cut(mut s: String) -> String {
+    if let Some((at, _)) = s.char_indices().nth(MAX_VALUE_CHARS) {
+        s.truncate(at);
+        s.push('…');
+    }
+    s
+}
