@@ -90,6 +90,13 @@ pub(crate) use store::TraceStore;
 pub(crate) use tee::Tee;
 
 /// The path [`TracingLayer::viewer`](crate::TracingLayer::viewer) mounts at.
+///
+/// ```
+/// use tower_otel_tracing::{viewer, TracingConfig, TracingLayer};
+///
+/// let layer = TracingLayer::from_config(TracingConfig::default());
+/// assert_eq!(layer.viewer().path(), viewer::DEFAULT_PATH);
+/// ```
 pub const DEFAULT_PATH: &str = "/_traces";
 
 /// Whether `path` is the viewer's (`base` itself or below it).
