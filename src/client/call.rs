@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 use super::inject::AddMissing;
 use crate::config::Semconv;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
-use crate::propagation::{started_here, Propagation, RANDOM};
+use crate::propagation::{Propagation, RANDOM};
 use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
 use crate::span::failure::Failure;
@@ -125,13 +125,6 @@ pub(crate) fn start(
             parent.trace_state().clone(),
         );
         cx.with_remote_span_context(sc)
-    };
-    // A call that starts its own trace (no current one) made its trace id here.
-    let injected = if parent.is_valid() {
-        injected
-    } else {
-        let trace_id = injected.span().span_context().trace_id();
-        started_here(injected, trace_id)
     };
     state
         .propagation

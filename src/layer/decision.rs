@@ -14,7 +14,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
-use crate::propagation::{started_here, RANDOM};
+use crate::propagation::RANDOM;
 use crate::request::{addresses, TraceInfo};
 use crate::span::naming::ChildNames;
 use crate::span::request_parts::RequestParts;
@@ -76,7 +76,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             .with_attributes(attributes)
             .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
-        let cx = mark_root(parent_cx.with_span(span), &parent);
+        let cx = parent_cx.with_span(span);
         return sampled(state, req, cx, children, grpc, random(&parent));
     }
 
@@ -91,24 +91,13 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     let parent = parent_cx.span().span_context().clone();
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
-        let cx = mark_root(parent_cx.with_span(span), &parent);
+        let cx = parent_cx.with_span(span);
         sampled(state, req, cx, children, grpc, random(&parent))
     } else {
-        let cx = mark_root(parent_cx.with_span(span), &parent);
+        let cx = parent_cx.with_span(span);
         insert_info(req, cx.span().span_context(), false, random(&parent));
         Tracked::Unsampled(cx)
     }
-}
-
-/// A trace started here has a random trace id (the SDK's generator and ours
-/// are random), which W3C Trace Context Level 2 announces with a flag. The SDK
-/// builds root spans without it, so the context says so for injection.
-fn mark_root(cx: Context, parent: &SpanContext) -> Context {
-    if parent.is_valid() {
-        return cx;
-    }
-    let trace_id = cx.span().span_context().trace_id();
-    started_here(cx, trace_id)
 }
 
 /// What an excluded request runs under. Suppression stops the SDK from recording

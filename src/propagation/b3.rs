@@ -139,7 +139,11 @@ impl TextMapPropagator for B3Propagator {
             None => extract_multi(extractor),
         };
         match sc {
-            Some(sc) => cx.with_remote_span_context(sc),
+            // No random-trace-id flag in this format: say so to W3C injection.
+            Some(sc) => {
+                let trace_id = sc.trace_id();
+                super::trace_context::not_random_mark(cx.with_remote_span_context(sc), trace_id)
+            }
             None => cx.clone(),
         }
     }

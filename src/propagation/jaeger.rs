@@ -73,7 +73,11 @@ impl TextMapPropagator for JaegerPropagator {
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
         match extractor.get(HEADER).and_then(extract) {
-            Some(sc) => cx.with_remote_span_context(sc),
+            // No random-trace-id flag in this format: say so to W3C injection.
+            Some(sc) => {
+                let trace_id = sc.trace_id();
+                super::trace_context::not_random_mark(cx.with_remote_span_context(sc), trace_id)
+            }
             None => cx.clone(),
         }
     }

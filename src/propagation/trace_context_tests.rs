@@ -218,10 +218,17 @@ fn flags_out_are_sampled_and_random_only() {
         TraceState::NONE,
     );
     let cx = Context::new().with_remote_span_context(plain);
+    // Made here (nothing says it was received): random goes out.
+    assert!(inject(&cx)["traceparent"].ends_with("-03"));
+    // Received without the flag: it stays off; a mark for another trace does not count.
+    let received = not_random_mark(cx.clone(), sc.trace_id());
+    assert!(inject(&received)["traceparent"].ends_with("-01"));
+    assert!(inject(&not_random_mark(cx, TraceId::from(9)))["traceparent"].ends_with("-03"));
+    // What extraction marks: a caller without the flag, and one with it.
+    let cx = extract(&[("traceparent", &format!("00-{TRACE}-{SPAN}-01"))]);
     assert!(inject(&cx)["traceparent"].ends_with("-01"));
-    // Started here: the random flag goes out; another trace's marker does not count.
-    assert!(inject(&started_here(cx.clone(), sc.trace_id()))["traceparent"].ends_with("-03"));
-    assert!(inject(&started_here(cx, TraceId::from(9)))["traceparent"].ends_with("-01"));
+    let cx = extract(&[("traceparent", &format!("00-{TRACE}-{SPAN}-03"))]);
+    assert!(inject(&cx)["traceparent"].ends_with("-03"));
 }
 
 #[test]
