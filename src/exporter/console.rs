@@ -218,8 +218,9 @@ impl fmt::Display for Timestamp {
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`), to avoid a date crate for one line of output.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// `civil_from_days`), to avoid a date crate for one line of output. The viewer
+/// dates its traces with it too.
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -12,14 +12,14 @@
 //!
 //! Exports run on the batch processor's own thread, never on a request.
 
-mod console;
+pub(crate) mod console;
 mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(any(feature = "zipkin", feature = "jaeger"))]
-mod tags;
+pub(crate) mod tags;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 mod transport;
 #[cfg(feature = "zipkin")]

@@ -306,7 +306,7 @@ pub(crate) fn duration(d: Duration) -> String {
 pub(crate) fn time(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
+    let (y, m, day) = crate::exporter::console::civil_from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
@@ -315,21 +315,6 @@ pub(crate) fn time(t: SystemTime) -> String {
         s % 60,
         d.subsec_millis()
     )
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01 (eras of 400
-/// years, each 146,097 days, starting on March 1 so leap days come last).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The stylesheet: static rules plus one indentation class per depth.

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 
@@ -71,7 +71,7 @@ pub(crate) fn view_span(s: &SpanData) -> ViewSpan {
         parent_id: (s.parent_span_id != SpanId::INVALID).then_some(s.parent_span_id),
         parent_remote: s.parent_span_is_remote,
         name: cut(s.name.to_string()),
-        kind: kind_name(&s.span_kind),
+        kind: crate::exporter::tags::kind_name(&s.span_kind),
         start: s.start_time,
         end: s.end_time,
         status: match &s.status {
@@ -95,16 +95,6 @@ pub(crate) fn view_span(s: &SpanData) -> ViewSpan {
             .map(|l| (l.span_context.trace_id(), l.span_context.span_id()))
             .collect(),
         scope: s.instrumentation_scope.name().to_owned(),
-    }
-}
-
-pub(crate) fn kind_name(kind: &SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Server => "server",
-        SpanKind::Client => "client",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal => "internal",
     }
 }
 
