@@ -7,7 +7,8 @@
 //! - `zipkin/` (feature `zipkin`): Zipkin v2 JSON over HTTP;
 //! - `jaeger/` (feature `jaeger`): Jaeger Thrift to the agent (UDP) or collector (HTTP);
 //! - `otlp/` (feature `otlp`, gRPC with `otlp-grpc`): OTLP protobuf;
-//! - `tags.rs`: the mapping Zipkin and Jaeger share (kind, status, scope, resource);
+//! - `tags.rs`: the mapping Zipkin and Jaeger share (kind, status, scope, resource),
+//!   and the viewer's span kind names;
 //! - `transport.rs`: the one blocking HTTP client the HTTP exporters post through.
 //!
 //! Exports run on the batch processor's own thread, never on a request.
@@ -18,7 +19,10 @@ mod in_memory;
 mod jaeger;
 #[cfg(feature = "otlp")]
 mod otlp;
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+// The viewer names span kinds as these formats do; with it alone the rest of
+// the mapping is unused.
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "viewer"))]
+#[cfg_attr(not(any(feature = "zipkin", feature = "jaeger")), allow(dead_code))]
 pub(crate) mod tags;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 mod transport;
