@@ -2,7 +2,7 @@
 //! <https://opentelemetry.io/docs/specs/semconv/http/http-spans/>): the attributes
 //! spans carry when `semconv` is `stable` or `dup`. Legacy keys are in
 //! `attributes.rs`; which set a span gets is decided by the caller, from the one
-//! [`Semconv`](crate::config::Semconv) setting.
+//! [`Semconv`] setting.
 
 use std::net::SocketAddr;
 
