@@ -251,3 +251,19 @@ fn what_is_accepted_and_injected_reads_back_the_same() {
         assert_eq!(once, inject(&again));
     }
 }
+
+#[test]
+fn traceparent_text_is_what_format_writes() {
+    let mut x: u128 = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+    for flags in [0u8, 1, 2, 3] {
+        for _ in 0..50 {
+            // A cheap mix so every digit position sees every value.
+            x = x.rotate_left(7) ^ x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let (trace, span) = (TraceId::from(x), SpanId::from(x as u64));
+            assert_eq!(
+                traceparent(trace, span, flags),
+                format!("00-{trace}-{span}-{flags:02x}")
+            );
+        }
+    }
+}
