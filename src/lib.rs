@@ -72,7 +72,7 @@
 //!
 //! | span | kind | attributes |
 //! | --- | --- | --- |
-//! | `POST /summarize` | SERVER | `http.scheme`, `http.host`, `net.host.port`, `http.flavor`, `http.target`, `http.url`, `http.method`, `http.server_name`, `http.user_agent`, `net.peer.ip`, `net.peer.port`, `http.status_code` |
+//! | `POST /summarize` | SERVER | `http.scheme`, `http.host`, `net.host.port`, `http.flavor`, `http.target`, `http.url`, `http.method`, `http.server_name`, `http.user_agent`, `net.peer.ip`, `net.peer.port`, `http.status_code`; ours: `tower_otel_tracing.{request,response}.{frames,bytes}` |
 //! | `POST /summarize http receive` | INTERNAL | `type=http.request` (one per request body frame read) |
 //! | `POST /summarize http send` | INTERNAL | `type=http.response.start`, `http.status_code` |
 //! | `POST /summarize http send` | INTERNAL | `type=http.response.body` (one per response body frame) |
@@ -81,6 +81,8 @@
 //! (with an `exception` event), and ends when the response body has been sent, or
 //! when it is dropped early (then `http.cancelled = true`). `http.url` never carries
 //! credentials or signed-URL secrets; no other header values are recorded.
+//! A long stream gets at most `max_frame_spans` (default 1000) frame spans each
+//! way; the totals attributes count every frame and byte.
 //!
 //! # Configuration
 //! [`TracingConfig`] has BentoML's fields (`exporter_type`, `sample_rate`, `timeout`,

@@ -587,11 +587,19 @@ async fn stable_conventions_on_the_wire() {
         ("network.protocol.version", str_value("1.1")),
         ("http.route", str_value("/summarize")),
         ("http.response.status_code", Any::IntValue(200)),
+        ("tower_otel_tracing.request.frames", Any::IntValue(1)),
+        ("tower_otel_tracing.request.bytes", Any::IntValue(18)),
+        ("tower_otel_tracing.response.frames", Any::IntValue(1)),
+        ("tower_otel_tracing.response.bytes", Any::IntValue(18)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    assert_eq!(all_attrs(server), want, "every key, no legacy one");
+    assert_eq!(
+        all_attrs(server),
+        want,
+        "every key, no legacy one; our totals"
+    );
     let mut types = Vec::new();
     for child in spans.iter().filter(|s| s.kind != 2) {
         assert_eq!(child.parent_span_id, server.span_id);

@@ -69,6 +69,17 @@ fn i(v: i64) -> Value {
     Value::I64(v)
 }
 
+/// The totals of ours every recorded server span carries, in every mode:
+/// request body frames and bytes, response body frames and bytes.
+fn totals(request: (i64, i64), response: (i64, i64)) -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        ("tower_otel_tracing.request.frames".into(), i(request.0)),
+        ("tower_otel_tracing.request.bytes".into(), i(request.1)),
+        ("tower_otel_tracing.response.frames".into(), i(response.0)),
+        ("tower_otel_tracing.response.bytes".into(), i(response.1)),
+    ])
+}
+
 fn legacy_server(flavor: &str, target: &str, url: &str) -> BTreeMap<String, Value> {
     BTreeMap::from([
         ("http.scheme".into(), s("http")),
@@ -127,13 +138,16 @@ async fn every_key_of_a_server_span_in_each_mode() {
     let redacted = "/users/7?sig=REDACTED&page=2";
     for (version, text) in [(Version::HTTP_11, "1.1"), (Version::HTTP_2, "2")] {
         let url = format!("http://svc.local:3000{redacted}");
-        let legacy = legacy_server(text, redacted, &url);
-        let stable = stable_server(
+        // The body is `user`: one frame of 4 bytes.
+        let mut legacy = legacy_server(text, redacted, &url);
+        legacy.extend(totals((0, 0), (1, 4)));
+        let mut stable = stable_server(
             text,
             "/users/7",
             Some("sig=REDACTED&page=2"),
             Some("/users/{id}"),
         );
+        stable.extend(totals((0, 0), (1, 4)));
         for (mode, name, expected) in [
             (Semconv::Legacy, "GET /users/7", legacy.clone()),
             (Semconv::Stable, "GET /users/{id}", stable.clone()),
@@ -296,12 +310,16 @@ async fn grpc_calls_in_every_mode_with_every_key() {
             ("rpc.method".to_owned(), s(method)),
             ("rpc.grpc.status_code".to_owned(), i(code)),
         ]);
+        // Check answers one 7-byte message; Run fails trailers-only, with no body.
+        let sent = totals((0, 0), if code == 0 { (1, 7) } else { (0, 0) });
         let mut legacy = legacy_server("2", path, &format!("http://svc.local:3000{path}"));
         legacy.insert("http.method".into(), s("POST"));
         legacy.extend(rpc.clone());
+        legacy.extend(sent.clone());
         let mut stable = stable_server("2", path, None, None);
         stable.insert("http.request.method".into(), s("POST"));
         stable.extend(rpc.clone());
+        stable.extend(sent);
         let legacy_name = format!("POST {path}");
         for (mode, name, expected) in [
             (Semconv::Legacy, legacy_name.as_str(), legacy.clone()),
@@ -497,6 +515,7 @@ async fn server_address_and_port_from_an_http2_authority_without_host() {
         if let Some(q) = query {
             want.insert("url.query".into(), s(q));
         }
+        want.extend(totals((0, 0), (1, b"HTTP/2.0 host=false".len() as i64)));
         assert_eq!(attrs(server), want, "{path}");
         assert_eq!(server.name, "GET");
     }
@@ -544,6 +563,7 @@ async fn truncation_and_recorded_headers_apply_in_stable_mode() {
         "http.response.header.content-type".into(),
         strings("text/plain"),
     );
+    want.extend(totals((0, 0), (1, 4)));
     assert_eq!(attrs(server), want);
     for child in children_of(&spans, server) {
         assert_eq!(attrs(child)["asgi.event.type"], s("http.respo"));

@@ -72,6 +72,11 @@ async fn post_summarize_produces_the_bentoml_tree() {
             ("net.peer.ip".into(), s("10.9.8.7")),
             ("net.peer.port".into(), Value::I64(59482)),
             ("http.status_code".into(), Value::I64(200)),
+            // Ours, after BentoML's: what the bodies carried.
+            ("tower_otel_tracing.request.frames".into(), Value::I64(1)),
+            ("tower_otel_tracing.request.bytes".into(), Value::I64(25)),
+            ("tower_otel_tracing.response.frames".into(), Value::I64(1)),
+            ("tower_otel_tracing.response.bytes".into(), Value::I64(15)),
         ]
     );
 

@@ -113,6 +113,13 @@ pub struct TracingConfig {
     /// is on, the kept trace holds only this service's part.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_despite_caller: Option<bool>,
+    /// At most this many `http receive` spans, and as many body `http send` spans,
+    /// per request (ours): a long stream (server-sent events, tokens, gRPC
+    /// streaming) sends one frame per event, and each would otherwise be a span.
+    /// Frames beyond it are still counted in the server span's totals. Default
+    /// 1000; 0: unlimited, as in BentoML.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_frame_spans: Option<usize>,
     /// Zipkin exporter settings.
     pub zipkin: ZipkinConfig,
     /// Jaeger exporter settings.

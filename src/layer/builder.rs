@@ -16,7 +16,7 @@ use crate::propagation::Propagation;
 use crate::settings::{Environment, Settings};
 use crate::span::address::TextCache;
 use crate::span::recorded_headers::RecordedHeaders;
-use crate::span::recorder::Recorder;
+use crate::span::recorder::{frame_span_cap, Recorder};
 
 /// Options beyond the config file. Made by [`TracingLayer::builder`].
 ///
@@ -299,6 +299,7 @@ impl TracingLayerBuilder {
             route_names: self.route_names,
             texts: TextCache::default(),
             keep: settings.keep,
+            frame_span_cap: frame_span_cap(settings.max_frame_spans),
         };
         Ok(TracingLayer {
             state: Arc::new(LayerState {

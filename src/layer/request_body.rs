@@ -18,7 +18,9 @@ pin_project! {
     /// [`TracingService`](crate::layer::TracingService).
     ///
     /// Each frame the service reads is recorded as an `http receive` span of type
-    /// `http.request`, timed from when the read began to when the frame arrived.
+    /// `http.request`, timed from when the read began to when the frame arrived,
+    /// up to `max_frame_spans` data frames; every data frame and its bytes are
+    /// counted on the server span (`tower_otel_tracing.request.*`).
     /// Frameworks accept it wherever they accept a body: axum's `Router` takes any
     /// `http_body::Body<Data = Bytes>`.
     ///
@@ -71,8 +73,11 @@ impl<B: Body> Body for RequestBody<B> {
         *this.frame_start = None;
         // HTTP/2 often ends a body with an empty DATA frame: not a message read.
         if let Some(Ok(frame)) = &result {
-            if frame.data_ref().is_none_or(|d| d.has_remaining()) {
-                rs.child(Message::Request, start, None);
+            match frame.data_ref() {
+                Some(data) if data.has_remaining() => rs.received(start, data.remaining()),
+                Some(_) => {}
+                // Trailers: one message at most, never counted against the cap.
+                None => rs.child(Message::Request, start, None),
             }
         }
         Poll::Ready(result)

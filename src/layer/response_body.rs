@@ -21,9 +21,11 @@ pin_project! {
     /// The response body of [`TracingService`](crate::layer::TracingService).
     ///
     /// Each frame it yields is recorded as an `http send` span of type
-    /// `http.response.body`; the server span ends after the last frame, or, if the
-    /// body is dropped before that (the client went away), ends marked
-    /// `http.cancelled = true`.
+    /// `http.response.body`, up to `max_frame_spans` data frames; every data frame
+    /// and its bytes are counted on the server span
+    /// (`tower_otel_tracing.response.*`). The server span ends after the last
+    /// frame, or, if the body is dropped before that (the client went away), ends
+    /// marked `http.cancelled = true`.
     ///
     /// ```
     /// use tower::ServiceExt;
@@ -72,14 +74,15 @@ struct SendState {
     status: u16,
     /// When the poll for the next frame began; a send span covers the time it took.
     frame_start: Option<SystemTime>,
-    data_frames: u32,
+    /// Whether a data frame was sent (its span may have been capped).
+    data_frames: bool,
 }
 
 impl SendState {
     /// Ends the exchange. A response with no data frame still sends one (empty)
     /// body message, as ASGI does, so its span is recorded too.
     fn finish(self, start: SystemTime) {
-        if self.data_frames == 0 {
+        if !self.data_frames {
             self.rs
                 .child(Message::ResponseBody, start, Some(self.status));
         }
@@ -95,7 +98,7 @@ impl<B: Body> ResponseBody<B> {
                 rs,
                 status,
                 frame_start: None,
-                data_frames: 0,
+                data_frames: false,
             }),
         }
     }
@@ -139,11 +142,9 @@ where
         let done = match &result {
             Some(Ok(frame)) if frame.is_data() => {
                 // An empty DATA frame (HTTP/2 end of stream) sends no message.
-                if frame.data_ref().is_some_and(|d| d.has_remaining()) {
-                    state.data_frames += 1;
-                    state
-                        .rs
-                        .child(Message::ResponseBody, start, Some(state.status));
+                if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
+                    state.data_frames = true;
+                    state.rs.sent(start, state.status, data.remaining());
                 }
                 this.inner.is_end_stream()
             }

@@ -290,6 +290,9 @@ pub struct Settings {
     pub semconv: Semconv,
     /// Which requests the sample rate did not pick are exported anyway.
     pub keep: KeepSettings,
+    /// At most this many `http receive` spans, and as many body `http send`
+    /// spans, per request; 0: unlimited.
+    pub max_frame_spans: usize,
     /// Batch processor settings.
     pub batch: BatchSettings,
     /// The Zipkin exporter's section.
@@ -374,6 +377,7 @@ impl fmt::Debug for Settings {
             .field("propagators", &self.propagators)
             .field("semconv", &self.semconv)
             .field("keep", &self.keep)
+            .field("max_frame_spans", &self.max_frame_spans)
             .field("batch", &self.batch)
             .field("zipkin", &self.zipkin)
             .field("jaeger", &self.jaeger)

@@ -57,6 +57,7 @@ fn defaults() -> Settings {
         propagators: Propagator::DEFAULT.to_vec(),
         semconv: Semconv::Legacy,
         keep: KeepSettings::default(),
+        max_frame_spans: fields::DEFAULT_MAX_FRAME_SPANS,
         batch: BatchSettings::default(),
         zipkin: ZipkinSettings {
             endpoint: fields::DEFAULT_ZIPKIN_ENDPOINT.to_owned(),

@@ -20,6 +20,7 @@ use super::message::Message;
 use super::naming::ChildNames;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
+use super::totals::Totals;
 use crate::pipeline::KeptFor;
 
 /// Why a request the sample rate did not pick was exported.
@@ -33,7 +34,9 @@ struct Frame {
     status: Option<u16>,
 }
 
-/// Frames kept inline: a plain request has 2 to 4 (receive, start, body).
+/// Frames kept inline: a plain request has 2 to 4 (receive, start, body). A
+/// long stream spills into `more_frames`, bounded because `RequestSpan` records
+/// at most `max_frame_spans` data frames a direction (see `totals.rs`).
 const INLINE_FRAMES: usize = 4;
 
 pub(crate) struct Deferred {
@@ -102,7 +105,7 @@ impl Deferred {
     }
 
     /// The request is over: keep it (build and hand over its spans) or forget it.
-    pub(crate) fn finish(&mut self, recorder: &Recorder, cx: &Context) {
+    pub(crate) fn finish(&mut self, recorder: &Recorder, cx: &Context, totals: &Totals) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
@@ -162,6 +165,7 @@ impl Deferred {
         if self.cancelled {
             attributes.push(KeyValue::new(HTTP_CANCELLED, true));
         }
+        attributes.extend(totals.attributes());
         attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         let frames = self.frames.iter().flatten().chain(&self.more_frames);

@@ -47,7 +47,9 @@ impl Recorder {
         } else {
             stable_span_name(method, route)
         };
-        let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 26 } else { 13 });
+        // Room for the response's attributes and the four totals (`totals.rs`) too,
+        // so that ending the span never grows the list.
+        let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 30 } else { 17 });
         if semconv.legacy() {
             push_request_attributes(req, method, local, peer, &self.texts, &mut attributes);
             if let (Some(route), false) = (route.filter(|_| self.route_names), semconv.stable()) {

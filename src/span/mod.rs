@@ -16,7 +16,8 @@
 //! - `stable.rs`: the stable HTTP conventions, beside or instead of the legacy ones;
 //! - `grpc.rs`: `rpc.*` attributes and status for gRPC;
 //! - `recorded_headers.rs`: header values users opt in to, sensitive ones masked;
-//! - `failure.rs`: errors and panics as `exception` events.
+//! - `failure.rs`: errors and panics as `exception` events;
+//! - `totals.rs`: the frames and bytes each body carried, past the frame span cap.
 
 pub(crate) mod address;
 pub(crate) mod attributes;
@@ -33,6 +34,7 @@ pub(crate) mod recorder;
 pub(crate) mod request_parts;
 pub(crate) mod request_span;
 pub(crate) mod stable;
+pub(crate) mod totals;
 pub(crate) mod url;
 
 pub(crate) use request_span::RequestSpan;

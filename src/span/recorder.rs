@@ -36,4 +36,15 @@ pub(crate) struct Recorder {
     pub(crate) texts: TextCache,
     /// Which unsampled requests are exported anyway.
     pub(crate) keep: KeepSettings,
+    /// Frame spans per request and direction (`max_frame_spans`), with
+    /// unlimited as `u64::MAX` so that each frame costs one compare.
+    pub(crate) frame_span_cap: u64,
+}
+
+/// `max_frame_spans` as [`Recorder::frame_span_cap`] holds it.
+pub(crate) fn frame_span_cap(max_frame_spans: usize) -> u64 {
+    match max_frame_spans {
+        0 => u64::MAX,
+        n => u64::try_from(n).unwrap_or(u64::MAX),
+    }
 }

@@ -21,6 +21,7 @@ use super::message::Message;
 use super::naming::ChildNames;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
+use super::totals::Totals;
 
 pub(crate) struct RequestSpan {
     recorder: Arc<Recorder>,
@@ -36,6 +37,8 @@ pub(crate) struct RequestSpan {
     /// Boxed: a sampled request's span stays small, and a deferred one is
     /// moved into place once instead of with the whole span.
     deferred: Option<Box<Mutex<Deferred>>>,
+    /// What the bodies carried, spans or not.
+    totals: Totals,
 }
 
 impl RequestSpan {
@@ -54,6 +57,7 @@ impl RequestSpan {
             direct,
             grpc,
             deferred: None,
+            totals: Totals::default(),
         }
     }
 
@@ -74,6 +78,7 @@ impl RequestSpan {
             direct: false,
             grpc,
             deferred: Some(Box::new(Mutex::new(Deferred::new(parts, parent, link)))),
+            totals: Totals::default(),
         }
     }
 
@@ -146,7 +151,24 @@ impl RequestSpan {
         self.child(Message::ResponseStart, start, Some(status));
     }
 
+    /// Counts a request body data frame of `bytes`, with an `http receive` span
+    /// while under the cap.
+    pub(crate) fn received(&self, start: SystemTime, bytes: usize) {
+        if self.totals.received.count(bytes) < self.recorder.frame_span_cap {
+            self.child(Message::Request, start, None);
+        }
+    }
+
+    /// Counts a response body data frame of `bytes`, with an `http send` span
+    /// while under the cap.
+    pub(crate) fn sent(&self, start: SystemTime, status: u16, bytes: usize) {
+        if self.totals.sent.count(bytes) < self.recorder.frame_span_cap {
+            self.child(Message::ResponseBody, start, Some(status));
+        }
+    }
+
     /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
+    /// Body data frames come through `received` and `sent`, which count and cap them.
     pub(crate) fn child(&self, message: Message, start: SystemTime, status: Option<u16>) {
         if self.deferred.is_some() {
             // A frame whose span is switched off would be dropped at the end anyway.
@@ -214,10 +236,14 @@ impl RequestSpan {
     /// Ends the server span; the exchange is complete.
     pub(crate) fn end(&self) {
         if self
-            .with_deferred(|d| d.finish(&self.recorder, &self.cx))
+            .with_deferred(|d| d.finish(&self.recorder, &self.cx, &self.totals))
             .is_none()
         {
-            self.cx.span().end();
+            let span = self.cx.span();
+            if span.is_recording() {
+                span.set_attributes(self.totals.attributes());
+            }
+            span.end();
         }
     }
 
@@ -227,13 +253,14 @@ impl RequestSpan {
         let deferred = self.with_deferred(|d| {
             if !d.finished() {
                 d.cancelled = true;
-                d.finish(&self.recorder, &self.cx);
+                d.finish(&self.recorder, &self.cx, &self.totals);
             }
         });
         if deferred.is_none() {
             let span = self.cx.span();
             if span.is_recording() {
                 span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
+                span.set_attributes(self.totals.attributes());
                 span.end();
             }
         }

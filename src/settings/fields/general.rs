@@ -23,6 +23,7 @@ pub(super) static ROWS: &[&Field] = &[
     &KEEP_SLOWER_THAN,
     &KEEP_DETAIL,
     &KEEP_DESPITE_CALLER,
+    &MAX_FRAME_SPANS,
     &BATCH_SCHEDULE_DELAY,
     &BATCH_MAX_QUEUE_SIZE,
     &BATCH_MAX_EXPORT_BATCH_SIZE,
@@ -317,6 +318,28 @@ pub(crate) static KEEP_DESPITE_CALLER: Field = Field {
             .map(|()| true)
     },
     show: |s| s.keep.despite_caller.to_string(),
+};
+
+pub(crate) static MAX_FRAME_SPANS: Field = Field {
+    key: "max_frame_spans",
+    config: Some("max_frame_spans"),
+    vars: &["OTEL_RUST_MAX_FRAME_SPANS"],
+    expected: "a number of frame spans per request and direction; 0: unlimited",
+    default: DefaultText::Shown,
+    secret: false,
+    exporter: None,
+    from_config: |_, c, s| Ok(set(c.max_frame_spans, |n| s.max_frame_spans = n)),
+    from_env: |_, v, s| {
+        let n = v
+            .parse::<usize>()
+            .map_err(|_| "expected a number of spans (0: unlimited)".to_owned())?;
+        s.max_frame_spans = n;
+        Ok(true)
+    },
+    show: |s| match s.max_frame_spans {
+        0 => "unlimited".to_owned(),
+        n => n.to_string(),
+    },
 };
 
 pub(crate) static BATCH_SCHEDULE_DELAY: Field = Field {

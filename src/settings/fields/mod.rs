@@ -20,6 +20,8 @@ use crate::config::{Compression, ConfigError, ExporterType, OtlpProtocol, Semcon
 use super::{Certificate, Sampler, Settings, Source};
 
 pub(crate) const DEFAULT_SAMPLE_RATE: f64 = 0.0;
+/// Enough for any ordinary response; a long stream is bounded, not silenced.
+pub(crate) const DEFAULT_MAX_FRAME_SPANS: usize = 1000;
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_ZIPKIN_ENDPOINT: &str = "http://localhost:9411/api/v2/spans";
 pub(crate) const DEFAULT_JAEGER_AGENT_HOST: &str = "localhost";

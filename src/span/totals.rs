@@ -1,0 +1,56 @@
+//! How much a request's bodies carried, whatever the frame span cap let through:
+//! with `max_frame_spans` a long stream's spans stop at the cap, so the server
+//! span says how long the stream really was (`tower_otel_tracing.*`, ours).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry::{Key, KeyValue};
+
+pub(crate) const REQUEST_FRAMES: Key = Key::from_static_str("tower_otel_tracing.request.frames");
+pub(crate) const REQUEST_BYTES: Key = Key::from_static_str("tower_otel_tracing.request.bytes");
+pub(crate) const RESPONSE_FRAMES: Key = Key::from_static_str("tower_otel_tracing.response.frames");
+pub(crate) const RESPONSE_BYTES: Key = Key::from_static_str("tower_otel_tracing.response.bytes");
+
+/// One direction's data frames and bytes. Atomic because the request body, the
+/// response body and the future that ends the span may each run on any thread;
+/// relaxed, because only the totals matter, read once the exchange is over.
+#[derive(Default)]
+pub(crate) struct Direction {
+    frames: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Direction {
+    /// Counts one data frame; returns how many came before it, which the caller
+    /// compares with the cap.
+    pub(crate) fn count(&self, bytes: usize) -> u64 {
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.frames.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn read(&self) -> (i64, i64) {
+        let signed = |n: &AtomicU64| i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        (signed(&self.frames), signed(&self.bytes))
+    }
+}
+
+/// Both directions of one exchange.
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub(crate) received: Direction,
+    pub(crate) sent: Direction,
+}
+
+impl Totals {
+    /// The server span's totals attributes, request side first.
+    pub(crate) fn attributes(&self) -> [KeyValue; 4] {
+        let (request_frames, request_bytes) = self.received.read();
+        let (response_frames, response_bytes) = self.sent.read();
+        [
+            KeyValue::new(REQUEST_FRAMES, request_frames),
+            KeyValue::new(REQUEST_BYTES, request_bytes),
+            KeyValue::new(RESPONSE_FRAMES, response_frames),
+            KeyValue::new(RESPONSE_BYTES, response_bytes),
+        ]
+    }
+}
