@@ -444,3 +444,74 @@ async fn a_kept_error_trace_on_the_wire() {
         assert_eq!(child["traceId"], server["traceId"]);
     }
 }
+
+/// Found by the encode_zipkin fuzzer: events equal in name, attributes and
+/// microsecond were written as equal annotations, which the schema's
+/// `uniqueItems` refuses. Each is written once; events differing in any of
+/// those stay.
+#[test]
+fn equal_events_are_one_annotation() {
+    use opentelemetry::trace::{Event, SpanContext, SpanId, SpanKind, Status, TraceFlags};
+    use opentelemetry::trace::{TraceId, TraceState};
+    use opentelemetry::{InstrumentationScope, KeyValue};
+    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+    use std::time::UNIX_EPOCH;
+
+    let at = |nanos: u64| UNIX_EPOCH + Duration::from_nanos(nanos);
+    let mut events = SpanEvents::default();
+    events.events = vec![
+        // The fuzzer's input: three unnamed events at the epoch.
+        Event::new("", at(0), vec![], 0),
+        Event::new("", at(0), vec![], 0),
+        Event::new("", at(999), vec![], 0),
+        // Same microsecond, same attributes: one annotation.
+        Event::new("retry", at(5_000), vec![KeyValue::new("n", 1)], 0),
+        Event::new("retry", at(5_400), vec![KeyValue::new("n", 1)], 0),
+        // Another attribute value, another microsecond: kept.
+        Event::new("retry", at(5_000), vec![KeyValue::new("n", 2)], 0),
+        Event::new("retry", at(6_000), vec![KeyValue::new("n", 1)], 0),
+    ];
+    let span = SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(1),
+            SpanId::from(2),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: SpanId::INVALID,
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: "events".into(),
+        start_time: at(0),
+        end_time: at(10_000),
+        attributes: vec![],
+        dropped_attributes_count: 0,
+        events,
+        links: SpanLinks::default(),
+        status: Status::Unset,
+        instrumentation_scope: InstrumentationScope::builder("t").build(),
+    };
+    let exporter = ZipkinExporter::from_config(&TracingConfig::default()).unwrap();
+    let spans = assert_valid(&exporter.encode(&[span]));
+    let annotations: Vec<(u64, &str)> = spans[0]["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["timestamp"].as_u64().unwrap(),
+                a["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        annotations,
+        [
+            (0, ""),
+            (5, r#"{"retry":{"n":1}}"#),
+            (5, r#"{"retry":{"n":2}}"#),
+            (6, r#"{"retry":{"n":1}}"#),
+        ]
+    );
+}

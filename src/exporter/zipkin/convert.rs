@@ -99,17 +99,31 @@ impl Encoder {
             duration: end.saturating_sub(start).max(1),
             local_endpoint: &self.local_json,
             remote_endpoint: remote_endpoint(s),
-            annotations: s
-                .events
-                .iter()
-                .map(|e| Annotation {
-                    timestamp: epoch_micros(e.timestamp),
-                    value: annotation_value(&e.name, &e.attributes),
-                })
-                .collect(),
+            annotations: annotations(s),
             tags,
         }
     }
+}
+
+/// One annotation per event, but none twice: the Zipkin API has `uniqueItems` on
+/// `annotations` (Zipkin merges equal ones itself), and two events with the same
+/// name and attributes in the same microsecond would otherwise write one twice
+/// (found by the encode_zipkin fuzzer).
+fn annotations(s: &SpanData) -> Vec<Annotation> {
+    let mut out: Vec<Annotation> = Vec::with_capacity(s.events.len());
+    for e in s.events.iter() {
+        let a = Annotation {
+            timestamp: epoch_micros(e.timestamp),
+            value: annotation_value(&e.name, &e.attributes),
+        };
+        if !out
+            .iter()
+            .any(|b| b.timestamp == a.timestamp && b.value == a.value)
+        {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// Zipkin's kind: upper case, and none for INTERNAL (the schema has no such kind).
