@@ -302,7 +302,12 @@ fn max_frame_spans_is_a_setting_with_an_env_twin() {
     let s = resolve(&cfg, &[]);
     assert_eq!(s.max_frame_spans, 0);
     assert_eq!(s.source("max_frame_spans"), Source::Config);
-    assert!(s.to_string().contains("unlimited"), "{s}");
+    let printed = s.to_string();
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("max_frame_spans "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(line.contains("= unlimited  (config)"), "{line}");
 
     let s = resolve(&cfg, &[("OTEL_RUST_MAX_FRAME_SPANS", "50")]);
     assert_eq!(s.max_frame_spans, 50);
