@@ -515,3 +515,60 @@ fn equal_events_are_one_annotation() {
         ]
     );
 }
+
+/// Found by the `encode_zipkin` fuzz target: a span whose `net.peer.ip` was set
+/// twice, once per address family, got both `ipv4` and `ipv6` in its
+/// `remoteEndpoint`. The later value replaces the earlier one, as setting an
+/// attribute again does: one peer, the last address given.
+#[test]
+fn a_peer_address_set_twice_keeps_the_last() {
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags};
+    use opentelemetry::trace::{TraceId, TraceState};
+    use opentelemetry::{InstrumentationScope, KeyValue};
+    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+    use std::time::UNIX_EPOCH;
+
+    let span = |ips: &[&'static str]| SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(1),
+            SpanId::from(2),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: SpanId::INVALID,
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Server,
+        name: "peer".into(),
+        start_time: UNIX_EPOCH,
+        end_time: UNIX_EPOCH + Duration::from_micros(3),
+        attributes: ips
+            .iter()
+            .map(|ip| KeyValue::new("net.peer.ip", *ip))
+            .chain(std::iter::once(KeyValue::new("net.peer.port", 4321)))
+            .collect(),
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: Status::Unset,
+        instrumentation_scope: InstrumentationScope::builder("t").build(),
+    };
+    let exporter = ZipkinExporter::from_config(&TracingConfig::default()).unwrap();
+    for (ips, expected) in [
+        (
+            &["10.0.0.1", "2001:db8::7"][..],
+            serde_json::json!({"ipv6": "2001:db8::7", "port": 4321}),
+        ),
+        (
+            &["2001:db8::7", "10.0.0.1"][..],
+            serde_json::json!({"ipv4": "10.0.0.1", "port": 4321}),
+        ),
+        (
+            &["10.0.0.1", "not an address"][..],
+            serde_json::json!({"ipv4": "10.0.0.1", "port": 4321}),
+        ),
+    ] {
+        let spans = assert_valid(&exporter.encode(&[span(ips)]));
+        assert_eq!(spans[0]["remoteEndpoint"], expected, "{ips:?}");
+    }
+}

@@ -168,9 +168,11 @@ fn remote_endpoint(s: &SpanData) -> Option<Endpoint> {
     let mut ep = Endpoint::default();
     for kv in &s.attributes {
         match (kv.key.as_str(), &kv.value) {
+            // A later value of the same key replaces an earlier one (as setting an
+            // attribute again does), so one peer address, never one of each family.
             ("net.peer.ip", Value::String(ip)) => match ip.as_str().parse::<IpAddr>() {
-                Ok(IpAddr::V4(v4)) => ep.ipv4 = Some(v4),
-                Ok(IpAddr::V6(v6)) => ep.ipv6 = Some(v6),
+                Ok(IpAddr::V4(v4)) => (ep.ipv4, ep.ipv6) = (Some(v4), None),
+                Ok(IpAddr::V6(v6)) => (ep.ipv4, ep.ipv6) = (None, Some(v6)),
                 Err(_) => {}
             },
             ("net.peer.port", Value::I64(p)) => {
