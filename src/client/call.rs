@@ -7,16 +7,14 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method, Uri};
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{
-    Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, Tracer,
-};
+use opentelemetry::trace::{Span as _, SpanContext, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::inject::AddMissing;
 use crate::config::Semconv;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
-use crate::propagation::{Propagation, RANDOM};
+use crate::propagation::{random_flag, Propagation};
 use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
 use crate::span::failure::Failure;
@@ -105,18 +103,8 @@ pub(crate) fn start(
         // Not recorded, or no usable context: a fresh span context carrying the
         // decision, so the callee follows it; each call its own parent id, as
         // W3C Trace Context asks.
-        let flags = if sampled {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
         // Random as the caller said, or because it was made here.
-        let random = if parent.is_valid() {
-            parent.trace_flags().to_u8() & RANDOM.to_u8()
-        } else {
-            RANDOM.to_u8()
-        };
-        let flags = TraceFlags::new(flags.to_u8() | random);
+        let flags = random_flag(&parent).with_sampled(sampled);
         let sc = SpanContext::new(
             trace_id,
             ids.new_span_id(),

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use http::Request;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::Context;
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
-use crate::propagation::RANDOM;
+use crate::propagation::{random_flag, RANDOM};
 use crate::request::{addresses, TraceInfo};
 use crate::span::naming::ChildNames;
 use crate::span::request_parts::RequestParts;
@@ -157,17 +157,11 @@ fn unsampled<B>(
     link: Option<SpanContext>,
 ) -> Tracked {
     let recorder = &state.recorder;
-    // Not sampled here; the trace id is random when it was made here, and as
-    // random as the caller said otherwise.
-    let flags = if parent.is_valid() {
-        TraceFlags::new(parent.trace_flags().to_u8() & RANDOM.to_u8())
-    } else {
-        RANDOM
-    };
+    // Not sampled here; random as the caller said, or because it was made here.
     let sc = SpanContext::new(
         trace_id,
         recorder.ids.new_span_id(),
-        flags,
+        random_flag(parent),
         false,
         parent.trace_state().clone(),
     );
@@ -217,7 +211,7 @@ fn sampled<B>(
 
 /// Whether the request's trace id is random: made here, or the caller said so.
 fn random(parent: &SpanContext) -> bool {
-    !parent.is_valid() || parent.trace_flags().to_u8() & RANDOM.to_u8() != 0
+    random_flag(parent) == RANDOM
 }
 
 fn insert_info<B>(req: &mut Request<B>, sc: &SpanContext, sampled: bool, random: bool) {

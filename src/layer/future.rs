@@ -18,7 +18,7 @@ use pin_project_lite::pin_project;
 use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
-use crate::propagation::{is_random, RANDOM};
+use crate::propagation::traceparent_of;
 use crate::span::failure::{panic_message, Failure};
 use crate::span::RequestSpan;
 
@@ -196,19 +196,15 @@ fn insert_trace_headers<B>(response: &mut Response<B>, names: &TraceHeaders, cx:
             headers.insert(span_id.clone(), v);
         }
     }
-    if names.server_timing && sc.is_valid() {
-        let mut flags = u8::from(sc.is_sampled());
-        if is_random(cx) {
-            flags |= RANDOM.to_u8();
-        }
-        let metric = format!(
-            "trace;desc=00-{}-{}-{flags:02x}",
-            sc.trace_id(),
-            sc.span_id()
-        );
-        // Appended: the service may send server-timing metrics of its own.
-        if let Ok(v) = http::HeaderValue::from_str(&metric) {
-            headers.append(http::header::HeaderName::from_static("server-timing"), v);
+    if names.server_timing {
+        if let Some(traceparent) = traceparent_of(cx) {
+            let mut metric = String::with_capacity(66);
+            metric.push_str("trace;desc=");
+            metric.push_str(&traceparent);
+            // Appended: the service may send server-timing metrics of its own.
+            if let Ok(v) = http::HeaderValue::try_from(metric) {
+                headers.append(http::header::HeaderName::from_static("server-timing"), v);
+            }
         }
     }
 }

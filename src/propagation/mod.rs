@@ -17,7 +17,7 @@ use opentelemetry_sdk::propagation::BaggagePropagator;
 use crate::config::Propagator;
 use b3::{B3Encoding, B3Propagator};
 use jaeger::JaegerPropagator;
-pub(crate) use trace_context::is_random;
+pub(crate) use trace_context::{random_flag, traceparent_of};
 pub use trace_context::{TraceContextPropagator, MAX_TRACESTATE_LEN, RANDOM};
 
 /// The propagator a format names (`None` for `none`).

@@ -82,13 +82,39 @@ pub(crate) fn not_random_mark(cx: Context, trace_id: TraceId) -> Context {
 
 /// Whether the trace of `cx`'s span has a random trace id, as Level 2's flag
 /// says: the flag is on, or the trace was not received without it.
-pub(crate) fn is_random(cx: &Context) -> bool {
+fn is_random(cx: &Context) -> bool {
     let span = cx.span();
     let sc = span.span_context();
     sc.trace_flags().to_u8() & RANDOM.to_u8() != 0
         || !cx
             .get::<Received>()
             .is_some_and(|r| r.not_random && r.trace_id == sc.trace_id())
+}
+
+/// The `traceparent` of `cx`'s span as it goes on the wire (sampled and random
+/// flags only), or `None` without a valid span. Injection and the
+/// `server-timing` trace metric both write it.
+pub(crate) fn traceparent_of(cx: &Context) -> Option<String> {
+    let span = cx.span();
+    let sc = span.span_context();
+    if !sc.is_valid() {
+        return None;
+    }
+    let mut flags = sc.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8();
+    if is_random(cx) {
+        flags |= RANDOM.to_u8();
+    }
+    Some(traceparent(sc.trace_id(), sc.span_id(), flags))
+}
+
+/// The random-trace-id flag of a trace continued from `parent`, or started here
+/// when `parent` is not valid (our ids are random).
+pub(crate) fn random_flag(parent: &SpanContext) -> TraceFlags {
+    if !parent.is_valid() || parent.trace_flags().to_u8() & RANDOM.to_u8() != 0 {
+        RANDOM
+    } else {
+        TraceFlags::default()
+    }
 }
 
 /// W3C Trace Context propagator (`traceparent`, `tracestate`), strict on the way
@@ -144,16 +170,12 @@ impl Default for TraceContextPropagator {
 
 impl TextMapPropagator for TraceContextPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let Some(traceparent) = traceparent_of(cx) else {
+            return;
+        };
+        injector.set(TRACEPARENT, traceparent);
         let span = cx.span();
         let sc = span.span_context();
-        if !sc.is_valid() {
-            return;
-        }
-        let mut flags = sc.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8();
-        if is_random(cx) {
-            flags |= RANDOM.to_u8();
-        }
-        injector.set(TRACEPARENT, traceparent(sc.trace_id(), sc.span_id(), flags));
         let received = cx
             .get::<Received>()
             .filter(|r| r.trace_id == sc.trace_id())
