@@ -349,3 +349,37 @@ async fn hostile_paths_and_user_agents_are_escaped_on_every_page() {
     let (_, _, html) = page(&app, &format!("/_traces/trace/{id}")).await;
     assert!(html.contains("&quot;&gt;&lt;script&gt;alert('ua')&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"), "{html}");
 }
+
+/// Mounted elsewhere (a path that itself holds `/traces`), every page's JSON link
+/// points under that mount, and the linked JSON answers.
+#[tokio::test]
+async fn json_links_follow_a_mount_path_of_its_own() {
+    let h = harness();
+    let tracer = h.layer.pipeline().tracer_provider().tracer("test.handler");
+    let app = common::app(tracer)
+        .nest_service("/debug/traces", h.layer.viewer_at("/debug/traces"))
+        .layer(h.layer.clone());
+    traffic(&h, &app).await;
+    let trace_id = json(&app, "/debug/traces/api/traces").await["traces"][0]["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (page_uri, json_uri) in [
+        (
+            "/debug/traces/traces?errors=1".to_owned(),
+            "/debug/traces/api/traces?errors=1".to_owned(),
+        ),
+        (
+            format!("/debug/traces/trace/{trace_id}"),
+            format!("/debug/traces/api/trace/{trace_id}"),
+        ),
+    ] {
+        let (status, _, body) = page(&app, &page_uri).await;
+        assert_eq!(status, 200, "{page_uri}");
+        assert!(
+            body.contains(&format!("href=\"{json_uri}\"")),
+            "{page_uri} links its JSON at {json_uri}: {body}"
+        );
+        json(&app, &json_uri).await;
+    }
+}

@@ -28,24 +28,7 @@ impl Links<'_> {
     }
 
     pub(crate) fn list(&self, f: &Filter) -> String {
-        let mut url = format!("{}/traces", self.0);
-        let mut sep = '?';
-        if let Some(name) = &f.name {
-            let _ = write!(
-                url,
-                "{sep}name={}",
-                utf8_percent_encode(name, NON_ALPHANUMERIC)
-            );
-            sep = '&';
-        }
-        if let Some(b) = f.bucket {
-            let _ = write!(url, "{sep}bucket={b}");
-            sep = '&';
-        }
-        if f.errors {
-            let _ = write!(url, "{sep}errors=1");
-        }
-        url
+        format!("{}/traces{}", self.0, query(f))
     }
 
     pub(crate) fn trace(&self, t: &Trace) -> String {
@@ -55,6 +38,28 @@ impl Links<'_> {
     pub(crate) fn json(&self, page: &str) -> String {
         format!("{}/api/{page}", self.0)
     }
+}
+
+/// A list filter as a query string (`?name=...&bucket=...&errors=1`, or empty).
+fn query(f: &Filter) -> String {
+    let mut out = String::new();
+    let mut sep = '?';
+    if let Some(name) = &f.name {
+        let _ = write!(
+            out,
+            "{sep}name={}",
+            utf8_percent_encode(name, NON_ALPHANUMERIC)
+        );
+        sep = '&';
+    }
+    if let Some(b) = f.bucket {
+        let _ = write!(out, "{sep}bucket={b}");
+        sep = '&';
+    }
+    if f.errors {
+        let _ = write!(out, "{sep}errors=1");
+    }
+    out
 }
 
 fn page(links: &Links<'_>, title: &str, json: &str, body: Markup) -> Markup {
@@ -144,7 +149,7 @@ pub(crate) fn overview(links: &Links<'_>, o: &Overview) -> Markup {
 }
 
 pub(crate) fn list(links: &Links<'_>, filter: &Filter, traces: &[std::sync::Arc<Trace>]) -> Markup {
-    let json = links.list(filter).replacen("/traces", "/api/traces", 1);
+    let json = links.json(&format!("traces{}", query(filter)));
     let body = html! {
         h1 {
             "Traces"
@@ -181,7 +186,7 @@ pub(crate) fn list(links: &Links<'_>, filter: &Filter, traces: &[std::sync::Arc<
 pub(crate) fn trace(links: &Links<'_>, t: &Trace, resource: &[(String, String)]) -> Markup {
     let t0 = t.start();
     let total = t.span_of_time().max(Duration::from_nanos(1));
-    let json = format!("{}/api/trace/{}", links.0, t.trace_id);
+    let json = links.json(&format!("trace/{}", t.trace_id));
     let body = html! {
         h1 { (t.name()) }
         p.summary {
