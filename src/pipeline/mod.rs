@@ -21,7 +21,7 @@ mod keep_buffer;
 mod resource;
 pub(crate) mod sampler;
 mod stats;
-mod truncate;
+pub(crate) mod truncate;
 
 use std::fmt;
 use std::sync::Arc;

@@ -80,9 +80,10 @@ impl TraceViewer {
             return resp;
         }
         // Routers that nest services strip the mount path; others pass it on.
-        let rel = match path.strip_prefix(&*self.base) {
-            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-            _ => path,
+        let rel = if super::is_viewer_path(path, &self.base) {
+            &path[self.base.len()..]
+        } else {
+            path
         };
         let links = Links(&self.base);
         let (api, rel) = match rel.strip_prefix("/api") {

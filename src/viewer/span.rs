@@ -70,21 +70,21 @@ pub(crate) fn view_span(s: &SpanData) -> ViewSpan {
         span_id: s.span_context.span_id(),
         parent_id: (s.parent_span_id != SpanId::INVALID).then_some(s.parent_span_id),
         parent_remote: s.parent_span_is_remote,
-        name: cut(s.name.to_string()),
+        name: cut(&s.name),
         kind: crate::exporter::tags::kind_name(&s.span_kind),
         start: s.start_time,
         end: s.end_time,
         status: match &s.status {
             Status::Unset => SpanStatus::Unset,
             Status::Ok => SpanStatus::Ok,
-            Status::Error { description } => SpanStatus::Error(cut(description.to_string())),
+            Status::Error { description } => SpanStatus::Error(cut(description)),
         },
         attributes: pairs(&s.attributes),
         events: s
             .events
             .iter()
             .map(|e| ViewEvent {
-                name: cut(e.name.to_string()),
+                name: cut(&e.name),
                 time: e.timestamp,
                 attributes: pairs(&e.attributes),
             })
@@ -105,15 +105,15 @@ fn pairs(attributes: &[KeyValue]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A value as the tag-based exporters write it (arrays as JSON), cut to length.
 pub(crate) fn text(v: &Value) -> String {
-    cut(v.as_str().into_owned())
+    cut(&crate::exporter::tags::value_text(v))
 }
 
 /// Cuts to [`MAX_VALUE_CHARS`] characters, marking the cut.
-fn cut(mut s: String) -> String {
-    if let Some((at, _)) = s.char_indices().nth(MAX_VALUE_CHARS) {
-        s.truncate(at);
-        s.push('…');
+fn cut(s: &str) -> String {
+    match crate::pipeline::truncate::truncate_str(s, MAX_VALUE_CHARS) {
+        Some(kept) => format!("{kept}…"),
+        None => s.to_owned(),
     }
-    s
 }
