@@ -240,18 +240,20 @@ impl NameStats {
         }
     }
 
-    fn row(&self, name: &str) -> NameRow {
-        let mut sorted: Vec<Duration> = self.latencies.iter().copied().collect();
-        sorted.sort_unstable();
-        NameRow {
+    /// The row, with the latency window copied out unsorted: sorting happens
+    /// after the store's lock is released, so a page view never holds up the
+    /// export thread for it.
+    fn row(&self, name: &str) -> (NameRow, Vec<Duration>) {
+        let row = NameRow {
             name: name.to_owned(),
             kind: self.kind,
             count: self.count,
             errors: self.errors,
-            p50: percentile(&sorted, 50),
-            p99: percentile(&sorted, 99),
+            p50: Duration::ZERO,
+            p99: Duration::ZERO,
             buckets: self.buckets,
-        }
+        };
+        (row, self.latencies.iter().copied().collect())
     }
 
     fn held(&self) -> impl Iterator<Item = &Arc<Trace>> {
@@ -338,14 +340,24 @@ impl TraceStore {
 
     pub(crate) fn overview(&self) -> Overview {
         let st = self.lock();
-        Overview {
-            rows: st.names.iter().map(|(name, s)| s.row(name)).collect(),
+        let rows: Vec<(NameRow, Vec<Duration>)> =
+            st.names.iter().map(|(name, s)| s.row(name)).collect();
+        let mut overview = Overview {
+            rows: Vec::with_capacity(rows.len()),
             held: st.held().len(),
             max_traces: self.max_traces(),
             pending_spans: st.pending_spans,
             dropped: st.dropped,
             fed: self.fed.load(Ordering::Acquire),
+        };
+        drop(st);
+        for (mut row, mut latencies) in rows {
+            latencies.sort_unstable();
+            row.p50 = percentile(&latencies, 50);
+            row.p99 = percentile(&latencies, 99);
+            overview.rows.push(row);
         }
+        overview
     }
 
     /// The held traces `filter` matches, newest first.
