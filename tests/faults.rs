@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
+use common::accounting::{
+    assert_delivery, assert_exactly_once, assert_invariant, settle, settle_async, Delivery,
+    Guarantee,
+};
 use common::receiver::{dead_addr, Receiver};
 use common::*;
 use tower::ServiceExt;
@@ -107,32 +111,58 @@ async fn every_kind_of_broken_collector_leaves_requests_alone() {
         (
             ExporterType::Zipkin,
             format!("http://{}/api/v2/spans", dead_addr()),
+            None,
             "refused",
         ),
         (
             ExporterType::Zipkin,
             format!("http://127.0.0.1:{}/api/v2/spans", hole.port),
+            None,
             "black hole",
         ),
         (
             ExporterType::Otlp,
             format!("http://127.0.0.1:{}/v1/traces", hole.port),
+            None,
             "black hole",
         ),
-        (ExporterType::Zipkin, slow.url("/api/v2/spans"), "slow"),
-        (ExporterType::Zipkin, failing.url("/api/v2/spans"), "500"),
-        (ExporterType::Otlp, throttling.url("/v1/traces"), "429"),
+        (
+            ExporterType::Zipkin,
+            slow.url("/api/v2/spans"),
+            Some(&slow),
+            "slow",
+        ),
+        (
+            ExporterType::Zipkin,
+            failing.url("/api/v2/spans"),
+            Some(&failing),
+            "500",
+        ),
+        (
+            ExporterType::Otlp,
+            throttling.url("/v1/traces"),
+            Some(&throttling),
+            "429",
+        ),
     ];
-    for (ty, endpoint, what) in cases {
+    for (ty, endpoint, receiver, what) in cases {
         let layer = layer(ty, &endpoint, &[("OTEL_BSP_SCHEDULE_DELAY", "10")]);
         serve_requests(&layer, 30).await;
-        // Flush from a blocking thread: it waits for the (failing) export.
-        let l = layer.clone();
-        let _ = tokio::task::spawn_blocking(move || l.pipeline().force_flush()).await;
-        let stats = layer.pipeline().stats();
+        // Flushes from a blocking thread: it waits for the (failing) export.
+        let stats = settle_async(layer.pipeline(), what).await;
         assert_eq!(stats.started, 30 * 4, "{what}");
         assert!(stats.failed > 0, "{what}: failures are counted: {stats:?}");
         assert_eq!(stats.exported, 0, "{what}");
+        // What a receiver that answered with an error got is still accounted for:
+        // never more than was sent, never twice from a transport without retries.
+        let got = Delivery::of(
+            receiver.map_or_else(Vec::new, |r| wire::ids(&wire::captured(&r.requests()))),
+        );
+        let guarantee = match ty {
+            ExporterType::Otlp => Guarantee::AtLeastOnce,
+            _ => Guarantee::ExactlyOnce,
+        };
+        assert_delivery(&stats, &got, guarantee, what);
     }
 }
 
@@ -150,9 +180,10 @@ async fn jaeger_agent_port_with_nothing_listening() {
         .build()
         .unwrap();
     serve_requests(&layer, 20).await;
-    let _ = layer.pipeline().force_flush();
     // UDP is fire-and-forget: the datagrams leave, nothing waits or fails.
-    assert_eq!(layer.pipeline().stats().started, 80);
+    let stats = settle_async(layer.pipeline(), "jaeger agent, nothing listening").await;
+    assert_eq!(stats.started, 80);
+    assert_eq!((stats.exported, stats.failed), (80, 0), "{stats:?}");
 }
 
 #[tokio::test]
@@ -171,10 +202,7 @@ async fn a_full_queue_drops_and_counts_instead_of_growing() {
     assert_eq!(stats.started, 200);
     assert!(stats.dropped >= 200 - 16, "{stats:?}");
     assert!(stats.queued <= 16, "the queue is bounded: {stats:?}");
-    assert_eq!(
-        stats.queued + stats.dropped + stats.exported + stats.failed,
-        200
-    );
+    assert_invariant(&stats, "full queue");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,11 +228,14 @@ async fn shutdown_delivers_the_complete_tree_of_10000_requests_exactly_once() {
     }
     drop(app);
     let stats_before = layer.pipeline().stats();
+    assert_invariant(&stats_before, "before shutdown");
+    let pipeline = layer.pipeline().clone();
     drop(layer);
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .unwrap()
         .unwrap();
+    let stats = pipeline.stats();
 
     let mut by_trace: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
     let mut ids = HashSet::new();
@@ -222,6 +253,9 @@ async fn shutdown_delivers_the_complete_tree_of_10000_requests_exactly_once() {
         }
     }
     assert_eq!(stats_before.dropped, 0);
+    assert_eq!(stats.started, 4 * N as u64);
+    let got = Delivery::of(wire::ids(&wire::captured(&rx.requests())));
+    assert_exactly_once(&stats, &got, "10000 requests");
     assert_eq!(by_trace.len(), N, "one trace per request");
     for spans in by_trace.values() {
         assert_eq!(spans.len(), 4, "server, receive, start, body: {spans:#?}");
@@ -262,6 +296,9 @@ async fn shutdown_with_a_dead_collector_returns_and_counts_the_loss() {
         "{:?}",
         stats.pipeline().stats()
     );
+    let stats = stats.pipeline().stats();
+    assert_invariant(&stats, "shutdown, dead collector");
+    assert_eq!((stats.started, stats.queued), (40, 0), "{stats:?}");
 }
 
 /// A writer that keeps what the subscriber logs.
@@ -300,7 +337,14 @@ fn export_failures_are_logged_once_not_per_batch() {
         opentelemetry::trace::Tracer::in_span(&tracer, "work", |_| {});
         let _ = layer.pipeline().force_flush();
     }
-    assert_eq!(layer.pipeline().stats().failed, 5);
+    let stats = settle(layer.pipeline(), "logged failures");
+    assert_eq!((stats.started, stats.failed), (5, 5), "{stats:?}");
+    assert_delivery(
+        &stats,
+        &Delivery::of(wire::ids(&wire::captured(&failing.requests()))),
+        Guarantee::ExactlyOnce,
+        "logged failures",
+    );
     assert_eq!(failing.requests().len(), 5);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text

@@ -2,9 +2,12 @@
 //! app, and span lookups.
 #![allow(dead_code)]
 
+pub mod accounting;
+pub mod fault_proxy;
 pub mod receiver;
 #[cfg(feature = "jaeger")]
 pub mod thrift_decode;
+pub mod wire;
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
