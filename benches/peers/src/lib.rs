@@ -21,6 +21,7 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
 };
 use opentelemetry_sdk::Resource;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tower_otel_tracing::{TracingConfig, TracingLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -49,6 +50,9 @@ pub const STACKS: &[&str] = &[
     "tower_otel_sampled",
     "otel_instrumentation_tower_unsampled",
     "otel_instrumentation_tower_sampled",
+    "fastrace_unsampled",
+    "fastrace_sampled",
+    "fastrace_tree_sampled",
     "client_bare",
     "client_unsampled",
     "client_sampled",
@@ -79,6 +83,11 @@ pub fn describe(stack: &str) -> &'static str {
         "tower_otel_sampled" => "tower-otel + tracing-opentelemetry, sampled",
         "otel_instrumentation_tower_unsampled" => "opentelemetry-instrumentation-tower, unsampled",
         "otel_instrumentation_tower_sampled" => "opentelemetry-instrumentation-tower, sampled",
+        "fastrace_unsampled" => "fastrace-axum + fastrace, unsampled root",
+        "fastrace_sampled" => "fastrace-axum + fastrace, sampled (one server span)",
+        "fastrace_tree_sampled" => {
+            "fastrace-axum + fastrace, sampled, server span and 3 child spans (4 spans)"
+        }
         "client_bare" => "an in-process HTTP client call (the limit for the client layer)",
         "client_unsampled" => "the same call through our client layer, not sampled (inject only)",
         "client_sampled" => {
@@ -88,7 +97,14 @@ pub fn describe(stack: &str) -> &'static str {
     }
 }
 
-/// Drops every batch, so the batch processor runs but no wire format is measured.
+/// Spans that reached the end of a stack's pipeline (every [`NoopExporter`] and
+/// [`CountingReporter`] of the process), so a harness can check that a stack really
+/// recorded what it claims to: a stack that records nothing is not a benchmark. One
+/// atomic add per batch.
+static RECORDED: AtomicU64 = AtomicU64::new(0);
+
+/// Drops every batch, so the batch processor runs but no wire format is measured;
+/// counts the spans it was handed.
 #[derive(Debug)]
 pub struct NoopExporter;
 
@@ -97,8 +113,33 @@ impl SpanExporter for NoopExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        RECORDED.fetch_add(batch.len() as u64, Ordering::Relaxed);
         drop(std::hint::black_box(batch));
         std::future::ready(Ok(()))
+    }
+}
+
+/// fastrace's counterpart of [`NoopExporter`]: the reporter its global collector
+/// hands finished span records to, counting and dropping them.
+#[derive(Debug)]
+pub struct CountingReporter;
+
+impl fastrace::collector::Reporter for CountingReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        RECORDED.fetch_add(spans.len() as u64, Ordering::Relaxed);
+        drop(std::hint::black_box(spans));
+    }
+}
+
+/// Spans each stack records per request (exported by the batch processor, or
+/// reported by fastrace's collector), for [`Stack::check`].
+pub fn spans_per_request(stack: &str) -> u64 {
+    match stack {
+        "ours_rate1_server_only" | "client_sampled" => 1,
+        "ours_rate1" | "ours_rate1_stable" | "ours_rate1_dup" | "around_ours_rate1" => 4,
+        "fastrace_tree_sampled" => 4,
+        _ if stack.ends_with("_sampled") => 1,
+        _ => 0,
     }
 }
 
@@ -175,6 +216,10 @@ pub struct Stack {
     pub dispatch: Option<tracing::Dispatch>,
     providers: Vec<SdkTracerProvider>,
     layers: Vec<TracingLayer>,
+    /// fastrace's global collector reports to [`CountingReporter`].
+    fastrace: bool,
+    /// [`RECORDED`] when the stack was built.
+    recorded_before: u64,
 }
 
 impl Stack {
@@ -186,6 +231,31 @@ impl Stack {
         for provider in &self.providers {
             let _ = provider.force_flush();
         }
+        if self.fastrace {
+            fastrace::flush();
+        }
+    }
+
+    /// Spans recorded and handed to the stack's no-op exporter (or fastrace's
+    /// reporter) since the stack was built; call [`Stack::flush`] first.
+    pub fn recorded(&self) -> u64 {
+        RECORDED.load(Ordering::Relaxed) - self.recorded_before
+    }
+
+    /// Flushes, then checks that `requests` requests left exactly the spans the
+    /// stack records ([`spans_per_request`]): none lost, none made up.
+    ///
+    /// # Panics
+    /// When the count differs.
+    pub fn check(&self, requests: u64) {
+        self.flush();
+        let want = spans_per_request(self.name) * requests;
+        let got = self.recorded();
+        assert_eq!(
+            got, want,
+            "{}: {got} spans recorded for {requests} requests, expected {want}",
+            self.name
+        );
     }
 
     /// Flushes and shuts down whatever the stack records to.
@@ -195,6 +265,9 @@ impl Stack {
         }
         for provider in &self.providers {
             let _ = provider.shutdown();
+        }
+        if self.fastrace {
+            fastrace::flush();
         }
     }
 }
@@ -318,6 +391,37 @@ fn ours_cfg(
         .unwrap()
 }
 
+/// The three child spans of `fastrace_tree_sampled`, to match our full tree (server,
+/// `http receive`, `http send` for the response start and for the body) with the
+/// same names and `asgi.event.type` values. fastrace-axum makes only the server
+/// span; these are the cheapest child spans fastrace has (`LocalSpan`s under the
+/// server span, which fastrace-axum sets as the local parent while the response
+/// future is polled), started and ended at once, as ours are.
+fn fastrace_children(resp: axum::response::Response) -> axum::response::Response {
+    use fastrace::local::LocalSpan;
+    use std::borrow::Cow;
+    drop(
+        LocalSpan::enter_with_local_parent("http receive")
+            .with_property(|| ("asgi.event.type", "http.request")),
+    );
+    drop(
+        LocalSpan::enter_with_local_parent("http send").with_properties(|| {
+            [
+                ("asgi.event.type", Cow::Borrowed("http.response.start")),
+                (
+                    "http.status_code",
+                    Cow::Owned(resp.status().as_u16().to_string()),
+                ),
+            ]
+        }),
+    );
+    drop(
+        LocalSpan::enter_with_local_parent("http send")
+            .with_property(|| ("asgi.event.type", "http.response.body")),
+    );
+    resp
+}
+
 fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("peers"));
     tracing::Dispatch::new(tracing_subscriber::registry().with(layer))
@@ -349,6 +453,8 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
         dispatch: None,
         providers: Vec::new(),
         layers: Vec::new(),
+        fastrace: false,
+        recorded_before: RECORDED.load(Ordering::Relaxed),
     };
     let app = router();
     stack.app = App::Routed(match name {
@@ -414,6 +520,40 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
             });
             stack.layers.push(layer.clone());
             app.layer(layer)
+        }
+        _ if name.starts_with("fastrace") => {
+            // One global collector per process, reporting every second (the default).
+            fastrace::set_reporter(CountingReporter, fastrace::collector::Config::default());
+            stack.fastrace = true;
+            let layer = if sampled {
+                fastrace_axum::FastraceLayer::default()
+            } else {
+                // The default extractor (a `traceparent` or else a random context),
+                // not sampled: the trace id still reaches handlers and outgoing
+                // calls, as our rate 0 does.
+                fastrace_axum::FastraceLayer::default().with_span_context_extractor(|req| {
+                    let parent = req
+                        .headers()
+                        .get(fastrace_axum::TRACEPARENT_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(fastrace::prelude::SpanContext::decode_w3c_traceparent);
+                    Some(
+                        parent
+                            .unwrap_or_else(fastrace::prelude::SpanContext::random)
+                            .sampled(false),
+                    )
+                })
+            };
+            if name == "fastrace_tree_sampled" {
+                // One `Router::layer` (one axum box) for both, as for every other stack.
+                app.layer(
+                    tower::ServiceBuilder::new()
+                        .layer(layer)
+                        .map_response(fastrace_children),
+                )
+            } else {
+                app.layer(layer)
+            }
         }
         "client_bare" => {
             stack.app = App::Client(client_stack(None));

@@ -33,5 +33,7 @@ fn main() {
         }
     });
     drop(_dispatch);
+    // Every span the stack claims to record reached its exporter (or reporter).
+    stack.check(n as u64);
     stack.shutdown();
 }
