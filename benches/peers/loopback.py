@@ -16,7 +16,7 @@ import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, s
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT = ["bare", "ours_rate0", "ours_rate1", "ours_rate1+zipkin", "ours_rate1_server_only",
            "tower_http_sampled", "axum_tracing_otel_sampled", "tower_otel_sampled",
-           "otel_instrumentation_tower_sampled"]
+           "otel_instrumentation_tower_sampled", "fastrace_sampled", "fastrace_tree_sampled"]
 LUA = """wrk.method = "POST"
 wrk.body = '{"text": "The quick brown fox jumps over the dog."}'
 wrk.headers["Content-Type"] = "application/json"
