@@ -39,8 +39,13 @@ pub enum Fault {
     ResetMidResponse,
     /// As `ResetMidResponse`, but ends with a clean close (FIN): a truncated answer.
     TruncateResponse,
-    /// Reads the request and never answers, holding the connection open.
+    /// Reads the request and holds it, answering nothing, the connection open:
+    /// a collector that hangs. When the fault ends, what it held goes on and the
+    /// connection works again, as after a pause.
     Stall,
+    /// As `Stall`, but for good on the connections it caught (new ones pass once
+    /// the fault ends): a path that died silently, with no reset ever coming.
+    BlackHole,
     /// Answers the request's first bytes with garbage and closes; nothing reaches
     /// the receiver.
     Garbage,
@@ -48,12 +53,13 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, in the order the chaos tests apply them.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 7] = [
         Fault::Delay(Duration::from_millis(150)),
         Fault::ResetMidRequest,
         Fault::ResetMidResponse,
         Fault::TruncateResponse,
         Fault::Stall,
+        Fault::BlackHole,
         Fault::Garbage,
     ];
 }
@@ -64,9 +70,34 @@ struct TcpCounters {
     applied: AtomicU64,
 }
 
+/// The fault in force, and whether it ends after acting once.
+#[derive(Debug, Clone, Copy)]
+struct Setting {
+    fault: Fault,
+    once: bool,
+}
+
+impl Setting {
+    fn get(setting: &Mutex<Setting>) -> Fault {
+        setting.lock().unwrap().fault
+    }
+
+    /// The fault acted: counts it, and ends a one-shot fault.
+    fn acted(setting: &Mutex<Setting>, counters: &TcpCounters) {
+        counters.applied.fetch_add(1, Ordering::SeqCst);
+        let mut s = setting.lock().unwrap();
+        if s.once {
+            *s = Setting {
+                fault: Fault::Pass,
+                once: false,
+            };
+        }
+    }
+}
+
 pub struct TcpProxy {
     pub addr: SocketAddr,
-    fault: Arc<Mutex<Fault>>,
+    fault: Arc<Mutex<Setting>>,
     counters: Arc<TcpCounters>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -78,7 +109,10 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let fault = Arc::new(Mutex::new(Fault::Pass));
+        let fault = Arc::new(Mutex::new(Setting {
+            fault: Fault::Pass,
+            once: false,
+        }));
         let counters = Arc::new(TcpCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (f, c, st) = (fault.clone(), counters.clone(), stop.clone());
@@ -123,7 +157,12 @@ impl TcpProxy {
 
     /// Applies `fault` from the next bytes on.
     pub fn set(&self, fault: Fault) {
-        *self.fault.lock().unwrap() = fault;
+        *self.fault.lock().unwrap() = Setting { fault, once: false };
+    }
+
+    /// Applies `fault` once (to the next request or answer it acts on), then passes.
+    pub fn set_once(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = Setting { fault, once: true };
     }
 
     /// Times a fault other than `Delay` acted on a connection.
@@ -173,38 +212,84 @@ fn would_block(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
+/// Where a stalled connection is.
+enum Stalled {
+    No,
+    /// The request bytes held until the stall ends.
+    Held(Vec<u8>),
+    Forever,
+}
+
+/// A stall holds this much at most; then the connection is reset.
+const MAX_HELD: usize = 4 << 20;
+
+fn connect(upstream: SocketAddr) -> Option<TcpStream> {
+    let u = TcpStream::connect_timeout(&upstream, Duration::from_secs(2)).ok()?;
+    let _ = u.set_nodelay(true);
+    let _ = u.set_read_timeout(Some(POLL));
+    let _ = u.set_write_timeout(Some(Duration::from_secs(2)));
+    Some(u)
+}
+
 /// Moves one connection's bytes both ways on one thread (so a reset closes the
 /// only descriptor), applying the fault in force.
 fn pump(
     mut client: TcpStream,
     upstream: SocketAddr,
-    fault: &Mutex<Fault>,
+    fault: &Mutex<Setting>,
     stop: &AtomicBool,
     counters: &TcpCounters,
 ) {
     let _ = client.set_nodelay(true);
     let _ = client.set_read_timeout(Some(POLL));
     let _ = client.set_write_timeout(Some(Duration::from_secs(2)));
-    let applied = || counters.applied.fetch_add(1, Ordering::SeqCst);
+    let applied = || Setting::acted(fault, counters);
     let mut up: Option<TcpStream> = None;
     // The fault the last request bytes were forwarded under: it decides the answer.
     let mut answer = Fault::Pass;
-    let mut stalled = false;
+    let mut stalled = Stalled::No;
     // Which way the last bytes went (true: to the receiver), for `Delay`.
     let mut last_up: Option<bool> = None;
     let mut buf = vec![0u8; 64 * 1024];
     while !stop.load(Ordering::SeqCst) {
+        if matches!(stalled, Stalled::Held(_)) && Setting::get(fault) != Fault::Stall {
+            // The stall is over: what it held goes on, and so does the connection.
+            let Stalled::Held(held) = std::mem::replace(&mut stalled, Stalled::No) else {
+                unreachable!()
+            };
+            if up.is_none() {
+                up = connect(upstream);
+            }
+            let sent = up.as_mut().is_some_and(|u| u.write_all(&held).is_ok());
+            if !sent {
+                reset(client);
+                return;
+            }
+            answer = Fault::Pass;
+        }
         match client.read(&mut buf) {
             Ok(0) => return,
-            Ok(n) if stalled => {
-                let _ = n;
+            Ok(n) if !matches!(stalled, Stalled::No) => {
+                if let Stalled::Held(held) = &mut stalled {
+                    if held.len() + n > MAX_HELD {
+                        reset(client);
+                        return;
+                    }
+                    held.extend_from_slice(&buf[..n]);
+                }
+                continue;
             }
             Ok(n) => {
-                let f = *fault.lock().unwrap();
+                let f = Setting::get(fault);
                 match f {
                     Fault::Stall => {
                         applied();
-                        stalled = true;
+                        stalled = Stalled::Held(buf[..n].to_vec());
+                        continue;
+                    }
+                    Fault::BlackHole => {
+                        applied();
+                        stalled = Stalled::Forever;
                         continue;
                     }
                     Fault::Garbage => {
@@ -221,17 +306,10 @@ fn pump(
                     _ => {}
                 }
                 if up.is_none() {
-                    match TcpStream::connect_timeout(&upstream, Duration::from_secs(2)) {
-                        Ok(u) => {
-                            let _ = u.set_nodelay(true);
-                            let _ = u.set_read_timeout(Some(POLL));
-                            let _ = u.set_write_timeout(Some(Duration::from_secs(2)));
-                            up = Some(u);
-                        }
-                        Err(_) => {
-                            reset(client);
-                            return;
-                        }
+                    up = connect(upstream);
+                    if up.is_none() {
+                        reset(client);
+                        return;
                     }
                 }
                 if let Fault::Delay(d) = f {
@@ -248,6 +326,9 @@ fn pump(
             }
             Err(e) if would_block(&e) => {}
             Err(_) => return,
+        }
+        if !matches!(stalled, Stalled::No) {
+            continue;
         }
         let Some(u) = up.as_mut() else {
             continue;
