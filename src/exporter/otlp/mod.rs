@@ -28,6 +28,12 @@ use crate::settings::{OtlpSettings, Settings};
 /// `otlp-grpc`) the exporter runs its own small runtime, so it works from the
 /// batch processor's thread.
 ///
+/// Delivery is at least once. When the collector processed a batch but its
+/// answer was lost (the connection reset or cut short), the retry sends the
+/// same spans again and the collector gets them more than once. The stats count
+/// the batch once: `exported` if an attempt was answered with success, `failed`
+/// otherwise.
+///
 /// ```
 /// use tower_otel_tracing::exporter::OtlpExporter;
 /// use tower_otel_tracing::settings::Settings;
