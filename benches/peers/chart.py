@@ -25,6 +25,9 @@ LABELS = {
     "tower_otel_sampled": "tower-otel, sampled",
     "otel_instrumentation_tower_unsampled": "opentelemetry-instrumentation-tower, unsampled",
     "otel_instrumentation_tower_sampled": "opentelemetry-instrumentation-tower, sampled",
+    "fastrace_unsampled": "fastrace-axum, unsampled",
+    "fastrace_sampled": "fastrace-axum, sampled",
+    "fastrace_tree_sampled": "fastrace-axum, server span + 3 children",
 }
 
 
