@@ -31,7 +31,7 @@ use tower_otel_tracing::pipeline::TracingStats;
 use tower_otel_tracing::{TracingConfig, TracingLayer};
 
 /// The export timeout: small, so a stalled collector costs little test time.
-const TIMEOUT_SECS: f64 = 0.5;
+const TIMEOUT_SECS: f64 = 1.0;
 /// Requests per phase.
 const REQUESTS: usize = 6;
 
@@ -238,6 +238,7 @@ async fn run_faults(t: &Target, faults: &[Fault]) -> u64 {
     for &fault in faults {
         let phase = format!("{fault:?}");
         let applied = t.proxy.applied();
+        let received_before = Delivery::of(wire::ids(&(t.received)()));
         t.proxy.set(fault);
         serve(&t.layer, REQUESTS, false, &what(&phase)).await;
         let stats = settle_async(t.layer.pipeline(), &what(&phase)).await;
@@ -255,6 +256,17 @@ async fn run_faults(t: &Target, faults: &[Fault]) -> u64 {
         }
         let got = Delivery::of(wire::ids(&(t.received)()));
         assert_delivery(&stats, &got, t.guarantee, &what(&phase));
+        println!(
+            "{}: {} spans, {} exported, {} failed; the receiver got {} of them ({} more \
+             copies); the fault acted {} times",
+            what(&phase),
+            d.started,
+            d.exported,
+            d.failed,
+            got.unique() - received_before.unique(),
+            got.duplicates() - received_before.duplicates(),
+            t.proxy.applied() - applied
+        );
         let faulted = stats;
 
         // The fault ends: the same pipeline delivers the next requests, whole.
@@ -571,13 +583,21 @@ impl Drop for Agent {
     }
 }
 
-/// Waits (bounded) until the proxy has passed on or dropped every datagram it
-/// got and the agent has read what was passed on.
+/// Waits (bounded by 10 s) until the proxy has passed on or dropped every
+/// datagram it got, the agent has read what was passed on, and nothing new
+/// came for 200 ms (a datagram sent may still sit in the proxy's socket).
 fn wait_quiet(proxy: &UdpProxy, agent: &Agent) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = (u64::MAX, usize::MAX);
+    let mut since = Instant::now();
     while Instant::now() < deadline {
-        let handled = proxy.forwarded() + proxy.dropped();
-        if handled == proxy.received() && agent.datagrams() as u64 >= proxy.forwarded() {
+        let now = (proxy.received(), agent.datagrams());
+        let handled =
+            proxy.forwarded() + proxy.dropped() == now.0 && now.1 as u64 >= proxy.forwarded();
+        if now != last || !handled {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= Duration::from_millis(200) {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -607,10 +627,10 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
         DatagramFault::DropEvery(2),
         DatagramFault::Reorder,
         DatagramFault::Delay(Duration::from_millis(30)),
-        // 100 kbit/s, with room for one full datagram.
+        // 100 kbit/s, with room for two full datagrams at once.
         DatagramFault::RateLimit {
             bytes_per_sec: 12_500,
-            burst: LIMIT as u64,
+            burst: 2 * LIMIT as u64,
         },
     ];
     let mut before = TracingStats::default();
@@ -650,6 +670,15 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
         if fault == DatagramFault::Reorder {
             assert!(proxy.reordered() > 0, "{what}");
         }
+        println!(
+            "{what}: {} spans sent in {} datagrams (largest so far {} bytes), {} dropped by \
+             the proxy; the agent got {} of the spans",
+            d.exported,
+            proxy.received() - received,
+            proxy.largest(),
+            phase_dropped,
+            got.unique() - unique_before
+        );
 
         // The fault ends: the next requests' spans arrive, whole and once.
         proxy.set(DatagramFault::Pass);

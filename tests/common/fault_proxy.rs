@@ -379,7 +379,8 @@ pub enum DatagramFault {
     DropEvery(u64),
     /// Swaps each pair: the first waits for the second (or 50 ms).
     Reorder,
-    /// A token bucket: a datagram that does not fit the tokens left is dropped.
+    /// A token bucket, full when the fault is set: a datagram that does not fit
+    /// the tokens left is dropped.
     RateLimit {
         bytes_per_sec: u64,
         burst: u64,
@@ -473,6 +474,7 @@ fn relay(
     let mut held: Option<(Instant, Vec<u8>)> = None;
     let mut seen = 0u64;
     let mut tokens = 0f64;
+    let mut last = DatagramFault::Pass;
     let mut refilled = Instant::now();
     let send = |d: &[u8]| {
         if socket.send_to(d, upstream).is_ok() {
@@ -503,7 +505,16 @@ fn relay(
         c.largest.fetch_max(n, Ordering::SeqCst);
         seen += 1;
         let datagram = &buf[..n];
-        match *fault.lock().unwrap() {
+        let now = *fault.lock().unwrap();
+        if let DatagramFault::RateLimit { burst, .. } = now {
+            if last != now {
+                // A rate limit starts with a full bucket.
+                tokens = burst as f64;
+                refilled = Instant::now();
+            }
+        }
+        last = now;
+        match now {
             DatagramFault::Pass => send(datagram),
             DatagramFault::Delay(d) => delayed.push_back((Instant::now() + d, datagram.to_vec())),
             DatagramFault::DropAll => {
