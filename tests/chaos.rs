@@ -694,3 +694,92 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
     }
     assert!(proxy.largest() <= LIMIT);
 }
+
+/// The routes, each handler making a span of its own with the layer's tracer
+/// (under the request's context, so held with it under `keep_detail: full`).
+fn routes_with_handler_spans(layer: &TracingLayer) -> Router {
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    let tracer = layer.pipeline().tracer_provider().tracer("chaos.handler");
+    let echo = tracer.clone();
+    Router::new()
+        .route(
+            "/echo",
+            post(move |body: String| {
+                let tracer = echo.clone();
+                async move { tracer.in_span("echo.work", |_| body) }
+            }),
+        )
+        .route(
+            "/fail",
+            get(move || {
+                let tracer = tracer.clone();
+                async move {
+                    tracer.in_span("fail.work", |_| {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "failed")
+                    })
+                }
+            }),
+        )
+}
+
+/// With `keep_detail: full`, the handler spans of requests that were recorded
+/// but not kept are `discarded`: started, never queued. The invariant needs them
+/// (the four-term `started = exported + dropped + failed + queued` does not
+/// hold there), and holds with them through a fault and after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_detail_full_accounts_for_discarded_spans_through_a_fault() {
+    let rx = Arc::new(Receiver::start());
+    let proxy = TcpProxy::start(rx.addr);
+    let mut cfg = base_config(ExporterType::Zipkin);
+    cfg.sample_rate = Some(0.0);
+    cfg.keep_errors = Some(true);
+    cfg.keep_detail = Some(tower_otel_tracing::config::KeepDetail::Full);
+    cfg.zipkin.endpoint = Some(proxy.url("/api/v2/spans"));
+    let layer = http_layer(cfg);
+    let app = routes_with_handler_spans(&layer).layer(layer.clone());
+    let bare = routes_with_handler_spans(&layer);
+    let mut served = 0;
+    let mut serve = |n: usize| {
+        let (app, bare) = (app.clone(), bare.clone());
+        let first = served;
+        served += n;
+        async move {
+            for i in first..first + n {
+                let got = answer(app.clone(), request(i, None)).await;
+                let want = answer(bare.clone(), request(i, None)).await;
+                assert_eq!(got, want, "request {i} answered as by the bare service");
+            }
+        }
+    };
+    proxy.set(Fault::ResetMidResponse);
+    // Two echoes (not kept) and a failure (kept), twice.
+    serve(6).await;
+    let stats = settle_async(layer.pipeline(), "keep full, fault").await;
+    assert_eq!(stats.kept_errors, 2, "{stats:?}");
+    assert!(stats.discarded > 0, "{stats:?}");
+    assert_ne!(
+        stats.started,
+        stats.exported + stats.dropped + stats.failed + stats.queued,
+        "the four-term sum misses the discarded spans: {stats:?}"
+    );
+    assert_eq!((stats.exported, stats.dropped), (0, 0), "{stats:?}");
+    proxy.set(Fault::Pass);
+    serve(3).await;
+    let stats = settle_async(layer.pipeline(), "keep full, after").await;
+    let spans = wire::captured(&rx.requests());
+    assert_delivery(
+        &stats,
+        &Delivery::of(wire::ids(&spans)),
+        Guarantee::ExactlyOnce,
+        "keep full",
+    );
+    assert_eq!(stats.kept_errors, 3, "{stats:?}");
+    assert!(stats.exported > 0, "{stats:?}");
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.name.starts_with("GET /fail") || s.name == "fail.work"),
+        "only the kept requests' spans are exported: {spans:#?}"
+    );
+    assert!(spans.iter().any(|s| s.name == "fail.work"), "{spans:#?}");
+}
