@@ -31,8 +31,8 @@ pub enum Fault {
     /// Forwards, waiting this long each time the talk turns (request, then
     /// answer): added latency.
     Delay(Duration),
-    /// Reads the first bytes of a request, then resets the connection (RST);
-    /// nothing reaches the receiver.
+    /// Passes the first half of a request's first bytes on, then resets both
+    /// connections (RST): the receiver sees a request cut short.
     ResetMidRequest,
     /// Forwards the request, lets the first half of the answer's first chunk
     /// through, then resets: the receiver processed a request whose answer is lost.
@@ -300,6 +300,13 @@ fn pump(
                     }
                     Fault::ResetMidRequest => {
                         applied();
+                        if up.is_none() {
+                            up = connect(upstream);
+                        }
+                        if let Some(mut u) = up.take() {
+                            let _ = u.write_all(&buf[..n / 2]);
+                            reset(u);
+                        }
                         reset(client);
                         return;
                     }
