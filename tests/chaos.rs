@@ -170,17 +170,15 @@ fn assert_trees(spans: &[WireSpan], parents: &[Parent], what: &str) {
     }
 }
 
-/// Waits (bounded) until every trace of `parents` is in what `received` decodes.
-fn wait_for_traces(
-    received: &dyn Fn() -> Vec<WireSpan>,
-    parents: &[Parent],
-    spans_per_trace: usize,
-) -> Vec<WireSpan> {
+/// Waits (bounded) until every span of the traces of `parents` is in what
+/// `received` decodes.
+fn wait_for_traces(received: &dyn Fn() -> Vec<WireSpan>, parents: &[Parent]) -> Vec<WireSpan> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let spans = received();
-        let complete = parents.iter().all(|p| {
-            spans.iter().filter(|s| s.trace_id == p.trace_id).count() >= spans_per_trace.min(3)
+        let complete = parents.iter().enumerate().all(|(i, p)| {
+            let want = 1 + expected_names(i).1.len();
+            spans.iter().filter(|s| s.trace_id == p.trace_id).count() >= want
         });
         if complete || Instant::now() > deadline {
             return spans;
@@ -231,7 +229,7 @@ async fn run_faults(t: &Target, faults: &[Fault]) -> u64 {
     let mut before = settle_async(t.layer.pipeline(), &what("clean")).await;
     assert_eq!(before.exported, before.started, "{}", what("clean"));
     assert_trees(
-        &wait_for_traces(&*t.received, &parents, 3),
+        &wait_for_traces(&*t.received, &parents),
         &parents,
         &what("clean"),
     );
@@ -281,7 +279,7 @@ async fn run_faults(t: &Target, faults: &[Fault]) -> u64 {
             "{}: {d:?}",
             what(&phase)
         );
-        let spans = wait_for_traces(&*t.received, &parents, 3);
+        let spans = wait_for_traces(&*t.received, &parents);
         assert_trees(&spans, &parents, &what(&phase));
         let got = Delivery::of(wire::ids(&spans));
         assert_delivery(&stats, &got, t.guarantee, &what(&phase));
