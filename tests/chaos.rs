@@ -781,3 +781,159 @@ async fn keep_detail_full_accounts_for_discarded_spans_through_a_fault() {
     );
     assert!(spans.iter().any(|s| s.name == "fail.work"), "{spans:#?}");
 }
+
+/// The proxy itself, byte by byte, against a plain upstream that answers every
+/// chunk it reads with `ANSWER`: each fault does what it says.
+#[test]
+fn the_fault_proxy_does_what_each_fault_says() {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    const ANSWER: &[u8] = b"0123456789abcdef";
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_addr = upstream.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    upstream.set_nonblocking(true).unwrap();
+    let server = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        while !st.load(Ordering::SeqCst) {
+            if let Ok((c, _)) = upstream.accept() {
+                c.set_nonblocking(false).unwrap();
+                c.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+                conns.push(c);
+            }
+            conns.retain_mut(|c| {
+                let mut buf = [0u8; 1024];
+                match c.read(&mut buf) {
+                    Ok(0) => false,
+                    Ok(_) => c.write_all(ANSWER).is_ok(),
+                    Err(e) => matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+                }
+            });
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let proxy = TcpProxy::start(up_addr);
+    let connect = || {
+        let c = TcpStream::connect(proxy.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c
+    };
+    // Reads until EOF or an error; what came, and how it ended.
+    let read_all = |c: &mut TcpStream| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) => return (got, None),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => return (got, Some(e.kind())),
+            }
+        }
+    };
+    let exchange = |c: &mut TcpStream| {
+        c.write_all(b"request").unwrap();
+        let mut got = vec![0u8; ANSWER.len()];
+        c.read_exact(&mut got).unwrap();
+        got
+    };
+
+    let mut c = connect();
+    assert_eq!(exchange(&mut c), ANSWER, "pass");
+    proxy.set(Fault::Delay(Duration::from_millis(20)));
+    assert_eq!(exchange(&mut c), ANSWER, "delay, on a pooled connection");
+
+    proxy.set(Fault::Garbage);
+    let mut c = connect();
+    c.write_all(b"request").unwrap();
+    let (got, end) = read_all(&mut c);
+    assert!(
+        got.starts_with(b"\x16\x03\x01") && end.is_none(),
+        "{got:?} {end:?}"
+    );
+
+    for (fault, want_end) in [
+        (Fault::ResetMidRequest, Some(ErrorKind::ConnectionReset)),
+        (Fault::ResetMidResponse, Some(ErrorKind::ConnectionReset)),
+        (Fault::TruncateResponse, None),
+    ] {
+        proxy.set(fault);
+        let mut c = connect();
+        c.write_all(b"request").unwrap();
+        let (got, end) = read_all(&mut c);
+        assert_eq!(end, want_end, "{fault:?}");
+        let want: &[u8] = match fault {
+            Fault::ResetMidRequest => b"",
+            _ => &ANSWER[..ANSWER.len() / 2],
+        };
+        assert_eq!(got, want, "{fault:?}");
+    }
+
+    // A stall holds the request; when it ends, the request goes on and is answered.
+    proxy.set(Fault::Stall);
+    let mut stalled = connect();
+    stalled.write_all(b"request").unwrap();
+    let applied = proxy.applied();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while proxy.applied() == applied && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The black hole catches the next connection for good.
+    proxy.set(Fault::BlackHole);
+    let mut holed = connect();
+    holed.write_all(b"request").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while proxy.applied() == applied + 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(proxy.applied(), applied + 2);
+    proxy.set(Fault::Pass);
+    let mut got = vec![0u8; ANSWER.len()];
+    stalled.read_exact(&mut got).unwrap();
+    assert_eq!(got, ANSWER, "the stall ended");
+    holed
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let err = holed.read(&mut buf).unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+    assert_eq!(exchange(&mut connect()), ANSWER, "a new connection passes");
+
+    drop(proxy);
+    stop.store(true, Ordering::SeqCst);
+    server.join().unwrap();
+}
+
+/// The UDP proxy: drops, reordering and the largest datagram seen.
+#[test]
+fn the_datagram_proxy_does_what_each_fault_says() {
+    let agent = Agent::start();
+    let proxy = UdpProxy::start(agent.addr);
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let send = |payloads: &[Vec<u8>]| {
+        for p in payloads {
+            sender.send_to(p, proxy.addr).unwrap();
+        }
+        wait_quiet(&proxy, &agent);
+    };
+    let datagrams = |from: usize| agent.got.lock().unwrap()[from..].to_vec();
+    send(&[vec![1u8; 10], vec![2u8; 60_000]]);
+    assert_eq!(datagrams(0), [vec![1u8; 10], vec![2u8; 60_000]]);
+    assert_eq!(proxy.largest(), 60_000);
+    proxy.set(DatagramFault::Reorder);
+    send(&[vec![3u8; 5], vec![4u8; 5]]);
+    assert_eq!(datagrams(2), [vec![4u8; 5], vec![3u8; 5]]);
+    proxy.set(DatagramFault::DropAll);
+    send(&[vec![5u8; 5]]);
+    assert_eq!(datagrams(4), Vec::<Vec<u8>>::new());
+    proxy.set(DatagramFault::RateLimit {
+        bytes_per_sec: 1,
+        burst: 100,
+    });
+    send(&[vec![6u8; 80], vec![7u8; 80]]);
+    assert_eq!(datagrams(4), [vec![6u8; 80]]);
+    assert_eq!(proxy.dropped(), 2);
+}
