@@ -510,13 +510,13 @@ mod grpc {
 
     /// A path that dies silently (no reset ever comes) under the exporter's
     /// connection: once it heals for new connections, the HTTP exporters deliver
-    /// again (each timed-out request leaves its connection behind), but the gRPC
-    /// exporter keeps sending on the dead HTTP/2 connection: no keepalive ping
-    /// and no reconnect after a timeout, so nothing is delivered until the
-    /// kernel gives the connection up (minutes, with unacknowledged data; never
-    /// here, where the proxy acknowledges).
+    /// again (each timed-out request leaves its connection behind), and so does
+    /// the gRPC exporter: a failed export leaves its HTTP/2 connection behind
+    /// too. (It used to keep sending on the dead one, with no keepalive ping and
+    /// no reconnect after a timeout, so nothing was delivered until the kernel
+    /// gave the connection up: minutes with unacknowledged data, never here,
+    /// where the proxy acknowledges.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug (issue 20): the OTLP gRPC exporter never leaves a black-holed connection"]
     async fn otlp_grpc_recovers_after_its_connection_is_black_holed() {
         let collector = Arc::new(GrpcCollector::start());
         run_faults(&target(&collector), &[Fault::BlackHole]).await;

@@ -1,8 +1,16 @@
 //! OTLP over gRPC. tonic needs a Tokio reactor, and the SDK's batch processor
 //! exports from a bare OS thread where there is none (the trap that loses every
 //! span): this exporter owns a one-worker runtime and runs each export on it.
+//!
+//! A gRPC client keeps one HTTP/2 connection and sends every export on it. When
+//! the path under that connection dies silently (a black hole: no reset ever
+//! comes) it would keep doing so for good, every export timing out while new
+//! connections would work. So a failed export leaves its channel behind: the
+//! next export gets a fresh one, on a new connection. Keep-alive pings would
+//! notice too, but servers limit how often a client may ping, and a timed-out
+//! export is already proof enough.
 
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
@@ -14,10 +22,41 @@ use crate::config::{ConfigError, ConfigErrorKind};
 use crate::settings::fields::otlp::{OTLP_ENDPOINT, OTLP_GRPC_HEADERS, OTLP_PROTOCOL};
 use crate::settings::OtlpSettings;
 
+type Inner = Arc<opentelemetry_otlp::SpanExporter>;
+
 pub(crate) struct GrpcExporter {
     runtime: Option<tokio::runtime::Runtime>,
-    inner: Arc<opentelemetry_otlp::SpanExporter>,
+    /// What builds a client (and its channel): kept to replace a failed one.
+    recipe: Recipe,
+    /// The client exports go to, replaced after a failed export.
+    inner: Mutex<Inner>,
+    /// The resource last set, for the clients built after it.
+    resource: Option<Resource>,
     timeout: Duration,
+}
+
+#[derive(Clone)]
+struct Recipe {
+    endpoint: String,
+    timeout: Duration,
+    metadata: tonic::metadata::MetadataMap,
+    tls: Option<tonic::transport::ClientTlsConfig>,
+}
+
+impl Recipe {
+    /// A client with a channel of its own (connected lazily, on its first export).
+    fn build(&self, runtime: &tokio::runtime::Runtime) -> Result<Inner, String> {
+        let _entered = runtime.enter();
+        let mut builder = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(&self.endpoint)
+            .with_timeout(self.timeout)
+            .with_metadata(self.metadata.clone());
+        if let Some(tls) = &self.tls {
+            builder = builder.with_tls_config(tls.clone());
+        }
+        builder.build().map(Arc::new).map_err(|e| e.to_string())
+    }
 }
 
 impl GrpcExporter {
@@ -45,56 +84,89 @@ impl GrpcExporter {
                 .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata value"))?;
             metadata.insert(key, value);
         }
-        let _entered = runtime.enter();
-        let mut builder = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(&settings.endpoint)
-            .with_timeout(timeout)
-            .with_metadata(metadata);
         // `insecure` (checked against the scheme when resolved) is plaintext, which
         // is what an http:// endpoint gets; https:// gets TLS.
-        if settings.endpoint.starts_with("https://") {
+        let tls = settings.endpoint.starts_with("https://").then(|| {
             let mut tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
             if let Some(ca) = &settings.certificate {
                 tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem));
             }
-            builder = builder.with_tls_config(tls);
-        }
-        let inner = builder.build().map_err(|e| {
+            tls
+        });
+        let recipe = Recipe {
+            endpoint: settings.endpoint.clone(),
+            timeout,
+            metadata,
+            tls,
+        };
+        let inner = recipe.build(&runtime).map_err(|e| {
             ConfigError::new(
                 OTLP_ENDPOINT.error_path(),
                 format!("cannot build the OTLP gRPC exporter: {e}"),
             )
         })?;
-        drop(_entered);
         Ok(GrpcExporter {
             runtime: Some(runtime),
-            inner: Arc::new(inner),
+            recipe,
+            inner: Mutex::new(inner),
+            resource: None,
             timeout,
         })
     }
 
+    fn client(&self) -> Inner {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Runs one export on the exporter's runtime and waits for it (bounded by the
-    /// timeout), from whatever thread calls.
+    /// timeout), from whatever thread calls. A failed export replaces the client
+    /// it went through, unless another failure already did.
     pub(crate) fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let Some(runtime) = &self.runtime else {
             return Err(OTelSdkError::AlreadyShutdown);
         };
         let (tx, rx) = mpsc::channel();
-        let inner = self.inner.clone();
+        let inner = self.client();
+        let used = inner.clone();
         runtime.spawn(async move {
             let _ = tx.send(inner.export(batch).await);
         });
-        rx.recv_timeout(self.timeout + Duration::from_secs(1))
-            .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
+        let result = rx
+            .recv_timeout(self.timeout + Duration::from_secs(1))
+            .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)));
+        if result.is_err() {
+            self.replace(runtime, &used);
+        }
+        result
+    }
+
+    /// Swaps `failed` for a new client on a new channel. The old one goes when
+    /// the exports still running on it end (each within the timeout).
+    fn replace(&self, runtime: &tokio::runtime::Runtime, failed: &Inner) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if !Arc::ptr_eq(&inner, failed) {
+            return;
+        }
+        // The recipe built a client once; should it fail now, the old one stays.
+        if let Ok(mut fresh) = self.recipe.build(runtime) {
+            if let (Some(resource), Some(client)) = (&self.resource, Arc::get_mut(&mut fresh)) {
+                client.set_resource(resource);
+            }
+            *inner = fresh;
+        }
     }
 
     pub(crate) fn shutdown(&self) -> OTelSdkResult {
-        self.inner.shutdown()
+        self.client().shutdown()
     }
 
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+        self.resource = Some(resource.clone());
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(inner) = Arc::get_mut(inner) {
             inner.set_resource(resource);
         }
     }
