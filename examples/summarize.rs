@@ -160,12 +160,14 @@ async fn main() -> ExitCode {
     }
     let stats = guard_stats.pipeline().stats();
     eprintln!(
-        "tracing stats: started={} exported={} dropped={} failed={} queued={} kept={}",
+        "tracing stats: started={} exported={} dropped={} failed={} queued={} discarded={} overflowed={} kept={}",
         stats.started,
         stats.exported,
         stats.dropped,
         stats.failed,
         stats.queued,
+        stats.discarded,
+        stats.overflowed,
         stats.kept()
     );
     match served {
