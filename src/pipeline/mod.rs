@@ -16,6 +16,13 @@
 //! The batch processor follows the OpenTelemetry SDK specification
 //! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>).
 
+// Only the network exporters export concurrently; without them only the
+// in-flight count (always zero) is used.
+#[cfg_attr(
+    not(any(feature = "zipkin", feature = "jaeger", feature = "otlp")),
+    allow(dead_code)
+)]
+mod concurrent;
 mod guard;
 mod keep_buffer;
 mod resource;
@@ -380,6 +387,27 @@ fn batch<E: SpanExporter + 'static>(
         .build()
 }
 
+/// As `batch`, for a network exporter: up to `MAX_CONCURRENT_EXPORTS` exports at
+/// once, so one stalled export does not stop the others (`concurrent.rs`).
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
+fn network_batch<E: SpanExporter + 'static>(
+    exporter: E,
+    config: BatchConfig,
+    side: &ExportSide,
+) -> BatchSpanProcessor {
+    #[cfg(feature = "viewer")]
+    let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
+    let counted = CountingExporter::new(exporter, side.counters.clone());
+    let exporter = concurrent::ConcurrentExporter::new(
+        counted,
+        side.counters.clone(),
+        concurrent::MAX_CONCURRENT_EXPORTS,
+    );
+    BatchSpanProcessor::builder(exporter)
+        .with_batch_config(config)
+        .build()
+}
+
 #[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
 fn not_compiled_in(name: &str) -> ConfigError {
     ConfigError::of_kind(
@@ -391,7 +419,7 @@ fn not_compiled_in(name: &str) -> ConfigError {
 
 #[cfg(feature = "zipkin")]
 fn zipkin(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(batch(
+    Ok(network_batch(
         crate::exporter::ZipkinExporter::new(&s.zipkin)?,
         c,
         n,
@@ -405,7 +433,7 @@ fn zipkin(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProce
 
 #[cfg(feature = "jaeger")]
 fn jaeger(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(batch(
+    Ok(network_batch(
         crate::exporter::JaegerExporter::new(&s.jaeger)?,
         c,
         n,
@@ -419,7 +447,11 @@ fn jaeger(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProce
 
 #[cfg(feature = "otlp")]
 fn otlp(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(batch(crate::exporter::OtlpExporter::new(&s.otlp)?, c, n))
+    Ok(network_batch(
+        crate::exporter::OtlpExporter::new(&s.otlp)?,
+        c,
+        n,
+    ))
 }
 
 #[cfg(not(feature = "otlp"))]

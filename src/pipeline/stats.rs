@@ -83,6 +83,8 @@ pub(crate) struct Counters {
     kept_slow: AtomicU64,
     discarded: AtomicU64,
     overflowed: AtomicU64,
+    /// Batches handed to concurrent export workers and not yet ended.
+    pub(crate) exports: super::concurrent::InFlight,
 }
 
 impl Counters {
@@ -130,6 +132,10 @@ impl Counters {
     }
 }
 
+/// How long a flush waits for the exports under way (each is bounded by the
+/// exporter's own timeout).
+const FLUSH_WAIT: Duration = Duration::from_secs(30);
+
 /// Bounds the queue itself (so a full queue is counted, not silently lost inside
 /// the SDK) and counts spans in and out.
 #[derive(Debug)]
@@ -165,8 +171,13 @@ impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
         self.inner.on_end(span);
     }
 
+    /// The batch processor hands its batches over; with concurrent exports they
+    /// may still be under way, and the flush waits for them too.
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        self.counters.exports.flush_begins();
+        let handed = self.inner.force_flush();
+        let ended = self.counters.exports.wait_idle(FLUSH_WAIT);
+        handed.and(ended)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

@@ -54,7 +54,7 @@ pub struct OtlpExporter {
 enum Inner {
     Http(http::HttpExporter),
     #[cfg(feature = "otlp-grpc")]
-    Grpc(grpc::GrpcExporter),
+    Grpc(Box<grpc::GrpcExporter>),
 }
 
 impl OtlpExporter {
@@ -72,7 +72,7 @@ impl OtlpExporter {
                 Inner::Http(http::HttpExporter::new(transport, gzip, settings.timeout))
             }
             #[cfg(feature = "otlp-grpc")]
-            OtlpProtocol::Grpc => Inner::Grpc(grpc::GrpcExporter::new(settings)?),
+            OtlpProtocol::Grpc => Inner::Grpc(Box::new(grpc::GrpcExporter::new(settings)?)),
             #[cfg(not(feature = "otlp-grpc"))]
             OtlpProtocol::Grpc => {
                 return Err(ConfigError::of_kind(
