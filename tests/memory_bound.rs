@@ -352,6 +352,12 @@ async fn memory_stays_bounded_while_the_collector_is_down() {
         mib(CONSTANT_BOUND),
         mib(bound)
     );
+    let inline = std::mem::size_of::<opentelemetry_sdk::trace::SpanData>() as f64;
+    assert!(
+        per_span >= inline,
+        "a queued span cannot cost less than its own {inline} bytes: the measurement is off \
+         ({per_span:.0})"
+    );
     assert!(
         per_span <= SPAN_BYTES_BOUND as f64,
         "a queued span costs {per_span:.0} bytes, over the stated {SPAN_BYTES_BOUND}"
