@@ -16,10 +16,11 @@ use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
 use crate::propagation::{random_flag, RANDOM};
 use crate::request::{addresses, TraceInfo};
+use crate::span::clock::Anchor;
+use crate::span::deferred::DeferredSpan;
 use crate::span::naming::ChildNames;
-use crate::span::request_parts::RequestParts;
 use crate::span::url::exclusion_url;
-use crate::span::RequestSpan;
+use crate::span::{Recording, RequestSpan};
 
 /// How a request is traced, decided when it arrives.
 pub(crate) enum Tracked {
@@ -31,8 +32,8 @@ pub(crate) enum Tracked {
     /// Not recorded, but it has a trace id and a context that handlers and
     /// outgoing calls see (so downstream services do not sample it either).
     Unsampled(Context),
-    /// Recorded.
-    Sampled(Arc<RequestSpan>),
+    /// Recorded: sampled, or kept if it ends as an error or slowly.
+    Recorded(Recording),
 }
 
 /// Decides how `req` is traced and, when sampled, starts its server span.
@@ -68,31 +69,35 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(state, req, &parent_cx, &parent, trace_id, link);
         }
+        let anchor = Anchor::now();
         let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         let builder = tracer
             .span_builder(name)
             .with_kind(SpanKind::Server)
+            .with_start_time(anchor.wall())
             .with_attributes(attributes)
             .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
         let cx = parent_cx.with_span(span);
-        return sampled(state, req, cx, children, grpc, random(&parent));
+        return sampled(state, req, cx, anchor, children, grpc, random(&parent));
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
+    let anchor = Anchor::now();
     let (name, attributes, grpc) = recorder.describe(req);
     let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
     let builder = tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
+        .with_start_time(anchor.wall())
         .with_links(links(link));
     let mut span = tracer.build_with_context(builder, &parent_cx);
     let parent = parent_cx.span().span_context().clone();
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
         let cx = parent_cx.with_span(span);
-        sampled(state, req, cx, children, grpc, random(&parent))
+        sampled(state, req, cx, anchor, children, grpc, random(&parent))
     } else {
         let cx = parent_cx.with_span(span);
         insert_info(req, cx.span().span_context(), false, random(&parent));
@@ -182,12 +187,11 @@ fn unsampled<B>(
     } else {
         cx
     };
-    let parts = RequestParts::capture(req, recorder);
-    Tracked::Sampled(Arc::new(RequestSpan::deferred(
+    Tracked::Recorded(Recording::Deferred(DeferredSpan::start(
         recorder.clone(),
         cx,
-        parts,
-        parent.clone(),
+        req,
+        parent,
         link,
     )))
 }
@@ -196,17 +200,19 @@ fn sampled<B>(
     state: &LayerState,
     req: &mut Request<B>,
     cx: Context,
+    anchor: Anchor,
     children: ChildNames,
     grpc: bool,
     random: bool,
 ) -> Tracked {
     insert_info(req, cx.span().span_context(), true, random);
-    Tracked::Sampled(Arc::new(RequestSpan::new(
+    Tracked::Recorded(Recording::Sampled(Arc::new(RequestSpan::new(
         state.recorder.clone(),
         cx,
+        anchor,
         children,
         grpc,
-    )))
+    ))))
 }
 
 /// Whether the request's trace id is random: made here, or the caller said so.

@@ -9,7 +9,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
-use std::time::SystemTime;
 
 use http::Response;
 use opentelemetry::Context;
@@ -19,8 +18,9 @@ use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
 use crate::propagation::traceparent_of;
+use crate::span::clock::tick;
 use crate::span::failure::{panic_message, Failure};
-use crate::span::RequestSpan;
+use crate::span::Recording;
 
 pin_project! {
     /// The response future of [`TracingService`](crate::layer::TracingService).
@@ -63,7 +63,7 @@ enum State {
 
 /// If the future is dropped before the response head exists (the client went away
 /// mid-handler), the server span still ends, as cancelled.
-struct PendingSpan(Option<Arc<RequestSpan>>);
+struct PendingSpan(Option<Recording>);
 
 impl Drop for PendingSpan {
     fn drop(&mut self) {
@@ -75,7 +75,7 @@ impl Drop for PendingSpan {
 
 impl PendingSpan {
     /// Hands the span on (to the response body, or to be ended here): no longer pending.
-    fn into_inner(mut self) -> Option<Arc<RequestSpan>> {
+    fn into_inner(mut self) -> Option<Recording> {
         self.0.take()
     }
 }
@@ -89,7 +89,7 @@ impl<F> ResponseFuture<F> {
         let state = match tracked {
             Tracked::Untraced => State::Untraced,
             Tracked::Unsampled(cx) | Tracked::Excluded(cx) => State::Unsampled(cx),
-            Tracked::Sampled(rs) => State::Sampled(PendingSpan(Some(rs))),
+            Tracked::Recorded(rs) => State::Sampled(PendingSpan(Some(rs))),
         };
         ResponseFuture {
             inner,
@@ -119,7 +119,7 @@ where
                 ready!(inner.as_mut().poll(cx))
             }
             State::Sampled(PendingSpan(Some(rs))) => {
-                let _attached = rs.cx.clone().attach();
+                let _attached = rs.cx().clone().attach();
                 match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
                     Ok(poll) => ready!(poll),
                     Err(payload) => {
@@ -145,10 +145,10 @@ where
                         return Poll::Ready(Ok(response.map(ResponseBody::untraced)));
                     };
                     if let Some(names) = this.trace_headers.as_deref() {
-                        insert_trace_headers(&mut response, names, &rs.cx);
+                        insert_trace_headers(&mut response, names, rs.cx());
                     }
                     let status = response.status().as_u16();
-                    rs.response_started(status, response.headers(), SystemTime::now());
+                    rs.response_started(status, response.headers(), tick());
                     rs.grpc_status(response.headers());
                     response.map(|body| ResponseBody::traced(body, rs, status))
                 }

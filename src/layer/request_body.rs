@@ -2,16 +2,15 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
-use std::time::SystemTime;
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::span::clock::{tick, Tick};
 use crate::span::message::Message;
-use crate::span::RequestSpan;
+use crate::span::Recording;
 
 pin_project! {
     /// The request body the inner service receives from
@@ -36,13 +35,13 @@ pin_project! {
     pub struct RequestBody<B> {
         #[pin]
         inner: B,
-        span: Option<Arc<RequestSpan>>,
-        frame_start: Option<SystemTime>,
+        span: Option<Recording>,
+        frame_start: Option<Tick>,
     }
 }
 
 impl<B> RequestBody<B> {
-    pub(crate) fn new(inner: B, span: Option<Arc<RequestSpan>>) -> Self {
+    pub(crate) fn new(inner: B, span: Option<Recording>) -> Self {
         RequestBody {
             inner,
             span,
@@ -68,7 +67,7 @@ impl<B: Body> Body for RequestBody<B> {
         let Some(rs) = this.span.as_ref() else {
             return this.inner.poll_frame(cx);
         };
-        let start = *this.frame_start.get_or_insert_with(SystemTime::now);
+        let start = *this.frame_start.get_or_insert_with(tick);
         let result = ready!(this.inner.poll_frame(cx));
         *this.frame_start = None;
         // HTTP/2 often ends a body with an empty DATA frame: not a message read.

@@ -5,17 +5,16 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
-use std::time::SystemTime;
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::span::clock::{tick, Tick};
 use crate::span::failure::{panic_message, Failure};
 use crate::span::message::Message;
-use crate::span::RequestSpan;
+use crate::span::Recording;
 
 pin_project! {
     /// The response body of [`TracingService`](crate::layer::TracingService).
@@ -60,7 +59,7 @@ pin_project! {
             if let Some(state) = this.state.take() {
                 // A body already complete (e.g. empty) may be dropped without a poll.
                 if this.inner.is_end_stream() {
-                    state.finish(SystemTime::now());
+                    state.finish(tick());
                 } else {
                     state.rs.end_cancelled();
                 }
@@ -70,10 +69,10 @@ pin_project! {
 }
 
 struct SendState {
-    rs: Arc<RequestSpan>,
+    rs: Recording,
     status: u16,
     /// When the poll for the next frame began; a send span covers the time it took.
-    frame_start: Option<SystemTime>,
+    frame_start: Option<Tick>,
     /// Whether a data frame was sent (its span may have been capped).
     data_frames: bool,
 }
@@ -81,7 +80,7 @@ struct SendState {
 impl SendState {
     /// Ends the exchange. A response with no data frame still sends one (empty)
     /// body message, as ASGI does, so its span is recorded too.
-    fn finish(self, start: SystemTime) {
+    fn finish(self, start: Tick) {
         if !self.data_frames {
             self.rs
                 .child(Message::ResponseBody, start, Some(self.status));
@@ -91,7 +90,7 @@ impl SendState {
 }
 
 impl<B: Body> ResponseBody<B> {
-    pub(crate) fn traced(inner: B, rs: Arc<RequestSpan>, status: u16) -> Self {
+    pub(crate) fn traced(inner: B, rs: Recording, status: u16) -> Self {
         ResponseBody {
             inner,
             state: Some(SendState {
@@ -124,7 +123,7 @@ where
         let Some(state) = this.state.as_mut() else {
             return this.inner.poll_frame(cx);
         };
-        let start = *state.frame_start.get_or_insert_with(SystemTime::now);
+        let start = *state.frame_start.get_or_insert_with(tick);
         let mut inner = this.inner.as_mut();
         let result = match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {
             Ok(poll) => ready!(poll),

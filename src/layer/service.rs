@@ -78,7 +78,7 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let tracked = start(&self.state, &mut req);
         let body_span = match &tracked {
-            Tracked::Sampled(rs) => Some(rs.clone()),
+            Tracked::Recorded(rs) => Some(rs.clone()),
             _ => None,
         };
         let req = req.map(|b| RequestBody::new(b, body_span));

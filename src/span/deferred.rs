@@ -6,15 +6,21 @@
 //! why. Attributes are made only for the requests that are kept.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
+
+use http::HeaderMap;
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt};
 use opentelemetry::{Context, Key, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
+use super::clock::{tick, Anchor, Tick};
 use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
 use super::failure::Failure;
+use super::frame_log::FrameLog;
 use super::grpc;
 use super::message::Message;
 use super::naming::ChildNames;
@@ -26,95 +32,175 @@ use crate::pipeline::KeptFor;
 /// Why a request the sample rate did not pick was exported.
 const SAMPLING_REASON: Key = Key::from_static_str("sampling.reason");
 
-#[derive(Clone, Copy)]
-struct Frame {
-    message: Message,
-    start: SystemTime,
-    end: SystemTime,
-    status: Option<u16>,
-}
-
-/// Frames kept inline: a plain request has 2 to 4 (receive, start, body). A
-/// long stream spills into `more_frames`, bounded because `RequestSpan` records
-/// at most `max_frame_spans` data frames a direction (see `totals.rs`).
-const INLINE_FRAMES: usize = 4;
-
-pub(crate) struct Deferred {
+/// A request the sample rate did not pick, that is kept if it ends as an
+/// error or slowly. Shared (behind an `Arc`) by the response future, the
+/// request body and the response body, like a sampled [`RequestSpan`](super::RequestSpan).
+pub(crate) struct DeferredSpan {
+    recorder: Arc<Recorder>,
+    /// The context the inner service runs under: the unsampled trace the
+    /// handler, its logs and its calls see.
+    pub(crate) cx: Context,
+    /// The request's start. Only a request that is kept needs wall-clock
+    /// times, so the wall clock is read at its end, not at every start.
+    start: Tick,
+    /// What the bodies carried.
+    totals: Totals,
     parts: RequestParts,
-    start: SystemTime,
-    parent: SpanContext,
+    /// The parent's span id (invalid for a root) and whether it is remote:
+    /// all the server span needs of it.
+    parent: (SpanId, bool),
     /// The caller's context when it was not trusted to parent (rare: boxed).
     link: Option<Box<SpanContext>>,
-    /// The response status, once the head is sent.
-    pub(crate) status_code: Option<u16>,
-    /// Opted-in response header values, when any are opted in.
-    pub(crate) response_headers: Vec<(http::HeaderName, http::HeaderValue)>,
-    /// `grpc-status`, and `grpc-message` for a server fault.
-    pub(crate) grpc: Option<(i64, Option<String>)>,
-    /// What failed, and when.
-    pub(crate) failure: Option<Box<(String, String, SystemTime)>>,
-    pub(crate) cancelled: bool,
-    frames: [Option<Frame>; INLINE_FRAMES],
-    more_frames: Vec<Frame>,
-    done: bool,
+    /// The response status once the head is sent; 0 before.
+    status_code: AtomicU16,
+    frames: FrameLog,
+    /// What most requests never have, behind a lock only they take, and on
+    /// the heap only for them.
+    rare: Mutex<Option<Box<Rare>>>,
+    /// A failure or a gRPC server fault was recorded (so the end need not lock).
+    faulted: AtomicBool,
+    done: AtomicBool,
 }
 
-impl Deferred {
-    pub(crate) fn new(parts: RequestParts, parent: SpanContext, link: Option<SpanContext>) -> Self {
-        Deferred {
-            parts,
-            start: SystemTime::now(),
+#[derive(Default)]
+struct Rare {
+    /// Opted-in response header values.
+    response_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// `grpc-status`, and `grpc-message` for a server fault.
+    grpc: Option<(i64, Option<String>)>,
+    /// What failed, and when.
+    failure: Option<(String, String, SystemTime)>,
+}
+
+impl DeferredSpan {
+    /// `cx` carries the request's (unsampled) span context; `parent` is the
+    /// span it continues, if any, and `link` a caller it was not trusted to
+    /// continue.
+    pub(crate) fn start<B>(
+        recorder: Arc<Recorder>,
+        cx: Context,
+        req: &http::Request<B>,
+        parent: &SpanContext,
+        link: Option<SpanContext>,
+    ) -> Arc<Self> {
+        let parent = if parent.is_valid() {
+            (parent.span_id(), parent.is_remote())
+        } else {
+            (SpanId::INVALID, false)
+        };
+        Arc::new(DeferredSpan {
+            parts: RequestParts::capture(req, &recorder),
+            recorder,
+            cx,
+            start: tick(),
+            totals: Totals::default(),
             parent,
             link: link.map(Box::new),
-            status_code: None,
-            response_headers: Vec::new(),
-            grpc: None,
-            failure: None,
-            cancelled: false,
-            frames: [None; INLINE_FRAMES],
-            more_frames: Vec::new(),
-            done: false,
-        }
+            status_code: AtomicU16::new(0),
+            frames: FrameLog::default(),
+            rare: Mutex::default(),
+            faulted: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+        })
     }
 
-    pub(crate) fn frame(&mut self, message: Message, start: SystemTime, status: Option<u16>) {
-        let frame = Frame {
-            message,
-            start,
-            end: SystemTime::now(),
-            status,
+    fn rare<T>(&self, f: impl FnOnce(&mut Rare) -> T) -> T {
+        let mut rare = self.rare.lock().unwrap_or_else(PoisonError::into_inner);
+        f(rare.get_or_insert_with(Box::default))
+    }
+
+    /// The response head: its status, the opted-in headers' values, and the
+    /// `http.response.start` frame from `start`.
+    pub(crate) fn response_started(&self, status: u16, headers: &HeaderMap, start: Tick) {
+        self.status_code.store(status, Ordering::Relaxed);
+        self.frame(Message::ResponseStart, start);
+        let recorder = &*self.recorder;
+        if recorder.response_headers.is_empty() {
+            return;
+        }
+        self.rare(|rare| {
+            for h in &recorder.response_headers {
+                for v in headers.get_all(h.name()) {
+                    rare.response_headers.push((h.name().clone(), v.clone()));
+                }
+            }
+        });
+    }
+
+    /// `grpc-status` (and `grpc-message`) from these headers or trailers.
+    pub(crate) fn grpc_status(&self, headers: &HeaderMap) {
+        if !self.parts.is_grpc() {
+            return;
+        }
+        let Some((code, message)) = grpc::status_and_message(headers) else {
+            return;
         };
-        match self.frames.iter_mut().find(|f| f.is_none()) {
-            Some(slot) => *slot = Some(frame),
-            None => self.more_frames.push(frame),
+        if grpc::is_server_fault(code) {
+            self.faulted.store(true, Ordering::Relaxed);
+        }
+        self.rare(|rare| rare.grpc = Some((code, message)));
+    }
+
+    pub(crate) fn fail(&self, failure: Failure<'_>) {
+        self.faulted.store(true, Ordering::Relaxed);
+        let failure = (
+            failure.kind.into_owned(),
+            failure.message.into_owned(),
+            SystemTime::now(),
+        );
+        self.rare(|rare| rare.failure = Some(failure));
+    }
+
+    /// A request body data frame of `bytes`, under the frame cap.
+    pub(crate) fn received(&self, start: Tick, bytes: usize) {
+        if self.totals.received.count(bytes) < self.recorder.frame_span_cap {
+            self.frame(Message::Request, start);
         }
     }
 
-    pub(crate) fn finished(&self) -> bool {
-        self.done
+    /// A response body data frame of `bytes`, under the frame cap.
+    pub(crate) fn sent(&self, start: Tick, bytes: usize) {
+        if self.totals.sent.count(bytes) < self.recorder.frame_span_cap {
+            self.frame(Message::ResponseBody, start);
+        }
+    }
+
+    /// A frame from `start` to now, unless its span is switched off (it would
+    /// be dropped at the end anyway).
+    pub(crate) fn frame(&self, message: Message, start: Tick) {
+        let wanted = match message {
+            Message::Request => self.recorder.receive_spans,
+            _ => self.recorder.send_spans,
+        };
+        if wanted {
+            self.frames.push(message, start, tick());
+        }
     }
 
     /// Whether it ended as an error: the status rules of a sampled request.
     fn failed(&self) -> bool {
-        self.status_code.is_some_and(|s| s >= 500)
-            || self.failure.is_some()
-            || self
-                .grpc
-                .as_ref()
-                .is_some_and(|(code, _)| grpc::is_server_fault(*code))
+        self.status_code.load(Ordering::Relaxed) >= 500 || self.faulted.load(Ordering::Relaxed)
     }
 
-    /// The request is over: keep it (build and hand over its spans) or forget it.
-    pub(crate) fn finish(&mut self, recorder: &Recorder, cx: &Context, totals: &Totals) {
-        if std::mem::replace(&mut self.done, true) {
+    /// The request is over: keep it (build and hand over its spans) or forget
+    /// it. Only the first call counts.
+    /// The exchange is over (`cancelled`: abandoned before its body was
+    /// sent). Only the first call counts.
+    pub(crate) fn end(&self, cancelled: bool) {
+        if self.done.swap(true, Ordering::AcqRel) {
             return;
         }
-        let end = SystemTime::now();
+        let (recorder, cx, totals) = (&*self.recorder, &self.cx, &self.totals);
+        // The clock is read only when a rule needs it or the request is kept.
+        let mut end = None;
+        let mut now = || *end.get_or_insert_with(tick);
         let keep = &recorder.keep;
-        let lasted = end.duration_since(self.start).unwrap_or_default();
         let reason = if keep.errors && self.failed() {
             Some(KeptFor::Error)
-        } else if keep.slower_than.is_some_and(|limit| lasted > limit) {
+        } else if keep
+            .slower_than
+            .is_some_and(|limit| now().duration_since(self.start) > limit)
+        {
             Some(KeptFor::Slow)
         } else {
             None
@@ -123,9 +209,14 @@ impl Deferred {
         let sc = span.span_context();
         let pipeline = &recorder.pipeline;
         let (Some(reason), Some(processor)) = (reason, pipeline.processor()) else {
-            pipeline.release_trace(sc.trace_id(), false);
+            if pipeline.holds_traces() {
+                pipeline.release_trace(sc.trace_id(), false);
+            }
             return;
         };
+        let end_tick = now();
+        let anchor = Anchor::now();
+        let end = anchor.at(end_tick);
         let server = SpanContext::new(
             sc.trace_id(),
             sc.span_id(),
@@ -136,21 +227,29 @@ impl Deferred {
         let req = self.parts.rebuild();
         let (name, mut attributes, _) =
             recorder.describe_with(&req, self.parts.local, self.parts.peer);
+        let rare = self
+            .rare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .map(|rare| *rare)
+            .unwrap_or_default();
         // The same facts, in the same order, as a sampled request records them.
         let mut status = Status::Unset;
         let mut events = SpanEvents::default();
-        if let Some(code) = self.status_code {
-            let headers: http::HeaderMap = self.response_headers.drain(..).collect();
+        let code = self.status_code.load(Ordering::Relaxed);
+        if code != 0 {
+            let headers: HeaderMap = rare.response_headers.into_iter().collect();
             let (attrs, error) = response_facts(recorder, code, &headers);
             attributes.extend(attrs);
             status = error.unwrap_or(status);
         }
-        if let Some((code, message)) = self.grpc.take() {
+        if let Some((code, message)) = rare.grpc {
             let (attr, error) = grpc_facts(code, message);
             attributes.push(attr);
             status = error.unwrap_or(status);
         }
-        if let Some((kind, message, at)) = self.failure.take().map(|f| *f) {
+        if let Some((kind, message, at)) = rare.failure {
             let (error_type, event, error) = failure_facts(
                 recorder.semconv,
                 Failure {
@@ -162,24 +261,24 @@ impl Deferred {
             events.events.push(Event::new("exception", at, event, 0));
             status = error;
         }
-        if self.cancelled {
+        if cancelled {
             attributes.push(KeyValue::new(HTTP_CANCELLED, true));
         }
         attributes.extend(totals.attributes());
         attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
-        let frames = self.frames.iter().flatten().chain(&self.more_frames);
-        for frame in frames {
+        for frame in self.frames.frames() {
             let Some(child) = children.of(frame.message) else {
                 continue;
             };
-            let (attrs, failed) = child_attributes(recorder.semconv, frame.message, frame.status);
+            let (attrs, failed) =
+                child_attributes(recorder.semconv, frame.message, (code != 0).then_some(code));
             let data = child_span_data(
                 recorder,
                 &server,
                 child,
-                frame.start,
-                frame.end,
+                anchor.at(frame.start),
+                anchor.at(frame.end),
                 attrs,
                 failed,
             );
@@ -187,21 +286,16 @@ impl Deferred {
             processor.on_end(data);
         }
         let mut links = SpanLinks::default();
-        if let Some(link) = self.link.take() {
-            links.links.push(Link::with_context(*link));
+        if let Some(link) = &self.link {
+            links.links.push(Link::with_context((**link).clone()));
         }
-        let parent_valid = self.parent.is_valid();
         let data = SpanData {
             span_context: server,
-            parent_span_id: if parent_valid {
-                self.parent.span_id()
-            } else {
-                SpanId::INVALID
-            },
-            parent_span_is_remote: parent_valid && self.parent.is_remote(),
+            parent_span_id: self.parent.0,
+            parent_span_is_remote: self.parent.1,
             span_kind: SpanKind::Server,
             name: Cow::Owned(name),
-            start_time: self.start,
+            start_time: anchor.at(self.start),
             end_time: end,
             attributes,
             dropped_attributes_count: 0,

@@ -64,6 +64,24 @@ pub(crate) fn is_server_fault(code: i64) -> bool {
     matches!(code, 2 | 4 | 12 | 13 | 14 | 15)
 }
 
+/// `grpc-status` from these headers or trailers, with `grpc-message`
+/// (percent-decoded, as it is sent) for a server fault.
+pub(crate) fn status_and_message(headers: &HeaderMap) -> Option<(i64, Option<String>)> {
+    let code = status(headers)?;
+    let message = is_server_fault(code).then(|| {
+        headers
+            .get("grpc-message")
+            .and_then(|v| v.to_str().ok())
+            .map(|m| {
+                percent_encoding::percent_decode_str(m)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_default()
+    });
+    Some((code, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,17 @@
 //! The span stage: what a sampled request records. The server span and the
 //! children hung under it, named and described as BentoML's ASGI stack does.
 //!
-//! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and its
-//!   `http send` / `http receive` children;
+//! - `recording.rs`: [`Recording`], the handle the future and the bodies
+//!   report a recorded request to: one of the two below;
+//! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and
+//!   its `http send` / `http receive` children, recorded as the exchange goes;
+//! - `deferred.rs`, `request_parts.rs`: [`DeferredSpan`](deferred::DeferredSpan),
+//!   a request not sampled but kept if it ends as an error or slowly, and the
+//!   request parts it is described from then, with `frame_log.rs`, its frames
+//!   written lock-free as they happen;
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
-//! - `deferred.rs`, `request_parts.rs`: a request not sampled but kept if it ends
-//!   as an error or slowly, and the request parts it is described from then;
+//! - `clock.rs`: the request path's clock (ticks, turned into wall-clock time
+//!   against an anchor);
 //! - `facts.rs`: the attributes, statuses and events a response, a gRPC status,
 //!   a failure or a frame gives; shared by both so they record alike;
 //! - `describe.rs`: a request's server span name and attributes;
@@ -22,19 +28,23 @@
 pub(crate) mod address;
 pub(crate) mod attributes;
 pub(crate) mod client;
+pub(crate) mod clock;
 pub(crate) mod deferred;
 pub(crate) mod describe;
 pub(crate) mod facts;
 pub(crate) mod failure;
+pub(crate) mod frame_log;
 pub(crate) mod grpc;
 pub(crate) mod message;
 pub(crate) mod naming;
 pub(crate) mod recorded_headers;
 pub(crate) mod recorder;
+pub(crate) mod recording;
 pub(crate) mod request_parts;
 pub(crate) mod request_span;
 pub(crate) mod stable;
 pub(crate) mod totals;
 pub(crate) mod url;
 
+pub(crate) use recording::Recording;
 pub(crate) use request_span::RequestSpan;

@@ -44,14 +44,6 @@ pub(crate) struct ChildNames {
 }
 
 impl ChildNames {
-    /// No children (names are made later, or never).
-    pub(crate) fn none() -> Self {
-        ChildNames {
-            send: None,
-            receive: None,
-        }
-    }
-
     /// The name of the child span recording `message`, when that kind is on.
     pub(crate) fn of(&self, message: super::message::Message) -> Option<&str> {
         match message {

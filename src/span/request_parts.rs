@@ -14,7 +14,8 @@ pub(crate) struct RequestParts {
     version: Version,
     host: Option<HeaderValue>,
     user_agent: Option<HeaderValue>,
-    content_type: Option<HeaderValue>,
+    /// A gRPC call: all `describe` reads of `content-type`.
+    grpc: bool,
     /// Values of the opted-in request headers (only when some are opted in).
     recorded: Vec<(http::HeaderName, HeaderValue)>,
     pub(crate) local: Option<SocketAddr>,
@@ -24,6 +25,7 @@ pub(crate) struct RequestParts {
 }
 
 impl RequestParts {
+    #[inline(always)]
     pub(crate) fn capture<B>(req: &Request<B>, recorder: &Recorder) -> Self {
         let headers = req.headers();
         let (local, peer) = crate::request::addresses(req.extensions(), recorder.local_addr);
@@ -42,7 +44,8 @@ impl RequestParts {
             } else if name == header::USER_AGENT {
                 &mut user_agent
             } else if name == header::CONTENT_TYPE {
-                &mut content_type
+                content_type.get_or_insert(value);
+                continue;
             } else {
                 continue;
             };
@@ -56,7 +59,10 @@ impl RequestParts {
             version: req.version(),
             host,
             user_agent,
-            content_type,
+            // As `grpc::is_grpc_headers` judges it, without a second lookup.
+            grpc: content_type.is_some_and(|v| {
+                v.as_bytes().starts_with(b"application/grpc") && v.to_str().is_ok()
+            }),
             recorded,
             local,
             peer,
@@ -70,10 +76,7 @@ impl RequestParts {
 
     /// Whether it is a gRPC call (`content-type: application/grpc...`).
     pub(crate) fn is_grpc(&self) -> bool {
-        self.content_type
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/grpc"))
+        self.grpc
     }
 
     /// A body-less request with the same parts, for `describe`.
@@ -82,11 +85,16 @@ impl RequestParts {
         for (name, value) in [
             (header::HOST, &self.host),
             (header::USER_AGENT, &self.user_agent),
-            (header::CONTENT_TYPE, &self.content_type),
         ] {
             if let Some(value) = value {
                 headers.insert(name, value.clone());
             }
+        }
+        if self.grpc {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/grpc"),
+            );
         }
         for (name, value) in &self.recorded {
             headers.append(name.clone(), value.clone());

@@ -1,0 +1,101 @@
+//! [`Recording`]: what the response future and the bodies of a recorded request
+//! report to. Either a sampled request's [`RequestSpan`], recorded as it goes,
+//! or a request the sample rate did not pick that may still be kept
+//! ([`DeferredSpan`]), described at its end only if it is.
+//!
+//! Two types behind one handle rather than one type with an optional part: a
+//! deferred request's record then shares the one allocation of its `Arc`, and
+//! a sampled request carries none of it. Measured with callgrind (rate 0 with
+//! `keep_errors`), the separate box cost ~130 instructions a request, and
+//! every sampled span copied the empty space.
+
+use std::sync::Arc;
+
+use opentelemetry::Context;
+
+use super::clock::Tick;
+use super::deferred::DeferredSpan;
+use super::failure::Failure;
+use super::message::Message;
+use super::request_span::RequestSpan;
+
+/// A recorded request, shared by its future and bodies (clones share it).
+#[derive(Clone)]
+pub(crate) enum Recording {
+    Sampled(Arc<RequestSpan>),
+    Deferred(Arc<DeferredSpan>),
+}
+
+impl Recording {
+    /// The context the inner service runs under.
+    pub(crate) fn cx(&self) -> &Context {
+        match self {
+            Recording::Sampled(s) => &s.cx,
+            Recording::Deferred(d) => &d.cx,
+        }
+    }
+
+    /// `grpc-status` (and `grpc-message`) from these headers or trailers.
+    pub(crate) fn grpc_status(&self, headers: &http::HeaderMap) {
+        match self {
+            Recording::Sampled(s) => s.grpc_status(headers),
+            Recording::Deferred(d) => d.grpc_status(headers),
+        }
+    }
+
+    /// The response head, and its `http.response.start` frame from `start`.
+    pub(crate) fn response_started(&self, status: u16, headers: &http::HeaderMap, start: Tick) {
+        match self {
+            Recording::Sampled(s) => s.response_started(status, headers, start),
+            Recording::Deferred(d) => d.response_started(status, headers, start),
+        }
+    }
+
+    /// A request body data frame of `bytes`, read from `start` to now.
+    pub(crate) fn received(&self, start: Tick, bytes: usize) {
+        match self {
+            Recording::Sampled(s) => s.received(start, bytes),
+            Recording::Deferred(d) => d.received(start, bytes),
+        }
+    }
+
+    /// A response body data frame of `bytes`, sent from `start` to now.
+    pub(crate) fn sent(&self, start: Tick, status: u16, bytes: usize) {
+        match self {
+            Recording::Sampled(s) => s.sent(start, status, bytes),
+            Recording::Deferred(d) => d.sent(start, bytes),
+        }
+    }
+
+    /// Any other message (trailers, an empty body), from `start` to now.
+    pub(crate) fn child(&self, message: Message, start: Tick, status: Option<u16>) {
+        match self {
+            Recording::Sampled(s) => s.child(message, start, status),
+            Recording::Deferred(d) => d.frame(message, start),
+        }
+    }
+
+    /// The exchange failed: an inner error, a panic, a body error.
+    pub(crate) fn fail(&self, failure: Failure<'_>) {
+        match self {
+            Recording::Sampled(s) => s.fail(failure),
+            Recording::Deferred(d) => d.fail(failure),
+        }
+    }
+
+    /// The exchange is complete.
+    pub(crate) fn end(&self) {
+        match self {
+            Recording::Sampled(s) => s.end(),
+            Recording::Deferred(d) => d.end(false),
+        }
+    }
+
+    /// The exchange was abandoned before its body was sent.
+    pub(crate) fn end_cancelled(&self) {
+        match self {
+            Recording::Sampled(s) => s.end_cancelled(),
+            Recording::Deferred(d) => d.end(true),
+        }
+    }
+}
