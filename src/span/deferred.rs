@@ -128,10 +128,14 @@ impl DeferredSpan {
     }
 
     /// `grpc-status` (and `grpc-message`) from these headers or trailers.
+    #[inline]
     pub(crate) fn grpc_status(&self, headers: &HeaderMap) {
-        if !self.parts.is_grpc() {
-            return;
+        if self.parts.is_grpc() {
+            self.grpc_status_of(headers);
         }
+    }
+
+    fn grpc_status_of(&self, headers: &HeaderMap) {
         let Some((code, message)) = grpc::status_and_message(headers) else {
             return;
         };

@@ -12,8 +12,9 @@ use std::sync::{Mutex, PoisonError};
 use super::clock::Tick;
 use super::message::Message;
 
-/// Frames kept inline: receive, response start, one body frame, and one more.
-const INLINE: usize = 4;
+/// Frames kept inline: receive, response start and one body frame, what most
+/// requests have.
+const INLINE: usize = 3;
 
 /// One frame.
 #[derive(Clone, Copy)]
@@ -45,7 +46,8 @@ impl Default for Slot {
 pub(crate) struct FrameLog {
     next: AtomicUsize,
     slots: [Slot; INLINE],
-    more: Mutex<Vec<LoggedFrame>>,
+    /// Boxed: a plain request never has more, and the record stays small.
+    more: Mutex<Option<Box<Vec<LoggedFrame>>>>,
 }
 
 impl FrameLog {
@@ -61,6 +63,7 @@ impl FrameLog {
                 .more
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(Box::default)
                 .push(LoggedFrame {
                     message,
                     start,
@@ -83,7 +86,9 @@ impl FrameLog {
                 })
             })
             .collect();
-        frames.extend_from_slice(&self.more.lock().unwrap_or_else(PoisonError::into_inner));
+        if let Some(more) = &*self.more.lock().unwrap_or_else(PoisonError::into_inner) {
+            frames.extend_from_slice(more);
+        }
         frames
     }
 }

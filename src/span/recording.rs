@@ -28,6 +28,7 @@ pub(crate) enum Recording {
 
 impl Recording {
     /// The context the inner service runs under.
+    #[inline]
     pub(crate) fn cx(&self) -> &Context {
         match self {
             Recording::Sampled(s) => &s.cx,
@@ -36,6 +37,7 @@ impl Recording {
     }
 
     /// `grpc-status` (and `grpc-message`) from these headers or trailers.
+    #[inline]
     pub(crate) fn grpc_status(&self, headers: &http::HeaderMap) {
         match self {
             Recording::Sampled(s) => s.grpc_status(headers),
@@ -44,6 +46,7 @@ impl Recording {
     }
 
     /// The response head, and its `http.response.start` frame from `start`.
+    #[inline]
     pub(crate) fn response_started(&self, status: u16, headers: &http::HeaderMap, start: Tick) {
         match self {
             Recording::Sampled(s) => s.response_started(status, headers, start),
@@ -52,6 +55,7 @@ impl Recording {
     }
 
     /// A request body data frame of `bytes`, read from `start` to now.
+    #[inline]
     pub(crate) fn received(&self, start: Tick, bytes: usize) {
         match self {
             Recording::Sampled(s) => s.received(start, bytes),
@@ -60,6 +64,7 @@ impl Recording {
     }
 
     /// A response body data frame of `bytes`, sent from `start` to now.
+    #[inline]
     pub(crate) fn sent(&self, start: Tick, status: u16, bytes: usize) {
         match self {
             Recording::Sampled(s) => s.sent(start, status, bytes),
@@ -68,6 +73,7 @@ impl Recording {
     }
 
     /// Any other message (trailers, an empty body), from `start` to now.
+    #[inline]
     pub(crate) fn child(&self, message: Message, start: Tick, status: Option<u16>) {
         match self {
             Recording::Sampled(s) => s.child(message, start, status),
@@ -84,6 +90,7 @@ impl Recording {
     }
 
     /// The exchange is complete.
+    #[inline]
     pub(crate) fn end(&self) {
         match self {
             Recording::Sampled(s) => s.end(),
