@@ -17,7 +17,9 @@
 //! - `request`: what the layer reads from a request ([`ConnectionInfo`]) and adds
 //!   to it ([`TraceInfo`]).
 //! - [`layer`]: the tower layer, the per-request decision, the future and bodies.
-//! - `span`: what a sampled request records: the server span and its children.
+//! - `span`: what a recorded request records: the server span and its children,
+//!   as they happen (sampled) or at the end for a request kept by the keep
+//!   rules (`span/deferred.rs`), timed by the request path's clock (`span/clock.rs`).
 //! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
 //!   [`Pipeline`](pipeline::Pipeline) handle.
 //! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
@@ -28,6 +30,7 @@
 //!   (feature `logs`): trace ids on log lines.
 //! - [`viewer`] (feature `viewer`, on by default): the embedded trace viewer,
 //!   fed by a tee beside the exporter.
+//! - `text`: cutting text at a character boundary, shared by truncation and the viewer.
 //!
 //! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
 //! before any SDK span exists (`layer/decision.rs`, with the policy in
@@ -155,6 +158,7 @@ pub mod propagation;
 mod request;
 pub mod settings;
 mod span;
+mod text;
 #[cfg(feature = "viewer")]
 pub mod viewer;
 

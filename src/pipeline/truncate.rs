@@ -13,6 +13,8 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
+use crate::text::truncate_str;
+
 /// Wraps a processor, truncating string attribute values (span, event and link
 /// attributes, and string array elements) and the error status description to
 /// `max_chars` characters.
@@ -26,15 +28,6 @@ impl<P> TruncatingProcessor<P> {
     pub(crate) fn new(inner: P, max_chars: usize) -> Self {
         TruncatingProcessor { inner, max_chars }
     }
-}
-
-/// Cuts `s` to at most `max_chars` characters, never inside a UTF-8 sequence.
-pub(crate) fn truncate_str(s: &str, max_chars: usize) -> Option<&str> {
-    // Byte length bounds char count from above: short strings need no scan.
-    if s.len() <= max_chars {
-        return None;
-    }
-    s.char_indices().nth(max_chars).map(|(at, _)| &s[..at])
 }
 
 fn truncate_string_value(v: &mut StringValue, max_chars: usize) {
@@ -88,20 +81,5 @@ impl<P: SpanProcessor> SpanProcessor for TruncatingProcessor<P> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cuts_on_char_boundaries() {
-        assert_eq!(truncate_str("abcdef", 3), Some("abc"));
-        assert_eq!(truncate_str("abc", 3), None);
-        // 'é' is two bytes: byte length 6 > 3, but only 3 chars: untouched.
-        assert_eq!(truncate_str("éé", 3), None);
-        assert_eq!(truncate_str("日本語テキスト", 3), Some("日本語"));
-        assert_eq!(truncate_str("a😀b", 2), Some("a😀"));
     }
 }

@@ -46,8 +46,7 @@ impl Default for Slot {
 pub(crate) struct FrameLog {
     next: AtomicUsize,
     slots: [Slot; INLINE],
-    /// Boxed: a plain request never has more, and the record stays small.
-    more: Mutex<Option<Box<Vec<LoggedFrame>>>>,
+    more: Mutex<Vec<LoggedFrame>>,
 }
 
 impl FrameLog {
@@ -63,7 +62,6 @@ impl FrameLog {
                 .more
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get_or_insert_with(Box::default)
                 .push(LoggedFrame {
                     message,
                     start,
@@ -86,9 +84,7 @@ impl FrameLog {
                 })
             })
             .collect();
-        if let Some(more) = &*self.more.lock().unwrap_or_else(PoisonError::into_inner) {
-            frames.extend_from_slice(more);
-        }
+        frames.extend_from_slice(&self.more.lock().unwrap_or_else(PoisonError::into_inner));
         frames
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn text(v: &Value) -> String {
 
 /// Cuts to [`MAX_VALUE_CHARS`] characters, marking the cut.
 fn cut(s: &str) -> String {
-    match crate::pipeline::truncate::truncate_str(s, MAX_VALUE_CHARS) {
+    match crate::text::truncate_str(s, MAX_VALUE_CHARS) {
         Some(kept) => format!("{kept}…"),
         None => s.to_owned(),
     }
