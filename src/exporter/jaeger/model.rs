@@ -178,10 +178,42 @@ pub(crate) fn write_emit_batch<P: Protocol>(
     process: &Process,
     spans: &[Span<'_>],
 ) {
+    write_emit_batch_head(o, sequence_number, process, spans.len());
+    for span in spans {
+        span.write(o);
+    }
+    write_emit_batch_tail(o);
+}
+
+/// An `emitBatch` message up to the header of its list of `span_count` spans:
+/// the spans follow as list elements, then [`write_emit_batch_tail`]. Apart so
+/// that spans encoded once can be packed into several messages (a span's
+/// encoding does not depend on what precedes it: each struct starts its field
+/// ids afresh).
+pub(crate) fn write_emit_batch_head<P: Protocol>(
+    o: &mut P,
+    sequence_number: i32,
+    process: &Process,
+    span_count: usize,
+) {
     o.oneway_message_begin("emitBatch", sequence_number);
     // The call's arguments are a struct whose field 1 is the batch.
     o.struct_begin();
     o.field(Type::Struct, 1);
-    write_batch(o, process, spans);
+    o.struct_begin();
+    o.field(Type::Struct, 1);
+    process.write(o);
+    o.field(Type::List, 2);
+    o.list_begin(Type::Struct, span_count);
+}
+
+/// Closes what [`write_emit_batch_head`] opened: the batch, then the arguments.
+pub(crate) fn write_emit_batch_tail<P: Protocol>(o: &mut P) {
     o.struct_end();
+    o.struct_end();
+}
+
+/// One span as a list element (see [`write_emit_batch_head`]).
+pub(crate) fn write_span<P: Protocol>(o: &mut P, span: &Span<'_>) {
+    span.write(o);
 }

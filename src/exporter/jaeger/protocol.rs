@@ -54,6 +54,16 @@ impl Compact {
         self.buf
     }
 
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Appends bytes this protocol wrote elsewhere (whole list elements).
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     fn type_id(ty: Type) -> u8 {
         match ty {
             Type::Bool => 1,
