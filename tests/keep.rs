@@ -321,6 +321,7 @@ async fn the_kept_trace_id_is_the_one_the_handler_saw() {
 
 #[tokio::test]
 async fn slow_requests_are_kept_and_fast_ones_are_not() {
+    let began = std::time::SystemTime::now();
     let h = Harness::new(TracingConfig {
         keep_slower_than: Some(0.3),
         ..Default::default()
@@ -334,6 +335,35 @@ async fn slow_requests_are_kept_and_fast_ones_are_not() {
     assert_eq!(server.name, "GET /slow");
     assert_eq!(str_attr(server, "sampling.reason"), Some("slow"));
     assert_eq!(h.layer.pipeline().stats().kept_slow, 1);
+    // Its times are read on the request path's clock and turned into wall-clock
+    // time only at its end: the server span lasts at least the handler's sleep,
+    // ends no later than now and began after the test did, and its children lie
+    // inside it in the order they happened.
+    let lasted = server.end_time.duration_since(server.start_time).unwrap();
+    assert!(lasted >= Duration::from_millis(400), "{lasted:?}");
+    assert!(server.end_time <= std::time::SystemTime::now());
+    assert!(
+        server.start_time >= began,
+        "{:?} < {began:?}",
+        server.start_time
+    );
+    let mut children: Vec<_> = spans
+        .iter()
+        .filter(|s| s.parent_span_id == server.span_context.span_id())
+        .collect();
+    assert_eq!(children.len(), 2, "http.response.start and the body");
+    children.sort_by_key(|s| s.start_time);
+    for child in &children {
+        assert!(child.start_time >= server.start_time, "{}", child.name);
+        assert!(child.end_time >= child.start_time, "{}", child.name);
+        assert!(child.end_time <= server.end_time, "{}", child.name);
+    }
+    // The response head came after the 400 ms the handler slept.
+    let head_at = children[0]
+        .start_time
+        .duration_since(server.start_time)
+        .unwrap();
+    assert!(head_at >= Duration::from_millis(400), "{head_at:?}");
 }
 
 #[tokio::test]
