@@ -11,7 +11,9 @@
 //!   and the viewer's span kind names;
 //! - `transport.rs`: the one blocking HTTP client the HTTP exporters post through.
 //!
-//! Exports run on the batch processor's own thread, never on a request.
+//! Exports run on the batch processor's own thread, never on a request; the
+//! network exporters' on up to four export workers it hands batches to
+//! (`pipeline/concurrent.rs`), so one stalled export does not stop the rest.
 
 pub(crate) mod console;
 mod in_memory;

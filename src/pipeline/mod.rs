@@ -6,6 +6,8 @@
 //!   exists, and its SDK twin for spans handlers make;
 //! - `truncate.rs`: `max_tag_value_length`, the only place values are cut;
 //! - `stats.rs`: span accounting (started, exported, dropped, failed, queued);
+//! - `concurrent.rs`: up to four exports at once for the network exporters, the
+//!   batch processor's thread handing each batch to a worker;
 //! - `resource.rs`: `service.name` and the resource attributes;
 //! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime.
 //!
