@@ -511,3 +511,59 @@ async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() 
     ids.dedup();
     assert_eq!(ids.len(), ours.len(), "span ids are unique");
 }
+
+/// A frame's span covers the wait for it: from the first poll that found the
+/// body not ready to the frame's arrival. One that is there at once is a point.
+#[tokio::test]
+async fn a_frame_span_covers_the_wait_for_the_frame() {
+    use http_body_util::StreamBody;
+    use std::time::Duration;
+
+    let h = Harness::sampled();
+    let app = Router::new()
+        .route(
+            "/late",
+            get(|| async {
+                let (tx, rx) = tokio::sync::mpsc::channel::<
+                    Result<http_body::Frame<bytes::Bytes>, std::io::Error>,
+                >(2);
+                tokio::spawn(async move {
+                    tx.send(Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                        b"now",
+                    ))))
+                    .await
+                    .unwrap();
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tx.send(Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                        b"later",
+                    ))))
+                    .await
+                    .unwrap();
+                });
+                let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|frame| (frame, rx))
+                });
+                Body::new(StreamBody::new(stream))
+            }),
+        )
+        .layer(h.layer.clone());
+    let (status, body) = send(app, get_req("/late")).await;
+    assert_eq!((status.as_u16(), &body[..]), (200, &b"nowlater"[..]));
+    let spans = h.wait_for_spans(4).await;
+    let server = one_server_span(&spans);
+    let sends = of_type(&children_of(&spans, server), "http.response.body");
+    assert_eq!(sends.len(), 2, "{sends:?}");
+    let lasted = |s: &SpanData| s.end_time.duration_since(s.start_time).unwrap();
+    let mut sends = sends;
+    sends.sort_by_key(|s| s.start_time);
+    // The second frame was waited for 200 ms (less the moments before the
+    // first poll); the span says so. A lower bound only: no timing upper bound.
+    assert!(
+        lasted(sends[1]) >= Duration::from_millis(150),
+        "{:?}",
+        lasted(sends[1])
+    );
+    for s in &sends {
+        assert!(s.start_time >= server.start_time && s.end_time <= server.end_time);
+    }
+}

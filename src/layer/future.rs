@@ -18,7 +18,6 @@ use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
 use crate::propagation::traceparent_of;
-use crate::span::clock::tick;
 use crate::span::failure::{panic_message, Failure};
 use crate::span::Recording;
 
@@ -148,7 +147,8 @@ where
                         insert_trace_headers(&mut response, names, rs.cx());
                     }
                     let status = response.status().as_u16();
-                    rs.response_started(status, response.headers(), tick());
+                    // Sent in one step: the frame begins as it ends.
+                    rs.response_started(status, response.headers(), None);
                     rs.grpc_status(response.headers());
                     response.map(|body| ResponseBody::traced(body, rs, status))
                 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{ready, Context as TaskContext, Poll};
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
@@ -67,9 +67,17 @@ impl<B: Body> Body for RequestBody<B> {
         let Some(rs) = this.span.as_ref() else {
             return this.inner.poll_frame(cx);
         };
-        let start = *this.frame_start.get_or_insert_with(tick);
-        let result = ready!(this.inner.poll_frame(cx));
-        *this.frame_start = None;
+        // A frame's span covers the wait for it: from the first poll that
+        // found nothing, or none at all when the frame was there at once (one
+        // clock read, not two, and none for the poll that finds the body over).
+        let result = match this.inner.poll_frame(cx) {
+            Poll::Pending => {
+                this.frame_start.get_or_insert_with(tick);
+                return Poll::Pending;
+            }
+            Poll::Ready(result) => result,
+        };
+        let start = this.frame_start.take();
         // HTTP/2 often ends a body with an empty DATA frame: not a message read.
         if let Some(Ok(frame)) = &result {
             match frame.data_ref() {

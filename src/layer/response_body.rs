@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{ready, Context as TaskContext, Poll};
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
@@ -59,7 +59,7 @@ pin_project! {
             if let Some(state) = this.state.take() {
                 // A body already complete (e.g. empty) may be dropped without a poll.
                 if this.inner.is_end_stream() {
-                    state.finish(tick());
+                    state.finish(None);
                 } else {
                     state.rs.end_cancelled();
                 }
@@ -80,7 +80,7 @@ struct SendState {
 impl SendState {
     /// Ends the exchange. A response with no data frame still sends one (empty)
     /// body message, as ASGI does, so its span is recorded too.
-    fn finish(self, start: Tick) {
+    fn finish(self, start: Option<Tick>) {
         if !self.data_frames {
             self.rs
                 .child(Message::ResponseBody, start, Some(self.status));
@@ -123,10 +123,14 @@ where
         let Some(state) = this.state.as_mut() else {
             return this.inner.poll_frame(cx);
         };
-        let start = *state.frame_start.get_or_insert_with(tick);
         let mut inner = this.inner.as_mut();
         let result = match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {
-            Ok(poll) => ready!(poll),
+            // As in the request body: the span covers the wait, if any.
+            Ok(Poll::Pending) => {
+                state.frame_start.get_or_insert_with(tick);
+                return Poll::Pending;
+            }
+            Ok(Poll::Ready(result)) => result,
             Err(payload) => {
                 state.rs.fail(Failure {
                     kind: Cow::Borrowed("panic"),
@@ -137,7 +141,7 @@ where
                 panic::resume_unwind(payload)
             }
         };
-        state.frame_start = None;
+        let start = state.frame_start.take();
         let done = match &result {
             Some(Ok(frame)) if frame.is_data() => {
                 // An empty DATA frame (HTTP/2 end of stream) sends no message.

@@ -111,7 +111,7 @@ impl DeferredSpan {
 
     /// The response head: its status, the opted-in headers' values, and the
     /// `http.response.start` frame from `start`.
-    pub(crate) fn response_started(&self, status: u16, headers: &HeaderMap, start: Tick) {
+    pub(crate) fn response_started(&self, status: u16, headers: &HeaderMap, start: Option<Tick>) {
         self.status_code.store(status, Ordering::Relaxed);
         self.frame(Message::ResponseStart, start);
         let recorder = &*self.recorder;
@@ -156,14 +156,16 @@ impl DeferredSpan {
     }
 
     /// A request body data frame of `bytes`, under the frame cap.
-    pub(crate) fn received(&self, start: Tick, bytes: usize) {
+    #[inline]
+    pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
         if self.totals.received.count(bytes) < self.recorder.frame_span_cap {
             self.frame(Message::Request, start);
         }
     }
 
     /// A response body data frame of `bytes`, under the frame cap.
-    pub(crate) fn sent(&self, start: Tick, bytes: usize) {
+    #[inline]
+    pub(crate) fn sent(&self, start: Option<Tick>, bytes: usize) {
         if self.totals.sent.count(bytes) < self.recorder.frame_span_cap {
             self.frame(Message::ResponseBody, start);
         }
@@ -171,13 +173,15 @@ impl DeferredSpan {
 
     /// A frame from `start` to now, unless its span is switched off (it would
     /// be dropped at the end anyway).
-    pub(crate) fn frame(&self, message: Message, start: Tick) {
+    #[inline]
+    pub(crate) fn frame(&self, message: Message, start: Option<Tick>) {
         let wanted = match message {
             Message::Request => self.recorder.receive_spans,
             _ => self.recorder.send_spans,
         };
         if wanted {
-            self.frames.push(message, start, tick());
+            let end = tick();
+            self.frames.push(message, start.unwrap_or(end), end);
         }
     }
 
@@ -209,15 +213,15 @@ impl DeferredSpan {
         } else {
             None
         };
-        let span = cx.span();
-        let sc = span.span_context();
         let pipeline = &recorder.pipeline;
         let (Some(reason), Some(processor)) = (reason, pipeline.processor()) else {
             if pipeline.holds_traces() {
-                pipeline.release_trace(sc.trace_id(), false);
+                pipeline.release_trace(cx.span().span_context().trace_id(), false);
             }
             return;
         };
+        let span = cx.span();
+        let sc = span.span_context();
         let end_tick = now();
         let anchor = Anchor::now();
         let end = anchor.at(end_tick);

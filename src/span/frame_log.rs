@@ -50,6 +50,7 @@ pub(crate) struct FrameLog {
 }
 
 impl FrameLog {
+    #[inline]
     pub(crate) fn push(&self, message: Message, start: Tick, end: Tick) {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
         match self.slots.get(i) {

@@ -45,9 +45,16 @@ impl Recording {
         }
     }
 
-    /// The response head, and its `http.response.start` frame from `start`.
+    /// The response head, and its `http.response.start` frame. A `start` of
+    /// `None` in these methods means the frame began as it ended: it was ready
+    /// at once, so one clock read serves as both ends.
     #[inline]
-    pub(crate) fn response_started(&self, status: u16, headers: &http::HeaderMap, start: Tick) {
+    pub(crate) fn response_started(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        start: Option<Tick>,
+    ) {
         match self {
             Recording::Sampled(s) => s.response_started(status, headers, start),
             Recording::Deferred(d) => d.response_started(status, headers, start),
@@ -56,7 +63,7 @@ impl Recording {
 
     /// A request body data frame of `bytes`, read from `start` to now.
     #[inline]
-    pub(crate) fn received(&self, start: Tick, bytes: usize) {
+    pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
         match self {
             Recording::Sampled(s) => s.received(start, bytes),
             Recording::Deferred(d) => d.received(start, bytes),
@@ -65,7 +72,7 @@ impl Recording {
 
     /// A response body data frame of `bytes`, sent from `start` to now.
     #[inline]
-    pub(crate) fn sent(&self, start: Tick, status: u16, bytes: usize) {
+    pub(crate) fn sent(&self, start: Option<Tick>, status: u16, bytes: usize) {
         match self {
             Recording::Sampled(s) => s.sent(start, status, bytes),
             Recording::Deferred(d) => d.sent(start, bytes),
@@ -74,7 +81,7 @@ impl Recording {
 
     /// Any other message (trailers, an empty body), from `start` to now.
     #[inline]
-    pub(crate) fn child(&self, message: Message, start: Tick, status: Option<u16>) {
+    pub(crate) fn child(&self, message: Message, start: Option<Tick>, status: Option<u16>) {
         match self {
             Recording::Sampled(s) => s.child(message, start, status),
             Recording::Deferred(d) => d.frame(message, start),

@@ -67,10 +67,11 @@ impl RequestParts {
             local,
             peer,
             #[cfg(feature = "axum")]
-            route: req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .cloned(),
+            // `describe` reads the route only for route names or the stable
+            // conventions: otherwise neither the lookup nor the clone is needed.
+            route: (recorder.route_names || recorder.semconv.stable())
+                .then(|| req.extensions().get::<axum::extract::MatchedPath>().cloned())
+                .flatten(),
         }
     }
 

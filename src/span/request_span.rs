@@ -77,7 +77,12 @@ impl RequestSpan {
 
     /// Records the response head: the status on the server span, ERROR for 5xx,
     /// and the `http.response.start` send span.
-    pub(crate) fn response_started(&self, status: u16, headers: &http::HeaderMap, start: Tick) {
+    pub(crate) fn response_started(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        start: Option<Tick>,
+    ) {
         let (attrs, error) = response_facts(&self.recorder, status, headers);
         let span = self.cx.span();
         span.set_attributes(attrs);
@@ -89,7 +94,7 @@ impl RequestSpan {
 
     /// Counts a request body data frame of `bytes`, with an `http receive` span
     /// while under the cap.
-    pub(crate) fn received(&self, start: Tick, bytes: usize) {
+    pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
         if self.totals.received.count(bytes) < self.recorder.frame_span_cap {
             self.child(Message::Request, start, None);
         }
@@ -97,7 +102,7 @@ impl RequestSpan {
 
     /// Counts a response body data frame of `bytes`, with an `http send` span
     /// while under the cap.
-    pub(crate) fn sent(&self, start: Tick, status: u16, bytes: usize) {
+    pub(crate) fn sent(&self, start: Option<Tick>, status: u16, bytes: usize) {
         if self.totals.sent.count(bytes) < self.recorder.frame_span_cap {
             self.child(Message::ResponseBody, start, Some(status));
         }
@@ -105,12 +110,13 @@ impl RequestSpan {
 
     /// Records one ASGI-style message as an INTERNAL child span from `start` to now.
     /// Body data frames come through `received` and `sent`, which count and cap them.
-    pub(crate) fn child(&self, message: Message, start: Tick, status: Option<u16>) {
+    pub(crate) fn child(&self, message: Message, start: Option<Tick>, status: Option<u16>) {
         let Some(name) = self.children.of(message) else {
             return;
         };
         let (attributes, failed) = child_attributes(self.recorder.semconv, message, status);
-        let (start, end) = (self.anchor.at(start), self.anchor.at(tick()));
+        let end = tick();
+        let (start, end) = (self.anchor.at(start.unwrap_or(end)), self.anchor.at(end));
         if let (true, Some(processor)) = (self.direct, self.recorder.pipeline.processor()) {
             self.recorder.pipeline.counters().span_started();
             let server = self.cx.span();
