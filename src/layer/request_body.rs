@@ -17,7 +17,7 @@ pin_project! {
     /// [`TracingService`](crate::layer::TracingService).
     ///
     /// Each frame the service reads is recorded as an `http receive` span of type
-    /// `http.request`, timed from when the read began to when the frame arrived,
+    /// `http.request`, covering the wait for the frame (a point when it was there at once),
     /// up to `max_frame_spans` data frames; every data frame and its bytes are
     /// counted on the server span (`tower_otel_tracing.request.*`).
     /// Frameworks accept it wherever they accept a body: axum's `Router` takes any

@@ -71,7 +71,7 @@ pin_project! {
 struct SendState {
     rs: Recording,
     status: u16,
-    /// When the poll for the next frame began; a send span covers the time it took.
+    /// When a poll first found the next frame not ready: a send span covers the wait.
     frame_start: Option<Tick>,
     /// Whether a data frame was sent (its span may have been capped).
     data_frames: bool,
