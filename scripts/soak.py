@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Soak: the summarize example at sample_rate 1.0 exporting to a local Zipkin
-sink under steady load, while the sink goes through five phases of equal length:
+sink under steady load, while the sink goes through five phases of equal length
+(`--phases` picks others):
 
     up -> down (port closed) -> up -> flapping (up/down every few s) -> slow
 
@@ -270,7 +271,9 @@ def svg_plot(path, wins, rss, marks, title):
             add(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{d:g}</text>')
             d *= 10
         for idx, color, name in [(3, "#1565c0", "p50"), (4, "#c62828", "p99")]:
-            pts = " ".join(f"{x_of(w[0] + WINDOW_S / 2):.1f},{y_lat(w[idx] * 1000):.1f}" for w in wins)
+            pts = " ".join(
+                f"{x_of(min(w[0] + WINDOW_S / 2, total)):.1f},{y_lat(w[idx] * 1000):.1f}" for w in wins
+            )
             add(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>')
         add(f'<text x="{left + plot_w - 90}" y="{y0 - 8}" fill="#1565c0">p50</text>')
         add(f'<text x="{left + plot_w - 50}" y="{y0 - 8}" fill="#c62828">p99</text>')
@@ -290,7 +293,7 @@ def svg_plot(path, wins, rss, marks, title):
             add(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ccc"/>')
             add(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{v:g}</text>')
             v += step
-        pts = " ".join(f"{x_of(t):.1f},{y_rss(k / 1024):.1f}" for t, k in rss)
+        pts = " ".join(f"{x_of(min(t, total)):.1f},{y_rss(k / 1024):.1f}" for t, k in rss)
         add(f'<polyline points="{pts}" fill="none" stroke="#2e7d32" stroke-width="1.5"/>')
     add("</svg>")
     with open(path, "w") as f:
@@ -315,8 +318,9 @@ def escape(s):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=5, help="whole run, split into five equal phases (default 5)")
+    ap.add_argument("--minutes", type=float, default=5, help="whole run, split into equal phases (default 5)")
     ap.add_argument("--phase-seconds", type=float, help="length of each phase (overrides --minutes)")
+    ap.add_argument("--phases", default="up,down,up,flapping,slow", help="the collector's states in turn")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--rate", type=float, default=500, help="requests/s in all; 0 = as fast as the workers go")
     ap.add_argument("--flap-seconds", type=float, default=3, help="flapping: seconds up, then as long down")
@@ -327,8 +331,13 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/examples/summarize"))
     args = ap.parse_args()
 
-    phase_s = args.phase_seconds if args.phase_seconds else args.minutes * 60 / 5
-    phases = [("up", phase_s), ("down", phase_s), ("up again", phase_s), ("flapping", phase_s), ("slow", phase_s)]
+    names = [n.strip() for n in args.phases.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ("up", "down", "flapping", "slow")]
+    if not names or unknown:
+        sys.exit(f"--phases: up, down, flapping or slow, comma-separated (got {args.phases!r})")
+    phase_s = args.phase_seconds if args.phase_seconds else args.minutes * 60 / len(names)
+    labels = [n if n != "up" or names[:i].count("up") == 0 else "up again" for i, n in enumerate(names)]
+    phases = [(label, phase_s) for label in labels]
     total_s = phase_s * len(phases)
     warmup_s = args.warmup_seconds if args.warmup_seconds is not None else max(30.0, total_s * 0.10)
 
