@@ -12,8 +12,9 @@
 //! The accounting, derived from `CountingProcessor::on_end`: a span is dropped
 //! only when `queued` (ended - exported - failed - dropped) has reached
 //! `max_queue_size`, and every span the queue took in fails at the black hole.
-//! So, with `A` the stats when the last request has ended and `F` after
-//! settling:
+//! Requests run one at a time here, so one thread ends spans and the check is
+//! exact (with many threads it is not: tests/queue_race.rs). So, with `A` the
+//! stats when the last request has ended and `F` after settling:
 //! - `A.queued <= max_queue_size` (and at every sample during the run);
 //! - `F.failed == A.failed + A.queued`, `F.dropped == A.dropped`: nothing is
 //!   dropped or taken in once the requests stop;
