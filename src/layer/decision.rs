@@ -16,7 +16,6 @@ use super::state::{LayerState, Trust};
 use crate::pipeline::sampler::{presampled, HeldTrace};
 use crate::propagation::{random_flag, RANDOM};
 use crate::request::{addresses, TraceInfo};
-use crate::span::clock::Anchor;
 use crate::span::deferred::DeferredSpan;
 use crate::span::naming::ChildNames;
 use crate::span::url::exclusion_url;
@@ -69,35 +68,31 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(state, req, &parent_cx, &parent, trace_id, link);
         }
-        let anchor = Anchor::now();
         let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         let builder = tracer
             .span_builder(name)
             .with_kind(SpanKind::Server)
-            .with_start_time(anchor.wall())
             .with_attributes(attributes)
             .with_links(links(link));
         let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
         let cx = parent_cx.with_span(span);
-        return sampled(state, req, cx, anchor, children, grpc, random(&parent));
+        return sampled(state, req, cx, children, grpc, random(&parent));
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let anchor = Anchor::now();
     let (name, attributes, grpc) = recorder.describe(req);
     let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
     let builder = tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
-        .with_start_time(anchor.wall())
         .with_links(links(link));
     let mut span = tracer.build_with_context(builder, &parent_cx);
     let parent = parent_cx.span().span_context().clone();
     if opentelemetry::trace::Span::is_recording(&span) {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
         let cx = parent_cx.with_span(span);
-        sampled(state, req, cx, anchor, children, grpc, random(&parent))
+        sampled(state, req, cx, children, grpc, random(&parent))
     } else {
         let cx = parent_cx.with_span(span);
         insert_info(req, cx.span().span_context(), false, random(&parent));
@@ -200,7 +195,6 @@ fn sampled<B>(
     state: &LayerState,
     req: &mut Request<B>,
     cx: Context,
-    anchor: Anchor,
     children: ChildNames,
     grpc: bool,
     random: bool,
@@ -209,7 +203,6 @@ fn sampled<B>(
     Tracked::Recorded(Recording::Sampled(Arc::new(RequestSpan::new(
         state.recorder.clone(),
         cx,
-        anchor,
         children,
         grpc,
     ))))

@@ -1,16 +1,22 @@
-//! The layer's clock. A request's frames are timed in TSC ticks (`fastant`:
-//! a counter read, where `SystemTime::now` is a clock call), and turned into
-//! wall-clock time against an anchor read once per request: the request's
-//! start, which is also its server span's start time. Under callgrind a
-//! `SystemTime::now` costs ~30 instructions; a request with a body frame each
-//! way reads the clock 7 times. Ticks and the lock-free frame slots they allow
-//! (`frame_log.rs`) took ~170 instructions off each request that might be kept
-//! (rate 0 with `keep_errors`: 15,877 -> 15,711, same run).
+//! The layer's clock. A frame's wait is timed in TSC ticks (`fastant`: a
+//! counter read, ~10 instructions under callgrind, where `SystemTime::now` is a
+//! clock call, ~30), and a frame that was there at once reads the clock once,
+//! not twice.
 //!
-//! An anchor per request, not one per process, keeps the conversion exact to
-//! well under a microsecond: a tick rate calibrated once drifts from the wall
-//! clock by parts per million, which over a request is nothing and over a day
-//! would be most of a second.
+//! - A sampled request's child span ends at a wall-clock read, and its start is
+//!   measured back from it by the ticks it waited ([`wall_start`]).
+//! - A request that might still be kept (`deferred.rs`) stores only ticks, in
+//!   lock-free slots (`frame_log.rs`); the wall clock is read once, at its end,
+//!   and only if it is kept ([`Anchor`]).
+//!
+//! Either way only the span's own duration is converted, so the calibration of
+//! the tick rate (parts per million) never matters: over a long stream a rate
+//! anchored at the request's start would drift by milliseconds.
+//!
+//! `fastant` calibrates the TSC once, before `main`, in every program that
+//! links this crate: a busy wait of at least 20 ms of one core (measured here:
+//! 30-60 ms of start-up under load). Where the TSC is not usable it falls back
+//! to the system clock.
 
 use std::time::SystemTime;
 
@@ -21,6 +27,18 @@ pub(crate) type Tick = fastant::Instant;
 #[inline]
 pub(crate) fn tick() -> Tick {
     fastant::Instant::now()
+}
+
+/// The wall-clock start of a frame that ended at `end`, read from the wall
+/// clock just now: `start` is the tick it began at, or `None` for a frame
+/// that was there at once (a point). Measured back from `end`, so the time
+/// since the request began does not enter (a tick rate calibrated once drifts
+/// from the wall clock by parts per million of it).
+pub(crate) fn wall_start(start: Option<Tick>, end: SystemTime) -> SystemTime {
+    match start {
+        None => end,
+        Some(t) => end.checked_sub(tick().duration_since(t)).unwrap_or(end),
+    }
 }
 
 /// A wall-clock time and the tick read with it.
@@ -36,11 +54,6 @@ impl Anchor {
             tick: tick(),
             wall: SystemTime::now(),
         }
-    }
-
-    /// The wall-clock time the anchor was read at.
-    pub(crate) fn wall(&self) -> SystemTime {
-        self.wall
     }
 
     /// The wall-clock time of `t`, before or after the anchor.
@@ -72,12 +85,12 @@ mod tests {
         };
         // Generous: this checks the conversion, not the machine's speed.
         assert!(off < Duration::from_millis(2), "{off:?} apart");
-        assert!(converted.duration_since(anchor.wall()).unwrap() >= Duration::from_millis(19));
-        assert_eq!(anchor.at(anchor.tick), anchor.wall());
+        assert!(converted.duration_since(anchor.wall).unwrap() >= Duration::from_millis(19));
+        assert_eq!(anchor.at(anchor.tick), anchor.wall);
         // The other way round: a tick read before its anchor.
         let later = Anchor::now();
         let back = later.at(anchor.tick);
-        let off = match back.duration_since(anchor.wall()) {
+        let off = match back.duration_since(anchor.wall) {
             Ok(d) => d,
             Err(e) => e.duration(),
         };

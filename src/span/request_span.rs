@@ -11,7 +11,9 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 
 use super::attributes::HTTP_CANCELLED;
-use super::clock::{tick, Anchor, Tick};
+use std::time::SystemTime;
+
+use super::clock::{wall_start, Tick};
 use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
 use super::failure::Failure;
 use super::grpc;
@@ -32,9 +34,6 @@ pub(crate) struct RequestSpan {
     grpc: bool,
     /// What the bodies carried, spans or not.
     totals: Totals,
-    /// The request's start: the server span's start time, and what the
-    /// frames' ticks are turned into wall-clock times against.
-    anchor: Anchor,
 }
 
 impl RequestSpan {
@@ -42,7 +41,6 @@ impl RequestSpan {
     pub(crate) fn new(
         recorder: Arc<Recorder>,
         cx: Context,
-        anchor: Anchor,
         children: ChildNames,
         grpc: bool,
     ) -> Self {
@@ -54,7 +52,6 @@ impl RequestSpan {
             direct,
             grpc,
             totals: Totals::default(),
-            anchor,
         }
     }
 
@@ -115,8 +112,8 @@ impl RequestSpan {
             return;
         };
         let (attributes, failed) = child_attributes(self.recorder.semconv, message, status);
-        let end = tick();
-        let (start, end) = (self.anchor.at(start.unwrap_or(end)), self.anchor.at(end));
+        let end = SystemTime::now();
+        let start = wall_start(start, end);
         if let (true, Some(processor)) = (self.direct, self.recorder.pipeline.processor()) {
             self.recorder.pipeline.counters().span_started();
             let server = self.cx.span();
