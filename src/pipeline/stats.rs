@@ -83,6 +83,9 @@ pub(crate) struct Counters {
     kept_slow: AtomicU64,
     discarded: AtomicU64,
     overflowed: AtomicU64,
+    /// Spans admitted to the queue and not yet exported or failed: the bound is
+    /// checked and taken in one step (see `CountingProcessor::on_end`).
+    slots: AtomicU64,
     /// Batches handed to concurrent export workers and not yet ended.
     pub(crate) exports: super::concurrent::InFlight,
 }
@@ -127,8 +130,24 @@ impl Counters {
         }
     }
 
-    fn in_queue(&self) -> u64 {
-        self.snapshot().queued
+    /// Takes a queue slot if one of `max` is free.
+    fn admit(&self, max: u64) -> bool {
+        self.slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                (q < max).then_some(q + 1)
+            })
+            .is_ok()
+    }
+
+    /// `n` spans left the queue: exported, or failed to export.
+    fn export_ended(&self, n: u64, exported: bool) {
+        let counter = if exported {
+            &self.exported
+        } else {
+            &self.failed
+        };
+        counter.fetch_add(n, Ordering::AcqRel);
+        self.slots.fetch_sub(n, Ordering::AcqRel);
     }
 }
 
@@ -162,9 +181,12 @@ impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
     }
 
     fn on_end(&self, span: SpanData) {
-        let queued = self.counters.in_queue();
         self.counters.ended.fetch_add(1, Ordering::AcqRel);
-        if queued >= self.max_queue {
+        // The bound is checked and the slot taken in one step: threads ending
+        // spans at once could all read "one slot left" from a snapshot and all
+        // go in, and the SDK's channel, which holds `max_queue_size`, would drop
+        // the overshoot without a word (tests/queue_race.rs).
+        if !self.counters.admit(self.max_queue) {
             self.counters.dropped.fetch_add(1, Ordering::AcqRel);
             return;
         }
@@ -254,11 +276,9 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
         async move {
             let result = self.inner.export(batch).await;
             match &result {
-                Ok(()) => {
-                    self.counters.exported.fetch_add(n as u64, Ordering::AcqRel);
-                }
+                Ok(()) => self.counters.export_ended(n as u64, true),
                 Err(e) => {
-                    self.counters.failed.fetch_add(n as u64, Ordering::AcqRel);
+                    self.counters.export_ended(n as u64, false);
                     self.record_failure(n, e);
                 }
             }
