@@ -148,8 +148,11 @@ async fn the_viewer_in_a_real_browser() {
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG screenshot");
             let out = std::env::var("TRACE_VIEWER_SCREENSHOT")
                 .map(PathBuf::from)
+                // Cargo's scratch directory for integration tests: it exists
+                // wherever the target directory is (a clone with CARGO_TARGET_DIR
+                // set elsewhere has no `target/` of its own).
                 .unwrap_or_else(|_| {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/viewer-browser.png")
+                    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("viewer-browser.png")
                 });
             std::fs::write(&out, &png).unwrap();
             println!("{RAN} (screenshot: {})", out.display());
