@@ -158,7 +158,7 @@ impl DeferredSpan {
     /// A request body data frame of `bytes`, under the frame cap.
     #[inline]
     pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
-        if self.totals.received.count(bytes) < self.recorder.frame_span_cap {
+        if self.totals.received.count_under(bytes, self.recorder.frame_span_cap) {
             self.frame(Message::Request, start);
         }
     }
@@ -166,7 +166,7 @@ impl DeferredSpan {
     /// A response body data frame of `bytes`, under the frame cap.
     #[inline]
     pub(crate) fn sent(&self, start: Option<Tick>, bytes: usize) {
-        if self.totals.sent.count(bytes) < self.recorder.frame_span_cap {
+        if self.totals.sent.count_under(bytes, self.recorder.frame_span_cap) {
             self.frame(Message::ResponseBody, start);
         }
     }
@@ -190,10 +190,9 @@ impl DeferredSpan {
         self.status_code.load(Ordering::Relaxed) >= 500 || self.faulted.load(Ordering::Relaxed)
     }
 
-    /// The request is over: keep it (build and hand over its spans) or forget
-    /// it. Only the first call counts.
-    /// The exchange is over (`cancelled`: abandoned before its body was
-    /// sent). Only the first call counts.
+    /// The exchange is over (`cancelled`: abandoned before its body was sent):
+    /// keep the request (build and hand over its spans) or forget it. Only the
+    /// first call counts.
     pub(crate) fn end(&self, cancelled: bool) {
         if self.done.swap(true, Ordering::AcqRel) {
             return;

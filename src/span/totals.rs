@@ -21,11 +21,12 @@ pub(crate) struct Direction {
 }
 
 impl Direction {
-    /// Counts one data frame; returns how many came before it, which the caller
-    /// compares with the cap.
-    pub(crate) fn count(&self, bytes: usize) -> u64 {
+    /// Counts one data frame of `bytes`; whether it still gets a span under
+    /// `cap` (see `recorder::frame_span_cap`). Both ways a request is recorded
+    /// count and cap their frames here.
+    pub(crate) fn count_under(&self, bytes: usize, cap: u64) -> bool {
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        self.frames.fetch_add(1, Ordering::Relaxed)
+        self.frames.fetch_add(1, Ordering::Relaxed) < cap
     }
 
     fn read(&self) -> (i64, i64) {
