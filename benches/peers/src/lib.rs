@@ -585,3 +585,46 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
     });
     stack
 }
+
+/// The layer the export-side binaries (`export_loop`, `export_heap`) drive: rate
+/// 1.0, exporting with `exporter` (`zipkin`, `otlp`, `jaeger_agent` or
+/// `jaeger_collector`) to a loopback sink on `port`, with these batch settings
+/// (`OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`,
+/// `OTEL_BSP_SCHEDULE_DELAY` in ms).
+pub fn export_layer(exporter: &str, port: u16, batch: [(&str, &str); 3]) -> TracingLayer {
+    use tower_otel_tracing::config::ExporterType;
+    let mut cfg = TracingConfig {
+        sample_rate: Some(1.0),
+        service_name: Some("summarize".into()),
+        ..Default::default()
+    };
+    let http = |path: &str| Some(format!("http://127.0.0.1:{port}{path}"));
+    match exporter {
+        "zipkin" => {
+            cfg.exporter_type = Some(ExporterType::Zipkin);
+            cfg.zipkin.endpoint = http("/api/v2/spans");
+        }
+        "otlp" => {
+            cfg.exporter_type = Some(ExporterType::Otlp);
+            cfg.otlp.endpoint = http("/v1/traces");
+        }
+        "jaeger_agent" => {
+            cfg.exporter_type = Some(ExporterType::Jaeger);
+            cfg.jaeger.thrift.agent_host_name = Some("127.0.0.1".into());
+            cfg.jaeger.thrift.agent_port = Some(port);
+            // 512 spans are far more than one 65,000-byte datagram.
+            cfg.jaeger.thrift.udp_split_oversized_batches = Some(true);
+        }
+        "jaeger_collector" => {
+            cfg.exporter_type = Some(ExporterType::Jaeger);
+            cfg.jaeger.collector_endpoint = http("/api/traces");
+        }
+        _ => panic!("unknown exporter {exporter}: zipkin, otlp, jaeger_agent or jaeger_collector"),
+    }
+    TracingLayer::builder(cfg)
+        .install_global(false)
+        .local_addr("127.0.0.1:3000".parse().unwrap())
+        .env_vars(batch)
+        .build()
+        .unwrap()
+}

@@ -36,8 +36,7 @@ use std::process::{Child, Command};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tower_otel_tracing::config::ExporterType;
-use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
+use tower_otel_tracing::{ConnectionInfo, TracingLayer};
 
 struct Counting;
 
@@ -272,37 +271,15 @@ fn main() {
 
 /// The layer exporting to the sink on `port` with the SDK's default batch settings.
 fn layer(exporter: &str, port: u16) -> TracingLayer {
-    let mut cfg = TracingConfig {
-        sample_rate: Some(1.0),
-        service_name: Some("summarize".into()),
-        ..Default::default()
-    };
-    let http = |path: &str| Some(format!("http://127.0.0.1:{port}{path}"));
-    match exporter {
-        "zipkin" => {
-            cfg.exporter_type = Some(ExporterType::Zipkin);
-            cfg.zipkin.endpoint = http("/api/v2/spans");
-        }
-        "otlp" => {
-            cfg.exporter_type = Some(ExporterType::Otlp);
-            cfg.otlp.endpoint = http("/v1/traces");
-        }
-        "jaeger_collector" => {
-            cfg.exporter_type = Some(ExporterType::Jaeger);
-            cfg.jaeger.collector_endpoint = http("/api/traces");
-        }
-        _ => panic!("unknown exporter {exporter}: zipkin, otlp or jaeger_collector"),
-    }
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .local_addr("127.0.0.1:3000".parse().unwrap())
-        .env_vars([
+    peers::export_layer(
+        exporter,
+        port,
+        [
             ("OTEL_BSP_MAX_QUEUE_SIZE", "2048"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512"),
             ("OTEL_BSP_SCHEDULE_DELAY", "5000"),
-        ])
-        .build()
-        .unwrap()
+        ],
+    )
 }
 
 /// `export_loop sink <port>`, next to this binary, once it accepts connections.

@@ -30,8 +30,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 
-use tower_otel_tracing::config::ExporterType;
-use tower_otel_tracing::{ConnectionInfo, TracingConfig, TracingLayer};
+use tower_otel_tracing::{ConnectionInfo, TracingLayer};
 
 /// The exporters this benchmark knows.
 const EXPORTERS: &[&str] = &["zipkin", "otlp", "jaeger_agent", "jaeger_collector"];
@@ -62,44 +61,15 @@ fn main() {
 /// other benchmark here: 512 spans a batch, a queue that never drops, and a delay
 /// long enough that only full batches (and the final flush) are exported.
 fn layer(exporter: &str, port: u16) -> TracingLayer {
-    let mut cfg = TracingConfig {
-        sample_rate: Some(1.0),
-        service_name: Some("summarize".into()),
-        ..Default::default()
-    };
-    let http = |path: &str| Some(format!("http://127.0.0.1:{port}{path}"));
-    match exporter {
-        "zipkin" => {
-            cfg.exporter_type = Some(ExporterType::Zipkin);
-            cfg.zipkin.endpoint = http("/api/v2/spans");
-        }
-        "otlp" => {
-            cfg.exporter_type = Some(ExporterType::Otlp);
-            cfg.otlp.endpoint = http("/v1/traces");
-        }
-        "jaeger_agent" => {
-            cfg.exporter_type = Some(ExporterType::Jaeger);
-            cfg.jaeger.thrift.agent_host_name = Some("127.0.0.1".into());
-            cfg.jaeger.thrift.agent_port = Some(port);
-            // 512 spans are far more than one 65,000-byte datagram.
-            cfg.jaeger.thrift.udp_split_oversized_batches = Some(true);
-        }
-        "jaeger_collector" => {
-            cfg.exporter_type = Some(ExporterType::Jaeger);
-            cfg.jaeger.collector_endpoint = http("/api/traces");
-        }
-        _ => panic!("unknown exporter {exporter}; one of {EXPORTERS:?}"),
-    }
-    TracingLayer::builder(cfg)
-        .install_global(false)
-        .local_addr("127.0.0.1:3000".parse().unwrap())
-        .env_vars([
+    peers::export_layer(
+        exporter,
+        port,
+        [
             ("OTEL_BSP_MAX_QUEUE_SIZE", "1000000"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512"),
             ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
-        ])
-        .build()
-        .unwrap()
+        ],
+    )
 }
 
 fn run(exporter: &str, requests: u64, port: u16) {
