@@ -158,7 +158,11 @@ impl DeferredSpan {
     /// A request body data frame of `bytes`, under the frame cap.
     #[inline]
     pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
-        if self.totals.received.count_under(bytes, self.recorder.frame_span_cap) {
+        if self
+            .totals
+            .received
+            .count_under(bytes, self.recorder.frame_span_cap)
+        {
             self.frame(Message::Request, start);
         }
     }
@@ -166,7 +170,11 @@ impl DeferredSpan {
     /// A response body data frame of `bytes`, under the frame cap.
     #[inline]
     pub(crate) fn sent(&self, start: Option<Tick>, bytes: usize) {
-        if self.totals.sent.count_under(bytes, self.recorder.frame_span_cap) {
+        if self
+            .totals
+            .sent
+            .count_under(bytes, self.recorder.frame_span_cap)
+        {
             self.frame(Message::ResponseBody, start);
         }
     }

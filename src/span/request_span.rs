@@ -92,7 +92,11 @@ impl RequestSpan {
     /// Counts a request body data frame of `bytes`, with an `http receive` span
     /// while under the cap.
     pub(crate) fn received(&self, start: Option<Tick>, bytes: usize) {
-        if self.totals.received.count_under(bytes, self.recorder.frame_span_cap) {
+        if self
+            .totals
+            .received
+            .count_under(bytes, self.recorder.frame_span_cap)
+        {
             self.child(Message::Request, start, None);
         }
     }
@@ -100,7 +104,11 @@ impl RequestSpan {
     /// Counts a response body data frame of `bytes`, with an `http send` span
     /// while under the cap.
     pub(crate) fn sent(&self, start: Option<Tick>, status: u16, bytes: usize) {
-        if self.totals.sent.count_under(bytes, self.recorder.frame_span_cap) {
+        if self
+            .totals
+            .sent
+            .count_under(bytes, self.recorder.frame_span_cap)
+        {
             self.child(Message::ResponseBody, start, Some(status));
         }
     }
