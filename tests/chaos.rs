@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use common::accounting::{assert_delivery, settle_async, Delivery, Guarantee};
+use common::agent::Agent;
 use common::fault_proxy::{DatagramFault, Fault, TcpProxy, UdpProxy};
 use common::layer_with_env;
 use common::receiver::Receiver;
@@ -523,62 +524,13 @@ mod grpc {
     }
 }
 
-/// A loopback Jaeger agent: reads datagrams as they come.
-struct Agent {
-    addr: std::net::SocketAddr,
-    got: Arc<Mutex<Vec<Vec<u8>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Agent {
-    fn start() -> Self {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(10)))
-            .unwrap();
-        common::fault_proxy::enlarge_receive_buffer(&socket);
-        let addr = socket.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, st) = (got.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut buf = vec![0u8; 1 << 16];
-            while !st.load(Ordering::SeqCst) {
-                if let Ok(n) = socket.recv(&mut buf) {
-                    g.lock().unwrap().push(buf[..n].to_vec());
-                }
-            }
-        });
-        Agent {
-            addr,
-            got,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn spans(&self) -> Vec<WireSpan> {
-        self.got
-            .lock()
-            .unwrap()
-            .iter()
-            .flat_map(|d| wire::jaeger_datagram(d))
-            .collect()
-    }
-
-    fn datagrams(&self) -> usize {
-        self.got.lock().unwrap().len()
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// The spans in every datagram the agent got so far.
+fn agent_spans(agent: &Agent) -> Vec<WireSpan> {
+    agent
+        .received()
+        .iter()
+        .flat_map(|d| wire::jaeger_datagram(d))
+        .collect()
 }
 
 /// Waits (bounded by 10 s) until the proxy has passed on or dropped every
@@ -636,7 +588,7 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
         let what = format!("jaeger agent: {fault:?}");
         proxy.set(fault);
         let (received, forwarded, dropped) = (proxy.received(), proxy.forwarded(), proxy.dropped());
-        let unique_before = Delivery::of(wire::ids(&agent.spans())).unique();
+        let unique_before = Delivery::of(wire::ids(&agent_spans(&agent))).unique();
         serve(&layer, 150, false, &what).await;
         let stats = settle_async(layer.pipeline(), &what).await;
         wait_quiet(&proxy, &agent);
@@ -649,7 +601,7 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
             proxy.received() - received
         );
         assert!(proxy.largest() <= LIMIT, "{what}: {}", proxy.largest());
-        let got = Delivery::of(wire::ids(&agent.spans()));
+        let got = Delivery::of(wire::ids(&agent_spans(&agent)));
         assert_delivery(&stats, &got, Guarantee::Datagram, &what);
         let (phase_forwarded, phase_dropped) =
             (proxy.forwarded() - forwarded, proxy.dropped() - dropped);
@@ -684,7 +636,7 @@ async fn jaeger_agent_datagrams_through_drops_reordering_and_rate_limits() {
         let parents = serve(&layer, 3, true, &what).await;
         let stats = settle_async(layer.pipeline(), &what).await;
         wait_quiet(&proxy, &agent);
-        let spans = agent.spans();
+        let spans = agent_spans(&agent);
         assert_trees(&spans, &parents, &what);
         let got = Delivery::of(wire::ids(&spans));
         assert_delivery(&stats, &got, Guarantee::Datagram, &what);
@@ -919,7 +871,7 @@ fn the_datagram_proxy_does_what_each_fault_says() {
         }
         wait_quiet(&proxy, &agent);
     };
-    let datagrams = |from: usize| agent.got.lock().unwrap()[from..].to_vec();
+    let datagrams = |from: usize| agent.received()[from..].to_vec();
     send(&[vec![1u8; 10], vec![2u8; 60_000]]);
     assert_eq!(datagrams(0), [vec![1u8; 10], vec![2u8; 60_000]]);
     assert_eq!(proxy.largest(), 60_000);

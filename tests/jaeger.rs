@@ -5,11 +5,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::agent::Agent;
 use common::receiver::{dead_addr, Receiver};
 use common::thrift_decode::{decode_binary_batch, decode_emit_batch, Batch, JSpan, TagV};
 use common::*;
@@ -21,94 +19,6 @@ use tower_otel_tracing::exporter::{InMemoryExporter, JaegerExporter};
 use tower_otel_tracing::{ConnectionInfo, TracingConfig};
 
 const LIMIT: usize = 65_000;
-
-/// A loopback Jaeger agent: a thread reads datagrams as they come (the kernel
-/// buffer holds only a few 65000-byte datagrams).
-struct Agent {
-    port: u16,
-    got: Arc<Mutex<Vec<Vec<u8>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Agent {
-    fn start() -> Self {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .unwrap();
-        enlarge_receive_buffer(&socket);
-        let port = socket.local_addr().unwrap().port();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, st) = (got.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut buf = vec![0u8; 70_000];
-            while !st.load(Ordering::SeqCst) {
-                if let Ok(n) = socket.recv(&mut buf) {
-                    g.lock().unwrap().push(buf[..n].to_vec());
-                }
-            }
-        });
-        Agent {
-            port,
-            got,
-            stop,
-            thread: Some(thread),
-        }
-    }
-    fn port(&self) -> u16 {
-        self.port
-    }
-    /// Datagrams received once `quiet` has passed with no new one (bounded by 10 s).
-    fn drain(&self, quiet: Duration) -> Vec<Vec<u8>> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut count = usize::MAX;
-        let mut since = Instant::now();
-        while Instant::now() < deadline {
-            let now = self.got.lock().unwrap().len();
-            if now != count {
-                count = now;
-                since = Instant::now();
-            } else if since.elapsed() >= quiet {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        std::mem::take(&mut *self.got.lock().unwrap())
-    }
-}
-
-/// Room for a whole split batch in the kernel, so a busy CI machine that
-/// descheduled the reader thread does not drop datagrams (root may exceed rmem_max).
-fn enlarge_receive_buffer(socket: &UdpSocket) {
-    use std::os::fd::AsRawFd;
-    let size: libc::c_int = 8 << 20;
-    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: a valid socket fd and a pointer to a c_int of the stated length.
-        let rc = unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if rc == 0 {
-            return;
-        }
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn agent_config(port: u16) -> TracingConfig {
     let mut cfg = TracingConfig {

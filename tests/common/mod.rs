@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod accounting;
+pub mod agent;
 pub mod fault_proxy;
 pub mod receiver;
 #[cfg(feature = "jaeger")]
