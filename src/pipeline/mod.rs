@@ -382,9 +382,7 @@ fn batch<E: SpanExporter + 'static>(
     config: BatchConfig,
     side: &ExportSide,
 ) -> BatchSpanProcessor {
-    #[cfg(feature = "viewer")]
-    let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
-    BatchSpanProcessor::builder(CountingExporter::new(exporter, side.counters.clone()))
+    BatchSpanProcessor::builder(counted(exporter, side))
         .with_batch_config(config)
         .build()
 }
@@ -397,17 +395,25 @@ fn network_batch<E: SpanExporter + 'static>(
     config: BatchConfig,
     side: &ExportSide,
 ) -> BatchSpanProcessor {
-    #[cfg(feature = "viewer")]
-    let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
-    let counted = CountingExporter::new(exporter, side.counters.clone());
     let exporter = concurrent::ConcurrentExporter::new(
-        counted,
+        counted(exporter, side),
         side.counters.clone(),
         concurrent::MAX_CONCURRENT_EXPORTS,
     );
     BatchSpanProcessor::builder(exporter)
         .with_batch_config(config)
         .build()
+}
+
+/// What every exporter the pipeline builds is wrapped in: the viewer's tee (with
+/// the `viewer` feature), then the counting of what it exported or failed.
+fn counted<E: SpanExporter + 'static>(
+    exporter: E,
+    side: &ExportSide,
+) -> CountingExporter<impl SpanExporter + 'static> {
+    #[cfg(feature = "viewer")]
+    let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
+    CountingExporter::new(exporter, side.counters.clone())
 }
 
 #[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
