@@ -464,6 +464,32 @@ async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() 
 
     let ours = record(Ok(Harness::sampled())).await;
     let sdk = record(Err(InMemoryExporter::default())).await;
+    // Server spans: built from a record at the end on our pipeline, an SDK
+    // span under a user's provider; the same either way.
+    let servers = |spans: &[SpanData]| {
+        let mut out: Vec<_> = server_spans(spans)
+            .into_iter()
+            .map(|s| {
+                (
+                    s.name.to_string(),
+                    format!("{:?}", s.attributes),
+                    s.status.clone(),
+                    s.span_context.trace_flags(),
+                    s.span_context.is_remote(),
+                    s.parent_span_id,
+                    s.parent_span_is_remote,
+                    s.dropped_attributes_count,
+                    s.events.len(),
+                    s.links.len(),
+                    s.instrumentation_scope.clone(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    assert_eq!(servers(&ours).len(), 2);
+    assert_eq!(servers(&ours), servers(&sdk));
     let children = |spans: &[SpanData]| {
         let mut out: Vec<_> = spans
             .iter()
@@ -510,6 +536,112 @@ async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() 
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), ours.len(), "span ids are unique");
+}
+
+/// A handler writing to the server span in its context (attributes, events,
+/// status, a new name, a link) has those writes exported, exactly as when the
+/// server span is an SDK span of a provider the user supplied.
+#[tokio::test]
+async fn handler_writes_to_the_server_span_are_exported() {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use opentelemetry::KeyValue;
+
+    fn annotate(end: bool) -> &'static str {
+        opentelemetry::Context::map_current(|cx| {
+            let span = cx.span();
+            assert!(span.is_recording());
+            span.set_attribute(KeyValue::new("user.tier", "gold"));
+            span.add_event("cache.miss", vec![KeyValue::new("key", "k1")]);
+            span.set_status(Status::error("handler says no"));
+            span.set_status(Status::Unset);
+            span.update_name("annotated");
+            span.add_link(
+                SpanContext::new(
+                    TraceId::from(7),
+                    SpanId::from(9),
+                    TraceFlags::SAMPLED,
+                    true,
+                    TraceState::default(),
+                ),
+                vec![KeyValue::new("why", "batch")],
+            );
+            if end {
+                span.end();
+            }
+        });
+        "annotated"
+    }
+
+    async fn record(provider: Option<InMemoryExporter>, path: &str) -> SpanData {
+        let (layer, exporter, sdk) = match provider {
+            None => {
+                let h = Harness::sampled();
+                (h.layer, h.exporter, None)
+            }
+            Some(exporter) => {
+                let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                    .with_simple_exporter(exporter.clone())
+                    .build();
+                let layer = TracingLayer::builder(sample_all())
+                    .tracer_provider(provider.clone())
+                    .install_global(false)
+                    .build()
+                    .unwrap();
+                (layer, exporter, Some(provider))
+            }
+        };
+        let app = axum::Router::new()
+            .route("/annotate", get(|| async { annotate(false) }))
+            .route("/annotate-and-end", get(|| async { annotate(true) }))
+            .layer(layer.clone());
+        let (status, body) = send(app, get_req(path)).await;
+        assert_eq!((status.as_u16(), &body[..]), (200, &b"annotated"[..]));
+        layer.pipeline().force_flush().unwrap();
+        if let Some(p) = sdk {
+            p.force_flush().unwrap();
+        }
+        let spans = exporter.finished_spans();
+        one_server_span(&spans).clone()
+    }
+
+    let ours = record(None, "/annotate").await;
+    assert_eq!(ours.name, "annotated");
+    assert_eq!(str_attr(&ours, "user.tier"), Some("gold"));
+    assert_eq!(int_attr(&ours, "http.status_code"), Some(200));
+    assert_eq!(ours.status, Status::error("handler says no"));
+    let events: Vec<_> = ours.events.iter().map(|e| e.name.to_string()).collect();
+    assert_eq!(events, ["cache.miss"]);
+    assert_eq!(ours.links.len(), 1);
+    assert_eq!(ours.links[0].span_context.span_id(), SpanId::from(9));
+    assert!(ours.end_time > ours.start_time);
+
+    let sdk = record(Some(InMemoryExporter::default()), "/annotate").await;
+    let shape = |s: &SpanData| {
+        (
+            s.name.to_string(),
+            format!("{:?}", s.attributes),
+            s.status.clone(),
+            s.events
+                .iter()
+                .map(|e| format!("{}{:?}", e.name, e.attributes))
+                .collect::<Vec<_>>(),
+            s.links
+                .iter()
+                .map(|l| format!("{:?}{:?}", l.span_context, l.attributes))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(shape(&ours), shape(&sdk));
+
+    // The exchange, not the handler, ends the server span: an `end` from the
+    // handler loses none of what the response adds. (An SDK span of a user's
+    // provider does end there, without the response's attributes.)
+    let ended = record(None, "/annotate-and-end").await;
+    assert_eq!(int_attr(&ended, "http.status_code"), Some(200));
+    assert_eq!(
+        int_attr(&ended, "tower_otel_tracing.response.bytes"),
+        Some(9)
+    );
 }
 
 /// A frame's span covers the wait for it: from the first poll that found the

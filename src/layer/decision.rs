@@ -68,6 +68,18 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(state, req, &parent_cx, &parent, trace_id, link);
         }
+        if recorder.pipeline.processor().is_some() {
+            // The layer's own pipeline: a record, its spans built at the end.
+            let record = DeferredSpan::sampled(
+                recorder.clone(),
+                &parent_cx,
+                trace_id,
+                recorder.describe(req),
+                link,
+            );
+            insert_info(req, record.cx.span().span_context(), true, random(&parent));
+            return Tracked::Recorded(Recording::Deferred(record));
+        }
         let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         let builder = tracer

@@ -1,9 +1,19 @@
-//! A request the sample rate did not pick, recorded cheaply while it runs (its
-//! request parts, the response status, a failure, the frame times: facts, not
-//! attributes) so that, if it ends as an error or slowly, it can be exported
-//! exactly as a sampled request would have been: same trace id and span id its
-//! handler, logs and `TraceInfo` saw, flags sampled, `sampling.reason` saying
-//! why. Attributes are made only for the requests that are kept.
+//! A request recorded as facts while it runs (the response status, a failure,
+//! the frame times as clock ticks), its spans built only at its end:
+//!
+//! - **sampled**, on the layer's own pipeline: described as it arrives (the live
+//!   request is at hand), its server span and children handed over as finished
+//!   data at the end. No SDK span is built for it; the handler's context holds a
+//!   [`ServerSpan`] handle that writes into this record.
+//! - **not picked by the sample rate**, but kept if it ends as an error or
+//!   slowly: only its request parts are kept, and attributes are made only for
+//!   the requests that are kept, exported exactly as a sampled request would
+//!   have been: same trace id and span id its handler, logs and `TraceInfo` saw,
+//!   flags sampled, `sampling.reason` saying why.
+//!
+//! Measured with callgrind against an SDK server span plus children handed over
+//! one by one (BENCHMARKS.md, "Fourth round"), the sampled record saves the SDK
+//! span's build, its locked attribute writes and a clock read per frame.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -12,9 +22,11 @@ use std::time::SystemTime;
 
 use http::HeaderMap;
 
-use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt};
+use opentelemetry::trace::{
+    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
+};
 use opentelemetry::{Context, Key, KeyValue};
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
 use super::clock::{tick, Anchor, Tick};
@@ -26,26 +38,29 @@ use super::message::Message;
 use super::naming::ChildNames;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
+use super::server_span::{merge_status, ServerSpan};
 use super::totals::Totals;
 use crate::pipeline::KeptFor;
 
 /// Why a request the sample rate did not pick was exported.
 const SAMPLING_REASON: Key = Key::from_static_str("sampling.reason");
 
-/// A request the sample rate did not pick, that is kept if it ends as an
-/// error or slowly. Shared (behind an `Arc`) by the response future, the
-/// request body and the response body, like a sampled [`RequestSpan`](super::RequestSpan).
+/// A request whose spans are built at its end: sampled, or kept if it ends as
+/// an error or slowly. Shared (behind an `Arc`) by the response future, the
+/// request body and the response body, like a [`RequestSpan`](super::RequestSpan).
 pub(crate) struct DeferredSpan {
     recorder: Arc<Recorder>,
-    /// The context the inner service runs under: the unsampled trace the
-    /// handler, its logs and its calls see.
+    /// The context the inner service runs under: the trace the handler, its
+    /// logs and its calls see (with a [`ServerSpan`] when sampled).
     pub(crate) cx: Context,
     /// The request's start. Only a request that is kept needs wall-clock
     /// times, so the wall clock is read at its end, not at every start.
     start: Tick,
     /// What the bodies carried.
     totals: Totals,
-    parts: RequestParts,
+    source: Source,
+    /// A gRPC call: its status comes from `grpc-status`.
+    grpc: bool,
     /// The parent's span id (invalid for a root) and whether it is remote:
     /// all the server span needs of it.
     parent: (SpanId, bool),
@@ -62,6 +77,25 @@ pub(crate) struct DeferredSpan {
     done: AtomicBool,
 }
 
+/// What the server span is described from.
+// Unboxed: the record is one allocation already, and a box for the parts was
+// an allocation more on the unsampled path the keep budget is measured on.
+#[allow(clippy::large_enum_variant)]
+enum Source {
+    /// Not sampled: the request's parts, described at the end if kept.
+    Parts(RequestParts),
+    /// Sampled: its name and attributes, described as it arrived (taken once,
+    /// at the end).
+    Described(Mutex<Option<(String, Vec<KeyValue>)>>),
+}
+
+/// Why a request's spans are exported.
+#[derive(Clone, Copy)]
+enum Export {
+    Sampled,
+    Kept(KeptFor),
+}
+
 #[derive(Default)]
 struct Rare {
     /// Opted-in response header values.
@@ -70,6 +104,19 @@ struct Rare {
     grpc: Option<(i64, Option<String>)>,
     /// What failed, and when.
     failure: Option<(String, String, SystemTime)>,
+    /// What the handler wrote to the server span through its context.
+    pub(super) user: UserWrites,
+}
+
+/// Writes to a sampled request's server span through [`ServerSpan`], applied
+/// at its end after the layer's own.
+#[derive(Default)]
+pub(super) struct UserWrites {
+    pub(super) name: Option<Cow<'static, str>>,
+    pub(super) attributes: Vec<KeyValue>,
+    pub(super) events: Vec<Event>,
+    pub(super) links: Vec<Link>,
+    pub(super) status: Option<Status>,
 }
 
 impl DeferredSpan {
@@ -83,17 +130,75 @@ impl DeferredSpan {
         parent: &SpanContext,
         link: Option<SpanContext>,
     ) -> Arc<Self> {
+        let parts = RequestParts::capture(req, &recorder);
+        let grpc = parts.is_grpc();
+        Arc::new(Self::new(
+            recorder,
+            cx,
+            Source::Parts(parts),
+            grpc,
+            parent,
+            link,
+        ))
+    }
+
+    /// A sampled request of trace `trace_id` (the one the sampling decision
+    /// was made on) on the layer's own pipeline, described already (`name`,
+    /// `attributes`, `grpc` as `describe` gave them). Its span context is the
+    /// one an SDK span continuing `parent_cx` would get; the handler's context
+    /// holds a [`ServerSpan`] writing into the record.
+    pub(crate) fn sampled(
+        recorder: Arc<Recorder>,
+        parent_cx: &Context,
+        trace_id: TraceId,
+        (name, attributes, grpc): (String, Vec<KeyValue>, bool),
+        link: Option<SpanContext>,
+    ) -> Arc<Self> {
+        let parent_span = parent_cx.span();
+        let parent = parent_span.span_context();
+        // As the SDK makes a sampled span's context: the parent's flags and
+        // state, a root's default flags.
+        let flags = if parent.is_valid() {
+            parent.trace_flags()
+        } else {
+            TraceFlags::default()
+        };
+        let sc = SpanContext::new(
+            trace_id,
+            recorder.ids.new_span_id(),
+            flags.with_sampled(true),
+            false,
+            parent.trace_state().clone(),
+        );
+        let described = Source::Described(Mutex::new(Some((name, attributes))));
+        // The handle in the handler's context points back at the record
+        // without owning it (the record owns the context).
+        Arc::new_cyclic(|record| {
+            let cx = parent_cx.with_span(ServerSpan::new(record.clone(), sc));
+            Self::new(recorder, cx, described, grpc, parent, link)
+        })
+    }
+
+    fn new(
+        recorder: Arc<Recorder>,
+        cx: Context,
+        source: Source,
+        grpc: bool,
+        parent: &SpanContext,
+        link: Option<SpanContext>,
+    ) -> Self {
         let parent = if parent.is_valid() {
             (parent.span_id(), parent.is_remote())
         } else {
             (SpanId::INVALID, false)
         };
-        Arc::new(DeferredSpan {
-            parts: RequestParts::capture(req, &recorder),
+        DeferredSpan {
             recorder,
             cx,
             start: tick(),
             totals: Totals::default(),
+            source,
+            grpc,
             parent,
             link: link.map(Box::new),
             status_code: AtomicU16::new(0),
@@ -101,7 +206,19 @@ impl DeferredSpan {
             rare: Mutex::default(),
             faulted: AtomicBool::new(false),
             done: AtomicBool::new(false),
-        })
+        }
+    }
+
+    /// Applies `f` to the handler's writes, unless the spans are built already.
+    pub(super) fn user_write(&self, f: impl FnOnce(&mut UserWrites)) {
+        if !self.done.load(Ordering::Acquire) {
+            self.rare(|rare| f(&mut rare.user));
+        }
+    }
+
+    /// Whether the exchange is still going (its spans not yet built).
+    pub(super) fn is_open(&self) -> bool {
+        !self.done.load(Ordering::Acquire)
     }
 
     fn rare<T>(&self, f: impl FnOnce(&mut Rare) -> T) -> T {
@@ -130,7 +247,7 @@ impl DeferredSpan {
     /// `grpc-status` (and `grpc-message`) from these headers or trailers.
     #[inline]
     pub(crate) fn grpc_status(&self, headers: &HeaderMap) {
-        if self.parts.is_grpc() {
+        if self.grpc {
             self.grpc_status_of(headers);
         }
     }
@@ -210,13 +327,15 @@ impl DeferredSpan {
         let mut end = None;
         let mut now = || *end.get_or_insert_with(tick);
         let keep = &recorder.keep;
-        let reason = if keep.errors && self.failed() {
-            Some(KeptFor::Error)
+        let reason = if matches!(self.source, Source::Described(_)) {
+            Some(Export::Sampled)
+        } else if keep.errors && self.failed() {
+            Some(Export::Kept(KeptFor::Error))
         } else if keep
             .slower_than
             .is_some_and(|limit| now().duration_since(self.start) > limit)
         {
-            Some(KeptFor::Slow)
+            Some(Export::Kept(KeptFor::Slow))
         } else {
             None
         };
@@ -239,9 +358,18 @@ impl DeferredSpan {
             false,
             sc.trace_state().clone(),
         );
-        let req = self.parts.rebuild();
-        let (name, mut attributes, _) =
-            recorder.describe_with(&req, self.parts.local, self.parts.peer);
+        let (name, mut attributes) = match &self.source {
+            Source::Parts(parts) => {
+                let req = parts.rebuild();
+                let (name, attributes, _) = recorder.describe_with(&req, parts.local, parts.peer);
+                (name, attributes)
+            }
+            Source::Described(described) => described
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .unwrap_or_default(),
+        };
         let rare = self
             .rare
             .lock()
@@ -249,20 +377,29 @@ impl DeferredSpan {
             .take()
             .map(|rare| *rare)
             .unwrap_or_default();
-        // The same facts, in the same order, as a sampled request records them.
-        let mut status = Status::Unset;
+        // The same facts, in the same order, as an SDK server span records
+        // them: the handler's writes (made while it ran) before the response's,
+        // and every status merged by the SDK's rule.
+        let user = rare.user;
+        attributes.extend(user.attributes);
+        let mut status = user.status.unwrap_or(Status::Unset);
         let mut events = SpanEvents::default();
+        events.events.extend(user.events);
         let code = self.status_code.load(Ordering::Relaxed);
         if code != 0 {
             let headers: HeaderMap = rare.response_headers.into_iter().collect();
             let (attrs, error) = response_facts(recorder, code, &headers);
             attributes.extend(attrs);
-            status = error.unwrap_or(status);
+            if let Some(error) = error {
+                status = merge_status(status, error);
+            }
         }
         if let Some((code, message)) = rare.grpc {
             let (attr, error) = grpc_facts(code, message);
             attributes.push(attr);
-            status = error.unwrap_or(status);
+            if let Some(error) = error {
+                status = merge_status(status, error);
+            }
         }
         if let Some((kind, message, at)) = rare.failure {
             let (error_type, event, error) = failure_facts(
@@ -274,13 +411,15 @@ impl DeferredSpan {
             );
             attributes.extend(error_type);
             events.events.push(Event::new("exception", at, event, 0));
-            status = error;
+            status = merge_status(status, error);
         }
         if cancelled {
             attributes.push(KeyValue::new(HTTP_CANCELLED, true));
         }
         attributes.extend(totals.attributes());
-        attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
+        if let Export::Kept(reason) = reason {
+            attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
+        }
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
         for frame in self.frames.frames() {
             let Some(child) = children.of(frame.message) else {
@@ -304,12 +443,17 @@ impl DeferredSpan {
         if let Some(link) = &self.link {
             links.links.push(Link::with_context((**link).clone()));
         }
+        links.links.extend(user.links);
+        let name = match user.name {
+            Some(renamed) => renamed,
+            None => Cow::Owned(name),
+        };
         let data = SpanData {
             span_context: server,
             parent_span_id: self.parent.0,
             parent_span_is_remote: self.parent.1,
             span_kind: SpanKind::Server,
-            name: Cow::Owned(name),
+            name,
             start_time: anchor.at(self.start),
             end_time: end,
             attributes,
@@ -321,7 +465,9 @@ impl DeferredSpan {
         };
         pipeline.counters().span_started();
         processor.on_end(data);
-        pipeline.counters().kept(reason);
-        pipeline.release_trace(sc.trace_id(), true);
+        if let Export::Kept(reason) = reason {
+            pipeline.counters().kept(reason);
+            pipeline.release_trace(sc.trace_id(), true);
+        }
     }
 }

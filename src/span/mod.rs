@@ -3,12 +3,15 @@
 //!
 //! - `recording.rs`: [`Recording`], the handle the future and the bodies
 //!   report a recorded request to: one of the two below;
-//! - `request_span.rs`: [`RequestSpan`], one sampled request's server span and
-//!   its `http send` / `http receive` children, recorded as the exchange goes;
+//! - `request_span.rs`: [`RequestSpan`], a sampled request under a tracer
+//!   provider the user supplied: an SDK server span and its `http send` /
+//!   `http receive` children, recorded as the exchange goes;
 //! - `deferred.rs`, `request_parts.rs`: [`DeferredSpan`](deferred::DeferredSpan),
-//!   a request not sampled but kept if it ends as an error or slowly, and the
-//!   request parts it is described from then, with `frame_log.rs`, its frames
-//!   written lock-free as they happen;
+//!   a request recorded as facts and turned into spans at its end: sampled on
+//!   the layer's own pipeline, or not sampled but kept if it ends as an error
+//!   or slowly (described then from its request parts), with `frame_log.rs`,
+//!   its frames written lock-free as they happen, and `server_span.rs`, the
+//!   handle that takes a handler's writes to a sampled server span;
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
 //! - `clock.rs`: the request path's clock (ticks, turned into wall-clock time
 //!   against an anchor);
@@ -42,6 +45,7 @@ pub(crate) mod recorder;
 pub(crate) mod recording;
 pub(crate) mod request_parts;
 pub(crate) mod request_span;
+pub(crate) mod server_span;
 pub(crate) mod stable;
 pub(crate) mod totals;
 pub(crate) mod url;
