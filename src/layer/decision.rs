@@ -78,7 +78,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
                 link,
             );
             insert_info(req, record.cx.span().span_context(), true, random(&parent));
-            return Tracked::Recorded(Recording::Deferred(record));
+            return Tracked::Recorded(Recording::Record(record));
         }
         let (name, attributes, grpc) = recorder.describe(req);
         let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);

@@ -14,18 +14,18 @@ use std::time::SystemTime;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 
-use super::deferred::{DeferredSpan, UserWrites};
+use super::deferred::{SampledRecord, UserWrites};
 
 /// The server span in a sampled request's context. Writes after the exchange
 /// ended are ignored, as an ended SDK span ignores them; ending it is left to
 /// the exchange (the layer ends the server span when the response is over).
 pub(crate) struct ServerSpan {
-    record: Weak<DeferredSpan>,
+    record: Weak<SampledRecord>,
     span_context: SpanContext,
 }
 
 impl ServerSpan {
-    pub(super) fn new(record: Weak<DeferredSpan>, span_context: SpanContext) -> Self {
+    pub(super) fn new(record: Weak<SampledRecord>, span_context: SpanContext) -> Self {
         ServerSpan {
             record,
             span_context,
