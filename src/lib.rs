@@ -17,9 +17,10 @@
 //! - `request`: what the layer reads from a request ([`ConnectionInfo`]) and adds
 //!   to it ([`TraceInfo`]).
 //! - [`layer`]: the tower layer, the per-request decision, the future and bodies.
-//! - `span`: what a recorded request records: the server span and its children,
-//!   as they happen (sampled) or at the end for a request kept by the keep
-//!   rules (`span/deferred.rs`), timed by the request path's clock (`span/clock.rs`).
+//! - `span`: what a recorded request records: a record of facts turned into the
+//!   server span and its children at the end, for a sampled request or one kept
+//!   by the keep rules (`span/deferred.rs`), timed by the request path's clock
+//!   (`span/clock.rs`); SDK spans as they happen under a user's tracer provider.
 //! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
 //!   [`Pipeline`](pipeline::Pipeline) handle.
 //! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
@@ -35,11 +36,12 @@
 //! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
 //! before any SDK span exists (`layer/decision.rs`, with the policy in
 //! `pipeline/sampler.rs`): an unsampled request builds no attributes and no span,
-//! only a small context with its trace id. **Child spans are handed over as
-//! finished data**: the `http send`/`http receive` spans start and end under a
-//! server span already sampled, so `span/request_span.rs` gives them to the
-//! pipeline's processors as `SpanData` instead of building SDK spans only to end
-//! them.
+//! only a small context with its trace id. **A sampled request is a record**
+//! (`span/deferred.rs`): its frames are clock ticks written as they happen, and
+//! its server span and `http send`/`http receive` children are handed to the
+//! pipeline's processors as finished `SpanData` when it ends, without SDK spans;
+//! the handler's context holds a handle (`span/server_span.rs`) that takes its
+//! writes to the server span into the record.
 //!
 //! Behaviour comes from the OpenTelemetry specifications where BentoML's is
 //! silent: [trace SDK](https://opentelemetry.io/docs/specs/otel/trace/sdk/),

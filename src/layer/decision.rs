@@ -13,7 +13,7 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
-use crate::pipeline::sampler::{presampled, HeldTrace};
+use crate::pipeline::sampler::HeldTrace;
 use crate::propagation::{random_flag, RANDOM};
 use crate::request::{addresses, TraceInfo};
 use crate::span::deferred::DeferredSpan;
@@ -56,7 +56,6 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     }
     let (parent_cx, link) = extract_parent(state, req);
     let recorder = &state.recorder;
-    let tracer = recorder.pipeline.layer_tracer();
 
     if let Some(policy) = state.policy {
         let parent = parent_cx.span().span_context().clone();
@@ -68,31 +67,21 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         if !policy.sampled(&parent, trace_id) {
             return unsampled(state, req, &parent_cx, &parent, trace_id, link);
         }
-        if recorder.pipeline.processor().is_some() {
-            // The layer's own pipeline: a record, its spans built at the end.
-            let record = DeferredSpan::sampled(
-                recorder.clone(),
-                &parent_cx,
-                trace_id,
-                recorder.describe(req),
-                link,
-            );
-            insert_info(req, record.cx.span().span_context(), true, random(&parent));
-            return Tracked::Recorded(Recording::Record(record));
-        }
-        let (name, attributes, grpc) = recorder.describe(req);
-        let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
-        let builder = tracer
-            .span_builder(name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes)
-            .with_links(links(link));
-        let span = presampled(|| tracer.build_with_context(builder, &parent_cx));
-        let cx = parent_cx.with_span(span);
-        return sampled(state, req, cx, children, grpc, random(&parent));
+        // The layer's own pipeline: a record, its spans built at the end
+        // (or, without an exporter, dropped).
+        let record = DeferredSpan::sampled(
+            recorder.clone(),
+            &parent_cx,
+            trace_id,
+            recorder.describe(req),
+            link,
+        );
+        insert_info(req, record.cx.span().span_context(), true, random(&parent));
+        return Tracked::Recorded(Recording::Record(record));
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
+    let tracer = recorder.pipeline.layer_tracer();
     let (name, attributes, grpc) = recorder.describe(req);
     let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
     let builder = tracer

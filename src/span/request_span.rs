@@ -1,6 +1,7 @@
-//! One sampled request's server span and the child spans hung under it,
-//! recorded as the exchange goes (a request that might only be kept at its end
-//! is `deferred.rs`'s).
+//! One sampled request's server span and the child spans hung under it, under
+//! a tracer provider the user supplied: SDK spans recorded as the exchange
+//! goes, since only the SDK reaches that provider's processors. On the layer's
+//! own pipeline a sampled request is a record instead (`deferred.rs`).
 //!
 //! Shared (behind an `Arc`) by the response future, the request body and the
 //! response body, which each see a different part of the exchange.
@@ -14,7 +15,7 @@ use super::attributes::HTTP_CANCELLED;
 use std::time::SystemTime;
 
 use super::clock::{wall_start, Tick};
-use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
+use super::facts::{child_attributes, failure_facts, grpc_facts, response_facts};
 use super::failure::Failure;
 use super::grpc;
 use super::message::Message;
@@ -28,8 +29,6 @@ pub(crate) struct RequestSpan {
     /// the unsampled trace's the handler and its calls see (deferred).
     pub(crate) cx: Context,
     children: ChildNames,
-    /// Child spans go straight to the pipeline's processors (see `child`).
-    direct: bool,
     /// A gRPC call: its status comes from `grpc-status`, not the HTTP status.
     grpc: bool,
     /// What the bodies carried, spans or not.
@@ -44,12 +43,10 @@ impl RequestSpan {
         children: ChildNames,
         grpc: bool,
     ) -> Self {
-        let direct = recorder.pipeline.processor().is_some() && cx.span().is_recording();
         RequestSpan {
             recorder,
             cx,
             children,
-            direct,
             grpc,
             totals: Totals::default(),
         }
@@ -122,21 +119,6 @@ impl RequestSpan {
         let (attributes, failed) = child_attributes(self.recorder.semconv, message, status);
         let end = SystemTime::now();
         let start = wall_start(start, end);
-        if let (true, Some(processor)) = (self.direct, self.recorder.pipeline.processor()) {
-            self.recorder.pipeline.counters().span_started();
-            let server = self.cx.span();
-            let data = child_span_data(
-                &self.recorder,
-                server.span_context(),
-                name,
-                start,
-                end,
-                attributes,
-                failed,
-            );
-            processor.on_end(data);
-            return;
-        }
         let tracer = self.recorder.pipeline.layer_tracer();
         let builder = tracer
             .span_builder(name.to_owned())
