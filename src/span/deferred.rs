@@ -35,7 +35,7 @@ use super::failure::Failure;
 use super::frame_log::FrameLog;
 use super::grpc;
 use super::message::Message;
-use super::naming::ChildNames;
+use super::naming::child_name;
 use super::recorder::Recorder;
 use super::request_parts::RequestParts;
 use super::server_span::{merge_status, ServerSpan};
@@ -460,17 +460,15 @@ impl<S: Source> DeferredSpan<S> {
         if let Export::Kept(reason) = reason {
             attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         }
-        let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
-        for frame in self.frames.frames() {
-            let Some(child) = children.of(frame.message) else {
-                continue;
-            };
+        // Only the frames whose spans are on were logged (`frame`); each
+        // child's name is made once, as its own `String`.
+        self.frames.for_each(|frame| {
             let (attrs, failed) =
                 child_attributes(recorder.semconv, frame.message, (code != 0).then_some(code));
             let data = child_span_data(
                 recorder,
                 &server,
-                child,
+                child_name(&name, frame.message),
                 anchor.at(frame.start),
                 anchor.at(frame.end),
                 attrs,
@@ -478,7 +476,7 @@ impl<S: Source> DeferredSpan<S> {
             );
             pipeline.counters().span_started();
             processor.on_end(data);
-        }
+        });
         let mut links = SpanLinks::default();
         if let Some(link) = &self.link {
             links.links.push(Link::with_context((**link).clone()));

@@ -77,7 +77,7 @@ pub(crate) fn child_attributes(
 pub(crate) fn child_span_data(
     recorder: &Recorder,
     parent: &SpanContext,
-    name: &str,
+    name: String,
     start: SystemTime,
     end: SystemTime,
     attributes: Vec<KeyValue>,
@@ -94,7 +94,7 @@ pub(crate) fn child_span_data(
         parent_span_id: parent.span_id(),
         parent_span_is_remote: false,
         span_kind: SpanKind::Internal,
-        name: Cow::Owned(name.to_owned()),
+        name: Cow::Owned(name),
         start_time: start,
         end_time: end,
         attributes,

@@ -71,21 +71,29 @@ impl FrameLog {
         }
     }
 
+    /// Each frame written so far, in the order they were written, without
+    /// collecting them (the end of a request walks them once); the spilled
+    /// ones are taken, so a second walk sees only the inline slots.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(LoggedFrame)) {
+        for slot in &self.slots {
+            let Some(message) = message(slot.message.load(Ordering::Acquire)) else {
+                continue;
+            };
+            f(LoggedFrame {
+                message,
+                start: slot.start.load(Ordering::Relaxed),
+                end: slot.end.load(Ordering::Relaxed),
+            });
+        }
+        let more = std::mem::take(&mut *self.more.lock().unwrap_or_else(PoisonError::into_inner));
+        more.into_iter().for_each(f);
+    }
+
     /// The frames written so far, in the order they were written.
-    pub(crate) fn frames(&self) -> Vec<LoggedFrame> {
-        let mut frames: Vec<LoggedFrame> = self
-            .slots
-            .iter()
-            .filter_map(|slot| {
-                let message = message(slot.message.load(Ordering::Acquire))?;
-                Some(LoggedFrame {
-                    message,
-                    start: slot.start.load(Ordering::Relaxed),
-                    end: slot.end.load(Ordering::Relaxed),
-                })
-            })
-            .collect();
-        frames.extend_from_slice(&self.more.lock().unwrap_or_else(PoisonError::into_inner));
+    #[cfg(test)]
+    fn frames(&self) -> Vec<LoggedFrame> {
+        let mut frames = Vec::new();
+        self.for_each(|frame| frames.push(frame));
         frames
     }
 }

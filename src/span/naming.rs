@@ -37,6 +37,19 @@ pub(crate) fn span_name(method: &'static str, path: &str) -> String {
     name
 }
 
+/// The name of the child span recording `message` under the server span
+/// `server_name`: `"... http receive"` for request frames, else `"... http send"`.
+pub(crate) fn child_name(server_name: &str, message: super::message::Message) -> String {
+    let suffix = match message {
+        super::message::Message::Request => " http receive",
+        _ => " http send",
+    };
+    let mut name = String::with_capacity(server_name.len() + suffix.len());
+    name.push_str(server_name);
+    name.push_str(suffix);
+    name
+}
+
 /// The names of the child spans, made only for the kinds that are switched on.
 pub(crate) struct ChildNames {
     pub(crate) send: Option<String>,
@@ -53,17 +66,10 @@ impl ChildNames {
     }
 
     pub(crate) fn new(send: bool, receive: bool, server_name: &str) -> Self {
-        let name = |on: bool, suffix: &str| {
-            on.then(|| {
-                let mut name = String::with_capacity(server_name.len() + suffix.len());
-                name.push_str(server_name);
-                name.push_str(suffix);
-                name
-            })
-        };
+        use super::message::Message;
         ChildNames {
-            send: name(send, " http send"),
-            receive: name(receive, " http receive"),
+            send: send.then(|| child_name(server_name, Message::ResponseBody)),
+            receive: receive.then(|| child_name(server_name, Message::Request)),
         }
     }
 }
