@@ -428,9 +428,7 @@ impl<S: Source> DeferredSpan<S> {
         let code = self.status_code.load(Ordering::Relaxed);
         if code != 0 {
             let headers: HeaderMap = rare.response_headers.into_iter().collect();
-            let (attrs, error) = response_facts(recorder, code, &headers);
-            attributes.extend(attrs);
-            if let Some(error) = error {
+            if let Some(error) = response_facts(recorder, code, &headers, &mut attributes) {
                 status = merge_status(status, error);
             }
         }

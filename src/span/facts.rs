@@ -18,16 +18,18 @@ use super::recorder::Recorder;
 use super::stable;
 use crate::config::Semconv;
 
-/// The response head's attributes (status, opted-in headers), and ERROR for 5xx.
+/// The response head's attributes (status, opted-in headers), pushed onto
+/// `attrs` (a record's own list: no list of their own to allocate), and
+/// ERROR for 5xx.
 pub(crate) fn response_facts(
     recorder: &Recorder,
     status: u16,
     headers: &http::HeaderMap,
-) -> (Vec<KeyValue>, Option<Status>) {
-    let mut attrs = Vec::with_capacity(3);
-    stable::push_status(recorder.semconv, status, status >= 500, &mut attrs);
-    recorded_headers::push(&recorder.response_headers, headers, &mut attrs);
-    (attrs, (status >= 500).then(|| Status::error("")))
+    attrs: &mut Vec<KeyValue>,
+) -> Option<Status> {
+    stable::push_status(recorder.semconv, status, status >= 500, attrs);
+    recorded_headers::push(&recorder.response_headers, headers, attrs);
+    (status >= 500).then(|| Status::error(""))
 }
 
 /// `rpc.grpc.status_code`, and ERROR (with `grpc-message`) for a server fault.

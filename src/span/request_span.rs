@@ -77,7 +77,8 @@ impl RequestSpan {
         headers: &http::HeaderMap,
         start: Option<Tick>,
     ) {
-        let (attrs, error) = response_facts(&self.recorder, status, headers);
+        let mut attrs = Vec::with_capacity(3);
+        let error = response_facts(&self.recorder, status, headers, &mut attrs);
         let span = self.cx.span();
         span.set_attributes(attrs);
         if let Some(error) = error {
