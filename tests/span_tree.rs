@@ -433,6 +433,26 @@ async fn header_values_are_recorded_only_when_named_and_secrets_are_redacted() {
 /// The layer hands its child spans to the pipeline it built as finished data, not
 /// through SDK spans. With a user's provider it must use SDK spans. Both must yield
 /// the same spans, field for field (ids and times aside), including for a 5xx.
+/// A layer whose spans go through a provider the user built (SDK spans),
+/// exporting to `exporter`; the provider is returned to be flushed.
+fn users_provider_layer(
+    exporter: InMemoryExporter,
+) -> (
+    TracingLayer,
+    InMemoryExporter,
+    Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+) {
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let layer = TracingLayer::builder(sample_all())
+        .tracer_provider(provider.clone())
+        .install_global(false)
+        .build()
+        .unwrap();
+    (layer, exporter, Some(provider))
+}
+
 #[tokio::test]
 async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() {
     use opentelemetry::trace::{SpanId, TraceFlags};
@@ -440,17 +460,7 @@ async fn child_spans_are_the_same_with_our_pipeline_and_with_a_users_provider() 
     async fn record(harness_or_provider: Result<Harness, InMemoryExporter>) -> Vec<SpanData> {
         let (layer, exporter, provider) = match harness_or_provider {
             Ok(h) => (h.layer, h.exporter, None),
-            Err(exporter) => {
-                let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-                    .with_simple_exporter(exporter.clone())
-                    .build();
-                let layer = TracingLayer::builder(sample_all())
-                    .tracer_provider(provider.clone())
-                    .install_global(false)
-                    .build()
-                    .unwrap();
-                (layer, exporter, Some(provider))
-            }
+            Err(exporter) => users_provider_layer(exporter),
         };
         for req in [post_summarize("the same either way"), get_req("/fail")] {
             let (_, _) = send(traced(&layer), req).await;
@@ -578,17 +588,7 @@ async fn handler_writes_to_the_server_span_are_exported() {
                 let h = Harness::sampled();
                 (h.layer, h.exporter, None)
             }
-            Some(exporter) => {
-                let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-                    .with_simple_exporter(exporter.clone())
-                    .build();
-                let layer = TracingLayer::builder(sample_all())
-                    .tracer_provider(provider.clone())
-                    .install_global(false)
-                    .build()
-                    .unwrap();
-                (layer, exporter, Some(provider))
-            }
+            Some(exporter) => users_provider_layer(exporter),
         };
         let app = axum::Router::new()
             .route("/annotate", get(|| async { annotate(false) }))
