@@ -628,3 +628,23 @@ pub fn export_layer(exporter: &str, port: u16, batch: [(&str, &str); 3]) -> Trac
         .build()
         .unwrap()
 }
+
+/// Sends `requests` requests through `app` one after another, each carrying the
+/// connection's addresses a server hands the layer (so the server span has the
+/// peer and host attributes it has in production), and reads each response
+/// whole. What the export-side binaries drive their layer with.
+pub async fn drive(app: &Router, requests: u64) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let conn = tower_otel_tracing::ConnectionInfo {
+        local_addr: "10.0.0.2:3000".parse().unwrap(),
+        peer_addr: "10.0.0.9:59482".parse().unwrap(),
+    };
+    for _ in 0..requests {
+        let mut req = request();
+        req.extensions_mut().insert(conn);
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert!(resp.status().is_success());
+        std::hint::black_box(resp.into_body().collect().await.unwrap().to_bytes());
+    }
+}

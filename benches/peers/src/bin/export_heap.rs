@@ -36,7 +36,7 @@ use std::process::{Child, Command};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tower_otel_tracing::{ConnectionInfo, TracingLayer};
+use tower_otel_tracing::TracingLayer;
 
 struct Counting;
 
@@ -178,10 +178,6 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let conn = ConnectionInfo {
-        local_addr: "10.0.0.2:3000".parse().unwrap(),
-        peer_addr: "10.0.0.9:59482".parse().unwrap(),
-    };
     println!(
         "| requests | sink | live heap MiB | peak live MiB | live blocks | RSS MiB | threads | glibc system MiB | glibc in use MiB | glibc free MiB | exported | failed | dropped | s |"
     );
@@ -198,17 +194,7 @@ fn main() {
             _ => {}
         }
         let t = Instant::now();
-        rt.block_on(async {
-            use http_body_util::BodyExt;
-            use tower::ServiceExt;
-            for _ in 0..requests {
-                let mut req = peers::request();
-                req.extensions_mut().insert(conn);
-                let resp = app.clone().oneshot(req).await.unwrap();
-                assert!(resp.status().is_success());
-                std::hint::black_box(resp.into_body().collect().await.unwrap().to_bytes());
-            }
-        });
+        rt.block_on(peers::drive(&app, requests));
         // A failed export (sink down) makes the flush report it: not an error here.
         let _ = layer.pipeline().force_flush();
         total += requests;

@@ -30,7 +30,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 
-use tower_otel_tracing::{ConnectionInfo, TracingLayer};
+use tower_otel_tracing::TracingLayer;
 
 /// The exporters this benchmark knows.
 const EXPORTERS: &[&str] = &["zipkin", "otlp", "jaeger_agent", "jaeger_collector"];
@@ -78,23 +78,7 @@ fn run(exporter: &str, requests: u64, port: u16) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    // What a server hands the layer: the connection's addresses, so the server span
-    // carries the peer and host attributes it has in production.
-    let conn = ConnectionInfo {
-        local_addr: "10.0.0.2:3000".parse().unwrap(),
-        peer_addr: "10.0.0.9:59482".parse().unwrap(),
-    };
-    rt.block_on(async {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        for _ in 0..requests {
-            let mut req = peers::request();
-            req.extensions_mut().insert(conn);
-            let resp = app.clone().oneshot(req).await.unwrap();
-            assert!(resp.status().is_success());
-            std::hint::black_box(resp.into_body().collect().await.unwrap().to_bytes());
-        }
-    });
+    rt.block_on(peers::drive(&app, requests));
     layer.pipeline().force_flush().unwrap();
     let stats = layer.pipeline().stats();
     let want = SPANS_PER_REQUEST * requests;
