@@ -35,9 +35,9 @@ pub(crate) enum Tracked {
     Recorded(Recording),
 }
 
-/// Decides how `req` is traced and, when sampled, starts its server span.
-/// Everything costly (attributes, the span name, an SDK span) happens only once a
-/// request is known to be recorded.
+/// Decides how `req` is traced and, when sampled, starts its record (or, under a
+/// user's provider, its SDK server span). Everything costly (attributes, the span
+/// name, the record) happens only once a request is known to be recorded.
 pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     if state.disabled {
         return Tracked::Untraced;

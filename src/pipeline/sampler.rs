@@ -77,8 +77,9 @@ fn ratio_threshold(ratio: f64) -> u64 {
 }
 
 thread_local! {
-    /// Set while the layer builds a server span it has already sampled, so the SDK
-    /// sampler does not decide again on the fresh trace id the SDK draws for a root.
+    /// Set while a span the layer has already sampled is built as an SDK span (the
+    /// client layer's CLIENT span), so the SDK sampler does not decide again on
+    /// the fresh trace id the SDK draws for a root.
     /// A thread-local flag costs a few instructions; a marker value in the parent
     /// context would allocate the context's entry map on every sampled request.
     static PRESAMPLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
