@@ -38,10 +38,11 @@
 //! `pipeline/sampler.rs`): an unsampled request builds no attributes and no span,
 //! only a small context with its trace id. **A sampled request is a record**
 //! (`span/deferred.rs`): its frames are clock ticks written as they happen, and
-//! its server span and `http send`/`http receive` children are handed to the
-//! pipeline's processors as finished `SpanData` when it ends, without SDK spans;
-//! the handler's context holds a handle (`span/server_span.rs`) that takes its
-//! writes to the server span into the record.
+//! when it ends, the record itself goes to the batch processor through a
+//! lock-free queue (`pipeline/batch.rs`), and its server span and `http
+//! send`/`http receive` children are built there, on the export thread, without
+//! SDK spans; the handler's context holds a handle (`span/server_span.rs`) that
+//! takes its writes to the server span into the record.
 //!
 //! Behaviour comes from the OpenTelemetry specifications where BentoML's is
 //! silent: [trace SDK](https://opentelemetry.io/docs/specs/otel/trace/sdk/),

@@ -9,7 +9,7 @@
 //! the difference of their sizes, so the fixed costs cancel), and must stay
 //! under it.
 //!
-//! The accounting, derived from `CountingProcessor::on_end`: a span is dropped
+//! The accounting, derived from the queue's admission (`Counters::enqueue`): a span is dropped
 //! only when `queued` (ended - exported - failed - dropped) has reached
 //! `max_queue_size`, and every span the queue took in fails at the black hole.
 //! Requests run one at a time here, so one thread ends spans and the check is
@@ -353,11 +353,12 @@ async fn memory_stays_bounded_while_the_collector_is_down() {
         mib(CONSTANT_BOUND),
         mib(bound)
     );
-    let inline = std::mem::size_of::<opentelemetry_sdk::trace::SpanData>() as f64;
+    // A queued request is its record (issue 19), not finished `SpanData`: its
+    // spans share the record, so a span costs less than a `SpanData`, but never
+    // less than a few words (its share of the record's ids, times and slot).
     assert!(
-        per_span >= inline,
-        "a queued span cannot cost less than its own {inline} bytes: the measurement is off \
-         ({per_span:.0})"
+        per_span >= 64.0,
+        "a queued span cannot cost under 64 bytes: the measurement is off ({per_span:.0})"
     );
     assert!(
         per_span <= SPAN_BYTES_BOUND as f64,

@@ -1,7 +1,7 @@
 //! The queue bound under concurrent span ends (found while writing the memory
 //! bound test, issue 20).
 //!
-//! `CountingProcessor::on_end` used to read `queued` (a snapshot of four
+//! The counting processor's `on_end` used to read `queued` (a snapshot of four
 //! counters), then count the span ended, then hand it to the SDK's batch
 //! processor, whose channel holds `max_queue_size` spans and drops what does not
 //! fit without telling us. Threads that ended spans at once could all read "one

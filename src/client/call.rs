@@ -14,6 +14,7 @@ use opentelemetry_sdk::trace::IdGenerator;
 use super::inject::AddMissing;
 use crate::config::Semconv;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
+use crate::pipeline::Pipeline;
 use crate::propagation::{random_flag, Propagation};
 use crate::span::attributes::HTTP_CANCELLED;
 use crate::span::client::{client_attributes, client_span_name};
@@ -25,6 +26,8 @@ use crate::span::stable;
 /// What every call of a client layer reads: the server layer's pipeline,
 /// sampling policy and propagators, shared.
 pub(crate) struct ClientState {
+    /// Keeps the pipeline alive while a client layer of it lives.
+    pub(crate) pipeline: Pipeline,
     pub(crate) recorder: Arc<Recorder>,
     /// `None`: a user-supplied provider samples.
     pub(crate) policy: Option<SamplingPolicy>,

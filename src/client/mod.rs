@@ -70,6 +70,7 @@ impl TracingClientLayer {
     pub fn client_spans(self, on: bool) -> Self {
         let s = &self.state;
         Self::new(ClientState {
+            pipeline: s.pipeline.clone(),
             recorder: s.recorder.clone(),
             policy: s.policy,
             propagation: s.propagation.clone(),
@@ -80,7 +81,7 @@ impl TracingClientLayer {
 
     /// The export pipeline the spans go to (shared with the server layer).
     pub fn pipeline(&self) -> &Pipeline {
-        &self.state.recorder.pipeline
+        &self.state.pipeline
     }
 
     /// A guard over the pipeline, for programs with no server layer.

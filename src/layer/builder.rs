@@ -288,7 +288,7 @@ impl TracingLayerBuilder {
             ));
         }
         let recorder = Recorder {
-            pipeline,
+            pipeline: pipeline.core().clone(),
             ids: RandomIdGenerator::default(),
             send_spans: self.send_spans,
             receive_spans: self.receive_spans,
@@ -303,6 +303,7 @@ impl TracingLayerBuilder {
         };
         Ok(TracingLayer {
             state: Arc::new(LayerState {
+                pipeline,
                 recorder: Arc::new(recorder),
                 policy,
                 disabled: settings.disabled,

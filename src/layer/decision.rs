@@ -172,7 +172,7 @@ fn unsampled<B>(
     // need the layer's own pipeline, where spans can be handed over whole.
     let keep = &recorder.keep;
     let may_keep = keep.any()
-        && recorder.pipeline.processor().is_some()
+        && recorder.pipeline.batch().is_some()
         && (!parent.is_valid() || parent.is_sampled() || keep.despite_caller);
     if !may_keep {
         return Tracked::Unsampled(cx);

@@ -103,7 +103,7 @@ impl TracingLayer {
 
     /// The handle to the export pipeline: flush, stats, the tracer provider.
     pub fn pipeline(&self) -> &Pipeline {
-        &self.state.recorder.pipeline
+        &self.state.pipeline
     }
 
     /// The client layer for outgoing calls made while handling requests: it
@@ -124,6 +124,7 @@ impl TracingLayer {
     pub fn client(&self) -> TracingClientLayer {
         let state = &self.state;
         TracingClientLayer::new(ClientState {
+            pipeline: state.pipeline.clone(),
             recorder: state.recorder.clone(),
             policy: state.policy,
             propagation: state.propagation.clone(),

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use crate::config::ExcludedUrls;
 use crate::pipeline::sampler::SamplingPolicy;
+use crate::pipeline::Pipeline;
 use crate::propagation::Propagation;
 use crate::span::recorder::Recorder;
 
 pub(crate) struct LayerState {
+    /// Keeps the pipeline alive while a layer or service of it lives.
+    pub(crate) pipeline: Pipeline,
     /// What a sampled request's spans record with (and the pipeline they end in).
     pub(crate) recorder: Arc<Recorder>,
     /// `None`: a user-supplied provider samples (we cannot predict its sampler).

@@ -14,18 +14,17 @@
 //! A flush waits for the exports in flight ([`InFlight`]) and reports their
 //! failure, as the serial processor's flush did.
 
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, JoinHandle, Thread};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
+use super::block_on::block_on;
 use super::Counters;
 
 /// Exports under way at once, at most, for the network exporters: one stalled
@@ -240,25 +239,5 @@ impl<E: SpanExporter + 'static> SpanExporter for ConcurrentExporter<E> {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .set_resource(resource);
-    }
-}
-
-/// Runs a future to its end on this thread. The exporters' futures do their
-/// work (blocking) when first polled; this only has to wait for a wake-up.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
     }
 }

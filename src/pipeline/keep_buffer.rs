@@ -2,7 +2,9 @@
 //! span of its trace is recorded (the SDK's record-only decision) and held here,
 //! bounded per trace and in total; when its last request ends it is exported
 //! as sampled if a request of it is kept, and dropped otherwise. Overflow is
-//! counted, never waited for.
+//! counted, never waited for. A span is counted `started` where its outcome
+//! is known: here when it is discarded or overflows, at the batch processor
+//! when it is released to it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -77,11 +79,13 @@ impl KeepBuffer {
             // after its trace was released (a task outliving its request). The
             // exporters would send it with the sampled flag off, not drop it.
             drop(held);
+            self.counters.spans_started(1);
             self.counters.discarded(1);
             return None;
         };
         if trace.spans.len() >= MAX_SPANS_PER_TRACE || total >= MAX_SPANS_HELD {
             drop(held);
+            self.counters.spans_started(1);
             self.counters.overflowed();
             return None;
         }
@@ -108,6 +112,7 @@ impl KeepBuffer {
             (entry.spans, entry.kept)
         };
         if !keep {
+            self.counters.spans_started(spans.len() as u64);
             self.counters.discarded(spans.len() as u64);
             return Vec::new();
         }
@@ -133,7 +138,7 @@ impl KeepBuffer {
 #[derive(Debug)]
 pub(crate) struct KeepProcessor {
     pub(crate) buffer: Arc<KeepBuffer>,
-    pub(crate) inner: Box<dyn SpanProcessor>,
+    pub(crate) inner: Arc<super::BatchProcessor>,
 }
 
 impl SpanProcessor for KeepProcessor {
@@ -155,7 +160,6 @@ impl SpanProcessor for KeepProcessor {
         self.inner.shutdown_with_timeout(timeout)
     }
 
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
-    }
+    // The exporter was given the resource before its thread started.
+    fn set_resource(&mut self, _resource: &Resource) {}
 }

@@ -1,9 +1,14 @@
-//! The export side: sampler -> tracer provider (resource) -> counting ->
-//! (truncation) -> batch processor -> exporter, built from [`Settings`], and the
-//! one handle to it, [`Pipeline`]: flush, stats, the tracer provider.
+//! The export side, built from [`Settings`]: the layer's finished requests, and
+//! the SDK spans of handlers (sampler -> tracer provider -> keep buffer), go to
+//! one batch processor -> (truncation) -> exporter; and the one handle to it,
+//! [`Pipeline`]: flush, stats, the tracer provider.
 //!
 //! - `sampler.rs`: the sampling policy the layer decides with before any SDK span
 //!   exists, and its SDK twin for spans handlers make;
+//! - `batch.rs`: the batch processor, its lock-free queue and export thread,
+//!   where a finished request's spans are built;
+//! - `block_on.rs`: runs an exporter's future on an export thread;
+//! - `keep_buffer.rs`: the spans of requests that may still be kept;
 //! - `truncate.rs`: `max_tag_value_length`, the only place values are cut;
 //! - `stats.rs`: span accounting (started, exported, dropped, failed, queued);
 //! - `concurrent.rs`: up to four exports at once for the network exporters, the
@@ -14,12 +19,11 @@
 //! With the `viewer` feature, every exporter is wrapped in the viewer's tee
 //! (`viewer/tee.rs`), which copies each export batch into the viewer's store on
 //! the batch processor's thread.
-//!
-//! The batch processor follows the OpenTelemetry SDK specification
-//! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>).
 
 // Only the network exporters export concurrently; without them only the
 // in-flight count (always zero) is used.
+mod batch;
+mod block_on;
 #[cfg_attr(
     not(any(feature = "zipkin", feature = "jaeger", feature = "otlp")),
     allow(dead_code)
@@ -38,27 +42,25 @@ use std::sync::Arc;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider,
-    SpanExporter, SpanProcessor,
-};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{ConfigError, ExporterType};
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::settings::Settings;
+pub(crate) use batch::{BatchProcessor, FinishedRequest};
 pub use guard::TracingGuard;
 use keep_buffer::{KeepBuffer, KeepProcessor};
 use sampler::{PolicySampler, SamplingPolicy};
+use stats::CountingExporter;
 pub use stats::TracingStats;
 pub(crate) use stats::{Counters, KeptFor};
-use stats::{CountingExporter, CountingProcessor};
-use truncate::TruncatingProcessor;
 
 /// The handle to a layer's export pipeline: flush it, read its span counts, or
 /// reach its tracer provider (to make handler spans without the global one).
-/// Clones share one pipeline. Get it with
-/// [`TracingLayer::pipeline`](crate::TracingLayer::pipeline), or through a
+/// Clones share one pipeline, which shuts down (exporting what is queued) when
+/// the last handle is dropped: the layer's, a guard's or a clone of this. Get it
+/// with [`TracingLayer::pipeline`](crate::TracingLayer::pipeline), or through a
 /// [`TracingGuard`], which derefs to it.
 ///
 /// ```
@@ -72,6 +74,112 @@ use truncate::TruncatingProcessor;
 /// ```
 #[derive(Clone)]
 pub struct Pipeline {
+    owner: Arc<Owner>,
+}
+
+/// Shuts an owned pipeline down when the last [`Pipeline`] handle goes.
+struct Owner(PipelineCore);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if self.0.owned() {
+            // Flushes what is queued; after a guard's shutdown this is a no-op error.
+            let _ = self.0.shutdown();
+        }
+    }
+}
+
+impl Pipeline {
+    /// Exports every span finished so far, waiting until the exporter has taken them.
+    pub fn force_flush(&self) -> OTelSdkResult {
+        self.core().force_flush()
+    }
+
+    /// Spans started, exported, dropped (queue full), failed and queued so far, for
+    /// a pipeline the layer built (all zero for a provider you supplied).
+    pub fn stats(&self) -> TracingStats {
+        self.core().stats()
+    }
+
+    /// The tracer provider behind the layer.
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.core().inner.provider
+    }
+
+    /// A tracer from the layer's provider.
+    pub fn tracer(&self, name: &'static str) -> SdkTracer {
+        self.core().inner.provider.tracer(name)
+    }
+
+    /// The in-memory exporter, when `exporter_type` is `in_memory`.
+    pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
+        self.core().inner.in_memory.clone()
+    }
+
+    /// What the layer's requests record with. It does not keep the pipeline
+    /// from shutting down: a finished request waiting in the export queue
+    /// holds it, and must not stop the last handle's drop from flushing.
+    pub(crate) fn core(&self) -> &PipelineCore {
+        &self.owner.0
+    }
+
+    pub(crate) fn shutdown(&self) -> OTelSdkResult {
+        self.core().shutdown()
+    }
+
+    pub(crate) fn owned(&self) -> bool {
+        self.core().owned()
+    }
+
+    #[cfg(feature = "viewer")]
+    pub(crate) fn viewer_store(&self) -> &Arc<crate::viewer::TraceStore> {
+        self.core().viewer_store()
+    }
+
+    /// A pipeline around a provider the user built and owns.
+    pub(crate) fn user_provider(provider: SdkTracerProvider) -> Self {
+        Self::own(PipelineCore::from_parts(
+            provider,
+            false,
+            None,
+            ExportSide::default(),
+            None,
+            None,
+        ))
+    }
+
+    /// A pipeline that records nothing (`OTEL_SDK_DISABLED`).
+    pub(crate) fn disabled() -> Self {
+        Self::own(PipelineCore::from_parts(
+            SdkTracerProvider::builder().build(),
+            true,
+            None,
+            ExportSide::default(),
+            None,
+            None,
+        ))
+    }
+
+    fn own(core: PipelineCore) -> Self {
+        Pipeline {
+            owner: Arc::new(Owner(core)),
+        }
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("owned", &self.owned())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pipeline as the layer's requests use it: clones share it without
+/// keeping it from shutting down (see [`Pipeline::core`]).
+#[derive(Clone)]
+pub(crate) struct PipelineCore {
     inner: Arc<Inner>,
 }
 
@@ -82,9 +190,9 @@ struct Inner {
     tracer: SdkTracer,
     /// The tracer's scope, for child spans made without the tracer.
     scope: InstrumentationScope,
-    /// The processors a pipeline the layer built ends spans into (`None` for a
-    /// user's provider, whose processors only the SDK can reach).
-    processor: Option<Arc<dyn SpanProcessor>>,
+    /// The batch processor of a pipeline the layer built with an exporter
+    /// (`None` for a user's provider, whose processors only the SDK can reach).
+    batch: Option<Arc<BatchProcessor>>,
     counters: Arc<Counters>,
     /// The store the viewer reads, fed by the tee beside the exporter.
     #[cfg(feature = "viewer")]
@@ -94,47 +202,20 @@ struct Inner {
     keep_buffer: Option<Arc<KeepBuffer>>,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if self.owned {
-            // Flushes what is queued; after a guard's shutdown this is a no-op error.
-            let _ = self.provider.shutdown();
-        }
-    }
-}
-
-impl Pipeline {
-    /// Exports every span finished so far, waiting until the exporter has taken them.
-    pub fn force_flush(&self) -> OTelSdkResult {
+impl PipelineCore {
+    fn force_flush(&self) -> OTelSdkResult {
         self.inner.provider.force_flush()
     }
 
-    /// Spans started, exported, dropped (queue full), failed and queued so far, for
-    /// a pipeline the layer built (all zero for a provider you supplied).
-    pub fn stats(&self) -> TracingStats {
+    fn stats(&self) -> TracingStats {
         self.inner.counters.snapshot()
     }
 
-    /// The tracer provider behind the layer.
-    pub fn tracer_provider(&self) -> &SdkTracerProvider {
-        &self.inner.provider
-    }
-
-    /// A tracer from the layer's provider.
-    pub fn tracer(&self, name: &'static str) -> SdkTracer {
-        self.inner.provider.tracer(name)
-    }
-
-    /// The in-memory exporter, when `exporter_type` is `in_memory`.
-    pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
-        self.inner.in_memory.clone()
-    }
-
-    pub(crate) fn shutdown(&self) -> OTelSdkResult {
+    fn shutdown(&self) -> OTelSdkResult {
         self.inner.provider.shutdown()
     }
 
-    pub(crate) fn owned(&self) -> bool {
+    fn owned(&self) -> bool {
         self.inner.owned
     }
 
@@ -147,9 +228,9 @@ impl Pipeline {
         &self.inner.scope
     }
 
-    /// Where the layer may hand finished child spans directly.
-    pub(crate) fn processor(&self) -> Option<&Arc<dyn SpanProcessor>> {
-        self.inner.processor.as_ref()
+    /// Where the layer hands its finished requests, when it built the pipeline.
+    pub(crate) fn batch(&self) -> Option<&BatchProcessor> {
+        self.inner.batch.as_deref()
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -177,36 +258,19 @@ impl Pipeline {
     /// The request of `trace` is over: export its held spans if it is kept, drop
     /// them otherwise.
     pub(crate) fn release_trace(&self, trace: opentelemetry::trace::TraceId, keep: bool) {
-        let (Some(buffer), Some(processor)) = (&self.inner.keep_buffer, &self.inner.processor)
-        else {
+        let (Some(buffer), Some(batch)) = (&self.inner.keep_buffer, &self.inner.batch) else {
             return;
         };
+        // Sampled now: past the keep buffer, straight to the queue.
         for span in buffer.release(trace, keep) {
-            processor.on_end(span);
+            batch.on_end(span);
         }
-    }
-
-    /// A pipeline around a provider the user built and owns.
-    pub(crate) fn user_provider(provider: SdkTracerProvider) -> Self {
-        Self::from_parts(provider, false, None, ExportSide::default(), None, None)
-    }
-
-    /// A pipeline that records nothing (`OTEL_SDK_DISABLED`).
-    pub(crate) fn disabled() -> Self {
-        Self::from_parts(
-            SdkTracerProvider::builder().build(),
-            true,
-            None,
-            ExportSide::default(),
-            None,
-            None,
-        )
     }
 
     fn from_parts(
         provider: SdkTracerProvider,
         owned: bool,
-        processor: Option<Arc<dyn SpanProcessor>>,
+        batch: Option<Arc<BatchProcessor>>,
         side: ExportSide,
         in_memory: Option<InMemoryExporter>,
         keep_buffer: Option<Arc<KeepBuffer>>,
@@ -215,13 +279,13 @@ impl Pipeline {
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
         let tracer = provider.tracer_with_scope(scope.clone());
-        Pipeline {
+        PipelineCore {
             inner: Arc::new(Inner {
                 provider,
                 owned,
                 tracer,
                 scope,
-                processor,
+                batch,
                 counters: side.counters,
                 #[cfg(feature = "viewer")]
                 viewer: side.viewer,
@@ -232,18 +296,10 @@ impl Pipeline {
     }
 }
 
-impl fmt::Debug for Pipeline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pipeline")
-            .field("owned", &self.inner.owned)
-            .field("stats", &self.stats())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Makes the batch processor for a user's exporter once the batch settings are known.
+/// Makes the batch processor for a user's exporter once the settings and the
+/// resource are known.
 pub(crate) type ProcessorFactory =
-    Box<dyn FnOnce(BatchConfig, &ExportSide) -> BatchSpanProcessor + Send>;
+    Box<dyn FnOnce(&Settings, &ExportSide, &Resource) -> BatchProcessor + Send>;
 
 /// What every exporter the pipeline builds is wrapped with: the span counters
 /// and, with the `viewer` feature, the viewer's store, teed beside the exporter.
@@ -265,14 +321,14 @@ pub(crate) enum Sink {
 impl Sink {
     /// A user's exporter.
     pub(crate) fn exporter<E: SpanExporter + 'static>(exporter: E) -> Self {
-        Sink::Exporter(Box::new(move |config, side| batch(exporter, config, side)))
+        Sink::Exporter(Box::new(move |settings, side, resource| {
+            batch(exporter, settings, side, resource)
+        }))
     }
 }
 
-/// The pipeline's processors, shared between the provider and the layer. The layer
-/// hands its `http send`/`http receive` spans, which start and end at once under a
-/// span it has already sampled, straight to them as finished `SpanData`: building an
-/// SDK span only to end it at once would cost more than the span itself.
+/// The pipeline's processors, shared between the provider (handler spans) and
+/// the layer (its finished requests, and held spans it releases).
 #[derive(Debug)]
 struct SharedProcessor(Arc<dyn SpanProcessor>);
 
@@ -293,7 +349,7 @@ impl SpanProcessor for SharedProcessor {
         self.0.shutdown_with_timeout(timeout)
     }
 
-    // The resource was given to the processors before they were shared.
+    // The exporter was given the resource before its thread started.
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
@@ -303,88 +359,81 @@ pub(crate) fn build(
     sink: Sink,
     policy: SamplingPolicy,
 ) -> Result<Pipeline, ConfigError> {
-    // `timeout` bounds each export inside the exporter's transport: the SDK's
-    // thread-based batch processor does not enforce one itself. Every field is set
-    // explicitly: the SDK's own reading of OTEL_BSP_* must not decide anything.
-    let batch_config = || {
-        BatchConfigBuilder::default()
-            .with_max_queue_size(settings.batch.max_queue_size)
-            .with_max_export_batch_size(settings.batch.max_export_batch_size)
-            .with_scheduled_delay(settings.batch.schedule_delay)
-            .build()
-    };
     let side = ExportSide::default();
     let counters = side.counters.clone();
+    let resource = resource::resource(settings);
     let mut in_memory = None;
+    let (s, n, r) = (settings, &side, &resource);
     let processor = match sink {
-        Sink::Exporter(factory) => Some(factory(batch_config(), &side)),
+        Sink::Exporter(factory) => Some(factory(s, n, r)),
         Sink::FromSettings => match settings.exporter {
             ExporterType::None => None,
-            ExporterType::Console => Some(batch(ConsoleExporter::stdout(), batch_config(), &side)),
+            ExporterType::Console => Some(batch(ConsoleExporter::stdout(), s, n, r)),
             ExporterType::InMemory => {
                 let exporter = InMemoryExporter::default();
                 in_memory = Some(exporter.clone());
-                Some(batch(exporter, batch_config(), &side))
+                Some(batch(exporter, s, n, r))
             }
-            ExporterType::Zipkin => Some(zipkin(settings, batch_config(), &side)?),
-            ExporterType::Jaeger => Some(jaeger(settings, batch_config(), &side)?),
-            ExporterType::Otlp => Some(otlp(settings, batch_config(), &side)?),
+            ExporterType::Zipkin => Some(zipkin(s, n, r)?),
+            ExporterType::Jaeger => Some(jaeger(s, n, r)?),
+            ExporterType::Otlp => Some(otlp(s, n, r)?),
         },
     };
 
-    let resource = resource::resource(settings);
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(PolicySampler(policy))
         .with_resource(resource.clone());
-    let mut shared = None;
     let mut keep_buffer = None;
-    if let Some(processor) = processor {
-        let max_queue = settings.batch.max_queue_size;
-        let mut chain: Box<dyn SpanProcessor> = match settings.max_tag_value_length {
-            Some(max) => Box::new(CountingProcessor::new(
-                TruncatingProcessor::new(processor, max),
-                counters.clone(),
-                max_queue,
-            )),
-            None => Box::new(CountingProcessor::new(
-                processor,
-                counters.clone(),
-                max_queue,
-            )),
-        };
-        if settings.keep.any() && settings.keep.detail == crate::config::KeepDetail::Full {
-            let buffer = Arc::new(KeepBuffer::new(counters.clone()));
-            keep_buffer = Some(buffer.clone());
-            chain = Box::new(KeepProcessor {
-                buffer,
-                inner: chain,
-            });
-        }
-        chain.set_resource(&resource);
-        let chain: Arc<dyn SpanProcessor> = Arc::from(chain);
-        builder = builder.with_span_processor(SharedProcessor(chain.clone()));
-        shared = Some(chain);
+    let processor = processor.map(Arc::new);
+    if let Some(processor) = &processor {
+        let chain: Arc<dyn SpanProcessor> =
+            if settings.keep.any() && settings.keep.detail == crate::config::KeepDetail::Full {
+                let buffer = Arc::new(KeepBuffer::new(counters.clone()));
+                keep_buffer = Some(buffer.clone());
+                Arc::new(KeepProcessor {
+                    buffer,
+                    inner: processor.clone(),
+                })
+            } else {
+                processor.clone()
+            };
+        builder = builder.with_span_processor(SharedProcessor(chain));
     }
-    Ok(Pipeline::from_parts(
+    Ok(Pipeline::own(PipelineCore::from_parts(
         builder.build(),
         true,
-        shared,
+        processor,
         side,
         in_memory,
         keep_buffer,
-    ))
+    )))
 }
 
 /// The batch processor around an exporter, counting what it exports (and teeing
 /// it to the viewer's store).
 fn batch<E: SpanExporter + 'static>(
     exporter: E,
-    config: BatchConfig,
+    settings: &Settings,
     side: &ExportSide,
-) -> BatchSpanProcessor {
-    BatchSpanProcessor::builder(counted(exporter, side))
-        .with_batch_config(config)
-        .build()
+    resource: &Resource,
+) -> BatchProcessor {
+    processor(counted(exporter, side), settings, side, resource)
+}
+
+/// The batch processor and its thread, for an exporter given its resource now.
+fn processor<E: SpanExporter + 'static>(
+    mut exporter: E,
+    settings: &Settings,
+    side: &ExportSide,
+    resource: &Resource,
+) -> BatchProcessor {
+    exporter.set_resource(resource);
+    BatchProcessor::new(
+        exporter,
+        &settings.batch,
+        settings.max_tag_value_length,
+        side.counters.clone(),
+    )
 }
 
 /// As `batch`, for a network exporter: up to `MAX_CONCURRENT_EXPORTS` exports at
@@ -392,17 +441,16 @@ fn batch<E: SpanExporter + 'static>(
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 fn network_batch<E: SpanExporter + 'static>(
     exporter: E,
-    config: BatchConfig,
+    settings: &Settings,
     side: &ExportSide,
-) -> BatchSpanProcessor {
+    resource: &Resource,
+) -> BatchProcessor {
     let exporter = concurrent::ConcurrentExporter::new(
         counted(exporter, side),
         side.counters.clone(),
         concurrent::MAX_CONCURRENT_EXPORTS,
     );
-    BatchSpanProcessor::builder(exporter)
-        .with_batch_config(config)
-        .build()
+    processor(exporter, settings, side, resource)
 }
 
 /// What every exporter the pipeline builds is wrapped in: the viewer's tee (with
@@ -425,44 +473,38 @@ fn not_compiled_in(name: &str) -> ConfigError {
     )
 }
 
+/// An exporter's batch processor, or why it could not be built.
+type Built = Result<BatchProcessor, ConfigError>;
+
 #[cfg(feature = "zipkin")]
-fn zipkin(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(network_batch(
-        crate::exporter::ZipkinExporter::new(&s.zipkin)?,
-        c,
-        n,
-    ))
+fn zipkin(s: &Settings, n: &ExportSide, r: &Resource) -> Built {
+    let exporter = crate::exporter::ZipkinExporter::new(&s.zipkin)?;
+    Ok(network_batch(exporter, s, n, r))
 }
 
 #[cfg(not(feature = "zipkin"))]
-fn zipkin(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
+fn zipkin(_: &Settings, _: &ExportSide, _: &Resource) -> Built {
     Err(not_compiled_in("zipkin"))
 }
 
 #[cfg(feature = "jaeger")]
-fn jaeger(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(network_batch(
-        crate::exporter::JaegerExporter::new(&s.jaeger)?,
-        c,
-        n,
-    ))
+fn jaeger(s: &Settings, n: &ExportSide, r: &Resource) -> Built {
+    let exporter = crate::exporter::JaegerExporter::new(&s.jaeger)?;
+    Ok(network_batch(exporter, s, n, r))
 }
 
 #[cfg(not(feature = "jaeger"))]
-fn jaeger(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
+fn jaeger(_: &Settings, _: &ExportSide, _: &Resource) -> Built {
     Err(not_compiled_in("jaeger"))
 }
 
 #[cfg(feature = "otlp")]
-fn otlp(s: &Settings, c: BatchConfig, n: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
-    Ok(network_batch(
-        crate::exporter::OtlpExporter::new(&s.otlp)?,
-        c,
-        n,
-    ))
+fn otlp(s: &Settings, n: &ExportSide, r: &Resource) -> Built {
+    let exporter = crate::exporter::OtlpExporter::new(&s.otlp)?;
+    Ok(network_batch(exporter, s, n, r))
 }
 
 #[cfg(not(feature = "otlp"))]
-fn otlp(_: &Settings, _: BatchConfig, _: &ExportSide) -> Result<BatchSpanProcessor, ConfigError> {
+fn otlp(_: &Settings, _: &ExportSide, _: &Resource) -> Built {
     Err(not_compiled_in("otlp"))
 }

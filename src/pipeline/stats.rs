@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 /// A snapshot of the layer's span counters.
@@ -23,7 +22,8 @@ use opentelemetry_sdk::Resource;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TracingStats {
-    /// Spans started and recorded (sampled).
+    /// Spans recorded (sampled, or kept) and ended: a span still open is not
+    /// counted yet, so this always equals the sum of the outcomes below.
     pub started: u64,
     /// Spans the exporter accepted.
     pub exported: u64,
@@ -84,16 +84,41 @@ pub(crate) struct Counters {
     discarded: AtomicU64,
     overflowed: AtomicU64,
     /// Spans admitted to the queue and not yet exported or failed: the bound is
-    /// checked and taken in one step (see `CountingProcessor::on_end`).
+    /// checked and taken in one step (see `enqueue`).
     slots: AtomicU64,
     /// Batches handed to concurrent export workers and not yet ended.
     pub(crate) exports: super::concurrent::InFlight,
 }
 
 impl Counters {
-    /// A span recorded without an SDK span (the processors never see it start).
-    pub(crate) fn span_started(&self) {
-        self.started.fetch_add(1, Ordering::Relaxed);
+    /// `n` spans started (recorded).
+    pub(crate) fn spans_started(&self, n: u64) {
+        self.started.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` spans ended: they take `n` of the `max` queue slots, all of them or,
+    /// counted as dropped, none. The bound is checked and the slots taken in
+    /// one step: threads ending spans at once could all read "one slot left"
+    /// from a snapshot and all go in (tests/queue_race.rs).
+    pub(crate) fn enqueue(&self, n: u64, max: u64) -> bool {
+        self.ended.fetch_add(n, Ordering::AcqRel);
+        let admitted = self
+            .slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                (q + n <= max).then_some(q + n)
+            })
+            .is_ok();
+        if !admitted {
+            self.dropped.fetch_add(n, Ordering::AcqRel);
+        }
+        admitted
+    }
+
+    /// `n` spans that took queue slots were refused after all (the processor
+    /// had shut down): dropped.
+    pub(crate) fn refused(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::AcqRel);
+        self.slots.fetch_sub(n, Ordering::AcqRel);
     }
 
     pub(crate) fn kept(&self, reason: KeptFor) {
@@ -130,15 +155,6 @@ impl Counters {
         }
     }
 
-    /// Takes a queue slot if one of `max` is free.
-    fn admit(&self, max: u64) -> bool {
-        self.slots
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-                (q < max).then_some(q + 1)
-            })
-            .is_ok()
-    }
-
     /// `n` spans left the queue: exported, or failed to export.
     fn export_ended(&self, n: u64, exported: bool) {
         let counter = if exported {
@@ -148,76 +164,6 @@ impl Counters {
         };
         counter.fetch_add(n, Ordering::AcqRel);
         self.slots.fetch_sub(n, Ordering::AcqRel);
-    }
-}
-
-/// How long a flush waits for the exports under way (each is bounded by the
-/// exporter's own timeout).
-const FLUSH_WAIT: Duration = Duration::from_secs(30);
-
-/// Bounds the queue itself (so a full queue is counted, not silently lost inside
-/// the SDK) and counts spans in and out.
-#[derive(Debug)]
-pub(crate) struct CountingProcessor<P> {
-    inner: P,
-    counters: Arc<Counters>,
-    max_queue: u64,
-}
-
-impl<P> CountingProcessor<P> {
-    pub(crate) fn new(inner: P, counters: Arc<Counters>, max_queue: usize) -> Self {
-        CountingProcessor {
-            inner,
-            counters,
-            max_queue: max_queue as u64,
-        }
-    }
-}
-
-impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.counters.started.fetch_add(1, Ordering::Relaxed);
-        self.inner.on_start(span, cx);
-    }
-
-    fn on_end(&self, span: SpanData) {
-        self.counters.ended.fetch_add(1, Ordering::AcqRel);
-        // The bound is checked and the slot taken in one step: threads ending
-        // spans at once could all read "one slot left" from a snapshot and all
-        // go in, and the SDK's channel, which holds `max_queue_size`, would drop
-        // the overshoot without a word (tests/queue_race.rs).
-        if !self.counters.admit(self.max_queue) {
-            self.counters.dropped.fetch_add(1, Ordering::AcqRel);
-            return;
-        }
-        self.inner.on_end(span);
-    }
-
-    /// The batch processor hands its batches over; with concurrent exports they
-    /// may still be under way, and the flush waits for them too.
-    fn force_flush(&self) -> OTelSdkResult {
-        self.counters.exports.flush_begins();
-        let handed = self.inner.force_flush();
-        let ended = self.counters.exports.wait_idle(FLUSH_WAIT);
-        handed.and(ended)
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let result = self.inner.shutdown_with_timeout(timeout);
-        let stats = self.counters.snapshot();
-        if stats.dropped > 0 || stats.failed > 0 {
-            tracing::warn!(
-                "tower-otel-tracing: at shutdown {} spans exported, {} dropped (queue full), {} failed to export",
-                stats.exported,
-                stats.dropped,
-                stats.failed
-            );
-        }
-        result
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
     }
 }
 

@@ -11,13 +11,17 @@
 //!   have been: same trace id and span id its handler, logs and `TraceInfo` saw,
 //!   flags sampled, `sampling.reason` saying why.
 //!
+//! At its end, a request that is exported is handed to the batch processor's
+//! queue as it is (`pipeline/batch.rs`), and its spans are built there, on the
+//! export thread: the request thread only decides and counts.
+//!
 //! Measured with callgrind against an SDK server span plus children handed over
 //! one by one (BENCHMARKS.md, "Fourth round"), the sampled record saves the SDK
 //! span's build, its locked attribute writes and a clock read per frame.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use http::HeaderMap;
@@ -40,7 +44,7 @@ use super::recorder::Recorder;
 use super::request_parts::RequestParts;
 use super::server_span::{merge_status, ServerSpan};
 use super::totals::Totals;
-use crate::pipeline::KeptFor;
+use crate::pipeline::{FinishedRequest, KeptFor};
 
 /// Why a request the sample rate did not pick was exported.
 const SAMPLING_REASON: Key = Key::from_static_str("sampling.reason");
@@ -74,6 +78,15 @@ pub(crate) struct DeferredSpan<S = RequestParts> {
     /// A failure or a gRPC server fault was recorded (so the end need not lock).
     faulted: AtomicBool,
     done: AtomicBool,
+    /// How it ended, once it is exported.
+    ending: OnceLock<Ending>,
+}
+
+/// What the end of an exported request adds to its record.
+struct Ending {
+    end: Tick,
+    cancelled: bool,
+    reason: Export,
 }
 
 /// Why a request's spans are exported.
@@ -257,6 +270,7 @@ impl<S: Source> DeferredSpan<S> {
             rare: Mutex::default(),
             faulted: AtomicBool::new(false),
             done: AtomicBool::new(false),
+            ending: OnceLock::new(),
         }
     }
 
@@ -367,13 +381,13 @@ impl<S: Source> DeferredSpan<S> {
     }
 
     /// The exchange is over (`cancelled`: abandoned before its body was sent):
-    /// keep the request (build and hand over its spans) or forget it. Only the
-    /// first call counts.
-    pub(crate) fn end(&self, cancelled: bool) {
+    /// hand the request to the batch processor (its spans are built there) or
+    /// forget it. Only the first call counts.
+    pub(crate) fn end(self: &Arc<Self>, cancelled: bool) {
         if self.done.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (recorder, cx, totals) = (&*self.recorder, &self.cx, &self.totals);
+        let recorder = &*self.recorder;
         // The clock is read only when a rule needs it or the request is kept.
         let mut end = None;
         let mut now = || *end.get_or_insert_with(tick);
@@ -391,17 +405,40 @@ impl<S: Source> DeferredSpan<S> {
             None
         };
         let pipeline = &recorder.pipeline;
-        let (Some(reason), Some(processor)) = (reason, pipeline.processor()) else {
+        let (Some(reason), Some(batch)) = (reason, pipeline.batch()) else {
             if pipeline.holds_traces() {
-                pipeline.release_trace(cx.span().span_context().trace_id(), false);
+                pipeline.release_trace(self.cx.span().span_context().trace_id(), false);
             }
             return;
         };
-        let span = cx.span();
+        let ending = Ending {
+            end: now(),
+            cancelled,
+            reason,
+        };
+        // `done` lets only one call get here.
+        let _ = self.ending.set(ending);
+        // Its frames, counted now: frames logged later get no span.
+        let spans = 1 + self.frames.written();
+        batch.hand_over(self.clone(), spans);
+        if let Export::Kept(reason) = reason {
+            pipeline.counters().kept(reason);
+            pipeline.release_trace(self.cx.span().span_context().trace_id(), true);
+        }
+    }
+}
+
+/// On the export thread: the request's children (its first `spans - 1`
+/// frames), then its server span.
+impl<S: Source> FinishedRequest for DeferredSpan<S> {
+    fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>) {
+        let Some(ending) = self.ending.get() else {
+            return;
+        };
+        let (recorder, totals) = (&*self.recorder, &self.totals);
+        let span = self.cx.span();
         let sc = span.span_context();
-        let end_tick = now();
         let anchor = Anchor::now();
-        let end = anchor.at(end_tick);
         let server = SpanContext::new(
             sc.trace_id(),
             sc.span_id(),
@@ -451,19 +488,19 @@ impl<S: Source> DeferredSpan<S> {
             events.events.push(Event::new("exception", at, event, 0));
             status = merge_status(status, error);
         }
-        if cancelled {
+        if ending.cancelled {
             attributes.push(KeyValue::new(HTTP_CANCELLED, true));
         }
         attributes.extend(totals.attributes());
-        if let Export::Kept(reason) = reason {
+        if let Export::Kept(reason) = ending.reason {
             attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         }
         // Only the frames whose spans are on were logged (`frame`); each
         // child's name is made once, as its own `String`.
-        self.frames.for_each(|frame| {
+        self.frames.for_each(spans - 1, |frame| {
             let (attrs, failed) =
                 child_attributes(recorder.semconv, frame.message, (code != 0).then_some(code));
-            let data = child_span_data(
+            out.push(child_span_data(
                 recorder,
                 &server,
                 child_name(&name, frame.message),
@@ -471,9 +508,7 @@ impl<S: Source> DeferredSpan<S> {
                 anchor.at(frame.end),
                 attrs,
                 failed,
-            );
-            pipeline.counters().span_started();
-            processor.on_end(data);
+            ));
         });
         let mut links = SpanLinks::default();
         if let Some(link) = &self.link {
@@ -484,26 +519,20 @@ impl<S: Source> DeferredSpan<S> {
             Some(renamed) => renamed,
             None => Cow::Owned(name),
         };
-        let data = SpanData {
+        out.push(SpanData {
             span_context: server,
             parent_span_id: self.parent.0,
             parent_span_is_remote: self.parent.1,
             span_kind: SpanKind::Server,
             name,
             start_time: anchor.at(self.start),
-            end_time: end,
+            end_time: anchor.at(ending.end),
             attributes,
             dropped_attributes_count: 0,
             events,
             links,
             status,
-            instrumentation_scope: pipeline.scope().clone(),
-        };
-        pipeline.counters().span_started();
-        processor.on_end(data);
-        if let Export::Kept(reason) = reason {
-            pipeline.counters().kept(reason);
-            pipeline.release_trace(sc.trace_id(), true);
-        }
+            instrumentation_scope: recorder.pipeline.scope().clone(),
+        });
     }
 }

@@ -71,11 +71,16 @@ impl FrameLog {
         }
     }
 
-    /// Each frame written so far, in the order they were written, without
-    /// collecting them (the end of a request walks them once); the spilled
-    /// ones are taken, so a second walk sees only the inline slots.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(LoggedFrame)) {
+    /// Each of the first `limit` frames written so far, in the order they were
+    /// written, without collecting them (a request's spans are built by one
+    /// walk); the spilled ones are taken, so a second walk sees only the
+    /// inline slots.
+    pub(crate) fn for_each(&self, limit: usize, mut f: impl FnMut(LoggedFrame)) {
+        let mut left = limit;
         for slot in &self.slots {
+            if left == 0 {
+                return;
+            }
             let Some(message) = message(slot.message.load(Ordering::Acquire)) else {
                 continue;
             };
@@ -84,16 +89,39 @@ impl FrameLog {
                 start: slot.start.load(Ordering::Relaxed),
                 end: slot.end.load(Ordering::Relaxed),
             });
+            left -= 1;
+        }
+        if left == 0 || self.next.load(Ordering::Relaxed) <= INLINE {
+            return;
         }
         let more = std::mem::take(&mut *self.more.lock().unwrap_or_else(PoisonError::into_inner));
-        more.into_iter().for_each(f);
+        more.into_iter().take(left).for_each(f);
+    }
+
+    /// How many frames are written completely so far; never fewer later, so
+    /// that many can always be walked (`for_each`) afterwards.
+    pub(crate) fn written(&self) -> usize {
+        let inline = self
+            .slots
+            .iter()
+            .filter(|slot| slot.message.load(Ordering::Acquire) != 0)
+            .count();
+        if self.next.load(Ordering::Relaxed) <= INLINE {
+            return inline;
+        }
+        inline
+            + self
+                .more
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len()
     }
 
     /// The frames written so far, in the order they were written.
     #[cfg(test)]
     fn frames(&self) -> Vec<LoggedFrame> {
         let mut frames = Vec::new();
-        self.for_each(|frame| frames.push(frame));
+        self.for_each(usize::MAX, |frame| frames.push(frame));
         frames
     }
 }

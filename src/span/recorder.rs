@@ -10,13 +10,14 @@ use std::net::SocketAddr;
 use super::address::TextCache;
 use super::recorded_headers::RecordedHeader;
 use crate::config::Semconv;
-use crate::pipeline::Pipeline;
+use crate::pipeline::PipelineCore;
 use crate::settings::KeepSettings;
 
-/// Shared by every request span of a layer. Holding the pipeline keeps it alive
-/// until the last in-flight request has ended its spans.
+/// Shared by every request span of a layer. It does not keep the pipeline
+/// alive: the layer's service does, and a finished request queued for export
+/// must not (see `Pipeline::core`).
 pub(crate) struct Recorder {
-    pub(crate) pipeline: Pipeline,
+    pub(crate) pipeline: PipelineCore,
     pub(crate) ids: RandomIdGenerator,
     /// Whether to record the `http send` children (ASGI's `exclude_spans`).
     pub(crate) send_spans: bool,

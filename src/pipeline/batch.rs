@@ -1,0 +1,413 @@
+//! The batch processor: request threads hand finished work to one export
+//! thread through a bounded, lock-free queue (crossbeam-queue's `ArrayQueue`),
+//! and that thread builds, truncates and exports it in batches.
+//!
+//! Two kinds of work are queued:
+//! - a finished request of the layer's own (a record, see `span/deferred.rs`),
+//!   whose spans are built here, on the export thread, not on the request's;
+//! - a finished SDK span (a handler's), as [`SpanData`].
+//!
+//! It follows the SDK specification's batching processor
+//! (<https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor>):
+//! an export every `schedule_delay`, or as soon as `max_export_batch_size`
+//! spans wait; at most `max_export_batch_size` spans an export; a full queue
+//! drops (and counts) what no longer fits; a flush exports all that ended
+//! before it; a shutdown exports all and then refuses more.
+//!
+//! Every span is accounted for (`stats.rs`): queue slots are taken when a
+//! span ends, all of a request's at once, and given back when its export
+//! ends. A push racing with shutdown either lands before the last drain or is
+//! counted as dropped; the gate below makes sure there is no third way.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use opentelemetry::Context;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+use super::block_on::block_on;
+use super::stats::Counters;
+use super::truncate::truncate_span;
+use crate::settings::BatchSettings;
+
+/// A finished request whose spans are built on the export thread.
+pub(crate) trait FinishedRequest: Send + Sync {
+    /// Appends exactly `spans` spans to `out`: the number the request was
+    /// admitted to the queue with.
+    fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>);
+}
+
+/// A queue slot: a handler's span is boxed, so that every slot is small and a
+/// request's hand-over writes 24 bytes, not the ~350 of a `SpanData`.
+enum Item {
+    Span(Box<SpanData>),
+    Request {
+        record: Arc<dyn FinishedRequest>,
+        spans: usize,
+    },
+}
+
+/// The gate's closed bit; the rest of it counts pushes under way, in twos.
+const CLOSED: usize = 1;
+const PUSHING: usize = 2;
+
+/// How long a flush waits for the exports under way (each is bounded by the
+/// exporter's own timeout).
+const FLUSH_WAIT: Duration = Duration::from_secs(30);
+
+/// The queue, the export thread's handle and the counters.
+pub(crate) struct BatchProcessor {
+    shared: Arc<Shared>,
+    /// The export thread, to wake it; `None` if the OS gave no thread.
+    thread: Option<Thread>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    queue: ArrayQueue<Item>,
+    /// Closed after shutdown, with the pushes under way counted: the export
+    /// thread's last drain waits for them, and later pushes see it closed.
+    gate: AtomicUsize,
+    /// Spans in the queue (a request's count as all its spans).
+    waiting: AtomicUsize,
+    /// A wake-up for a full batch is on its way: later pushes need not send one.
+    wake_sent: AtomicBool,
+    control: Mutex<Control>,
+    answered: Condvar,
+    counters: Arc<Counters>,
+    max_queue: u64,
+    batch_size: usize,
+    delay: Duration,
+    max_chars: Option<usize>,
+}
+
+/// Flushes asked for and done, and the outcome of shutdown.
+#[derive(Default)]
+struct Control {
+    flushes_asked: u64,
+    flushes_done: u64,
+    flush_result: Option<OTelSdkError>,
+    /// The export thread has ended.
+    stopped: bool,
+    shutdown_result: Option<OTelSdkResult>,
+}
+
+impl Shared {
+    fn control(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl BatchProcessor {
+    /// Starts the export thread for `exporter`, whose resource is set already.
+    /// `max_chars` is `max_tag_value_length`.
+    pub(crate) fn new<E: SpanExporter + 'static>(
+        exporter: E,
+        batch: &BatchSettings,
+        max_chars: Option<usize>,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            queue: ArrayQueue::new(batch.max_queue_size.max(1)),
+            gate: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            wake_sent: AtomicBool::new(false),
+            control: Mutex::default(),
+            answered: Condvar::new(),
+            counters,
+            max_queue: batch.max_queue_size as u64,
+            batch_size: batch.max_export_batch_size.max(1),
+            delay: batch.schedule_delay,
+            max_chars,
+        });
+        let spawned = thread::Builder::new()
+            .name("tower-otel-batch".into())
+            .spawn({
+                let shared = shared.clone();
+                move || work(&shared, &exporter)
+            });
+        let (thread, worker) = match spawned {
+            Ok(worker) => (Some(worker.thread().clone()), Some(worker)),
+            Err(e) => {
+                // Nothing could ever export: refuse (and count) every span.
+                tracing::warn!(
+                    "tower-otel-tracing: no batch export thread ({e}); spans are dropped"
+                );
+                shared.gate.store(CLOSED, Ordering::Release);
+                (None, None)
+            }
+        };
+        BatchProcessor {
+            shared,
+            thread,
+            worker: Mutex::new(worker),
+        }
+    }
+
+    /// Queues a finished request of `spans` spans, all or none of them.
+    pub(crate) fn hand_over(&self, record: Arc<dyn FinishedRequest>, spans: usize) {
+        let counters = &self.shared.counters;
+        counters.spans_started(spans as u64);
+        self.push(Item::Request { record, spans }, spans as u64);
+    }
+
+    fn push(&self, item: Item, spans: u64) {
+        let shared = &*self.shared;
+        if !shared.counters.enqueue(spans, shared.max_queue) {
+            return;
+        }
+        let gate = shared.gate.fetch_add(PUSHING, Ordering::AcqRel);
+        // The queue holds `max_queue_size` items and a slot was taken for each
+        // span, so the push only fails once closed; counted either way.
+        let refused = gate & CLOSED != 0 || shared.queue.push(item).is_err();
+        let waiting = if refused {
+            0
+        } else {
+            shared.waiting.fetch_add(spans as usize, Ordering::AcqRel) + spans as usize
+        };
+        shared.gate.fetch_sub(PUSHING, Ordering::AcqRel);
+        if refused {
+            shared.counters.refused(spans);
+            return;
+        }
+        if waiting >= shared.batch_size
+            && !shared.wake_sent.load(Ordering::Relaxed)
+            && !shared.wake_sent.swap(true, Ordering::AcqRel)
+        {
+            if let Some(thread) = &self.thread {
+                thread.unpark();
+            }
+        }
+    }
+
+    /// Asks the export thread to export everything queued so far and waits
+    /// (at most `timeout`) until it has.
+    fn flush_queue(&self, timeout: Duration) -> OTelSdkResult {
+        let shared = &*self.shared;
+        let (Some(thread), false) = (&self.thread, self.closed()) else {
+            return Err(OTelSdkError::AlreadyShutdown);
+        };
+        if thread.id() == thread::current().id() {
+            // Asked from inside an export: what it exports is the flush.
+            return Ok(());
+        }
+        let mut control = shared.control();
+        control.flushes_asked += 1;
+        let asked = control.flushes_asked;
+        thread.unpark();
+        let deadline = Instant::now() + timeout;
+        while control.flushes_done < asked && !control.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            control = shared
+                .answered
+                .wait_timeout(control, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        control.flush_result.take().map_or(Ok(()), Err)
+    }
+
+    fn closed(&self) -> bool {
+        self.shared.gate.load(Ordering::Acquire) & CLOSED != 0
+    }
+}
+
+impl SpanProcessor for BatchProcessor {
+    // A handler's span is counted when it ends, not when it starts: the SDK
+    // never hands over a span that ends after its provider shut down, so one
+    // counted at its start could not be accounted for (tests/handoff.rs).
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        self.shared.counters.spans_started(1);
+        self.push(Item::Span(Box::new(span)), 1);
+    }
+
+    /// With concurrent exports the batches handed over may still be under way;
+    /// the flush waits for them too.
+    fn force_flush(&self) -> OTelSdkResult {
+        let exports = &self.shared.counters.exports;
+        exports.flush_begins();
+        let handed = self.flush_queue(FLUSH_WAIT);
+        let ended = exports.wait_idle(FLUSH_WAIT);
+        handed.and(ended)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let shared = &*self.shared;
+        if shared.gate.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED != 0 {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        let Some(thread) = &self.thread else {
+            return Ok(());
+        };
+        if thread.id() == thread::current().id() {
+            // Dropping the last handle to the pipeline, which a queued request
+            // can hold, on the export thread itself: it sees the gate closed
+            // when it is back in its loop, and drains and shuts down then.
+            return Ok(());
+        }
+        thread.unpark();
+        let deadline = Instant::now() + timeout;
+        let mut control = shared.control();
+        let result = loop {
+            if control.stopped {
+                break control.shutdown_result.take().unwrap_or(Ok(()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Err(OTelSdkError::Timeout(timeout));
+            }
+            control = shared
+                .answered
+                .wait_timeout(control, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        };
+        drop(control);
+        if result.is_ok() {
+            if let Some(worker) = self
+                .worker
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                let _ = worker.join();
+            }
+        }
+        let stats = shared.counters.snapshot();
+        if stats.dropped > 0 || stats.failed > 0 {
+            tracing::warn!(
+                "tower-otel-tracing: at shutdown {} spans exported, {} dropped (queue full), {} failed to export",
+                stats.exported,
+                stats.dropped,
+                stats.failed
+            );
+        }
+        result
+    }
+
+    // The exporter got the resource before its thread started.
+    fn set_resource(&mut self, _resource: &Resource) {}
+}
+
+impl Drop for BatchProcessor {
+    fn drop(&mut self) {
+        if !self.closed() {
+            let _ = self.shutdown_with_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+impl std::fmt::Debug for BatchProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchProcessor")
+            .field("queued", &self.shared.queue.len())
+            .field("closed", &self.closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The export thread: sleeps until a batch is full, the delay is up, a flush
+/// is asked for or the processor shuts down, then exports all that waits.
+fn work<E: SpanExporter>(shared: &Shared, exporter: &E) {
+    let mut spans = Vec::with_capacity(shared.batch_size);
+    let mut due = Instant::now() + shared.delay;
+    let mut flushed = 0;
+    loop {
+        let closed = shared.gate.load(Ordering::Acquire) & CLOSED != 0;
+        let asked = shared.control().flushes_asked;
+        let now = Instant::now();
+        let full = shared.waiting.load(Ordering::Acquire) >= shared.batch_size;
+        if closed || asked > flushed || now >= due || full {
+            shared.wake_sent.store(false, Ordering::Release);
+            if closed {
+                // Pushes that got past the gate before it closed are a few
+                // instructions from done: wait for them, then drain for good.
+                while shared.gate.load(Ordering::Acquire) >= PUSHING {
+                    thread::yield_now();
+                }
+            }
+            let exported = drain(shared, exporter, &mut spans);
+            due = Instant::now() + shared.delay;
+            if closed {
+                let result = exported.and(exporter.shutdown());
+                let mut control = shared.control();
+                control.stopped = true;
+                control.shutdown_result = Some(result);
+                drop(control);
+                shared.answered.notify_all();
+                return;
+            }
+            if asked > flushed {
+                let result = exported.and(exporter.force_flush());
+                let mut control = shared.control();
+                control.flushes_done = asked;
+                control.flush_result = result.err();
+                drop(control);
+                shared.answered.notify_all();
+                flushed = asked;
+            }
+        }
+        thread::park_timeout(due.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Exports everything queued now, in batches of at most `batch_size` spans;
+/// the last export error, if any.
+fn drain<E: SpanExporter>(
+    shared: &Shared,
+    exporter: &E,
+    spans: &mut Vec<SpanData>,
+) -> OTelSdkResult {
+    let mut result = Ok(());
+    // At most a queue's worth: under a steady stream of pushes the drain
+    // still ends, and the next one takes the rest.
+    for _ in 0..shared.queue.capacity() {
+        let Some(item) = shared.queue.pop() else {
+            break;
+        };
+        let n = match item {
+            Item::Span(span) => {
+                spans.push(*span);
+                1
+            }
+            Item::Request { record, spans: n } => {
+                record.build_spans(n, spans);
+                n
+            }
+        };
+        shared.waiting.fetch_sub(n, Ordering::AcqRel);
+        while spans.len() >= shared.batch_size {
+            let mut batch = std::mem::replace(spans, Vec::with_capacity(shared.batch_size));
+            spans.extend(batch.drain(shared.batch_size..));
+            result = result.and(export(shared, exporter, batch));
+        }
+    }
+    if !spans.is_empty() {
+        let batch = std::mem::replace(spans, Vec::with_capacity(shared.batch_size));
+        result = result.and(export(shared, exporter, batch));
+    }
+    result
+}
+
+fn export<E: SpanExporter>(
+    shared: &Shared,
+    exporter: &E,
+    mut batch: Vec<SpanData>,
+) -> OTelSdkResult {
+    if let Some(max) = shared.max_chars {
+        for span in &mut batch {
+            truncate_span(span, max);
+        }
+    }
+    block_on(exporter.export(batch))
+}

@@ -1,0 +1,171 @@
+//! The hand-off from request threads to the batch processor (issue 19): many
+//! threads end requests (records whose spans are built on the export thread)
+//! and handler spans (SDK spans) at once through a small queue, while the
+//! pipeline shuts down under them. Every span is accounted for: what was
+//! exported reached the exporter exactly once, a request's spans go all or
+//! none, and what ended after the shutdown was counted as dropped, not lost.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use http_body_util::BodyExt;
+use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use tower::ServiceExt;
+use tower_otel_tracing::{TracingConfig, TracingLayer};
+
+/// Keeps every span it is given; each export takes a little while, so the
+/// small queue fills and drops too.
+#[derive(Clone, Debug, Default)]
+struct Keeper(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Keeper {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        std::thread::sleep(Duration::from_micros(200));
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+const THREADS: usize = 8;
+
+#[test]
+fn every_span_is_accounted_for_when_shutdown_races_span_ends() {
+    let keeper = Keeper::default();
+    let cfg = TracingConfig {
+        sample_rate: Some(1.0),
+        ..Default::default()
+    };
+    let layer = TracingLayer::builder(cfg)
+        .install_global(false)
+        .env_vars([
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "64"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "16"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "5"),
+        ])
+        .exporter(keeper.clone())
+        .build()
+        .unwrap();
+    let tracer = layer.pipeline().tracer("handoff");
+    let app = Router::new()
+        .route(
+            "/work",
+            get(move || {
+                // A handler span (an SDK span, queued as `SpanData`) under the
+                // request's server span, and a write to the server span itself.
+                let cx = Context::current();
+                cx.span()
+                    .set_attribute(KeyValue::new("handler.wrote", true));
+                drop(tracer.start_with_context("handler", &cx));
+                async { "done" }
+            }),
+        )
+        .layer(layer.clone());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (app, stop) = (app.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                let mut served = 0u64;
+                // Bounded: the stop flag ends it well before this.
+                while !stop.load(Ordering::Relaxed) && served < 2_000_000 {
+                    rt.block_on(async {
+                        let req = http::Request::get("/work").body(Body::empty()).unwrap();
+                        let resp = app.clone().oneshot(req).await.unwrap();
+                        assert_eq!(resp.status(), 200);
+                        resp.into_body().collect().await.unwrap();
+                    });
+                    served += 1;
+                }
+                served
+            })
+        })
+        .collect();
+
+    std::thread::sleep(Duration::from_millis(400));
+    let before = layer.pipeline().stats();
+    let shutdown = layer.guard().shutdown();
+    // Requests go on ending after the shutdown: their spans must be refused
+    // and counted, not left in a queue nobody drains.
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let served: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let stats = layer.pipeline().stats();
+    let spans = keeper.0.lock().unwrap().clone();
+    println!("handoff: {served} requests on {THREADS} threads; before shutdown {before:?}; after {stats:?}; the exporter got {}", spans.len());
+    shutdown.expect("shutdown");
+
+    common::accounting::assert_invariant(&stats, "after shutdown");
+    assert_eq!(
+        stats.queued, 0,
+        "spans left queued after shutdown: {stats:?}"
+    );
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    assert_eq!(
+        spans.len() as u64,
+        stats.exported,
+        "the exporter got other than the spans counted exported: {stats:?}"
+    );
+    let ids: HashSet<_> = spans.iter().map(|s| s.span_context.span_id()).collect();
+    assert_eq!(ids.len(), spans.len(), "a span was exported twice");
+    assert!(
+        stats.exported >= 4 * THREADS as u64,
+        "too little was exported before the shutdown for the test to mean anything: {stats:?}"
+    );
+    assert!(
+        stats.dropped > 0,
+        "requests ended after the shutdown, and none was counted dropped: {stats:?}"
+    );
+
+    // A request's own spans are handed over whole: every exported server span
+    // has all its frame spans, and every frame span its server span.
+    let mut children: HashMap<_, usize> = HashMap::new();
+    for span in spans
+        .iter()
+        .filter(|s| s.name.ends_with(" http send") || s.name.ends_with(" http receive"))
+    {
+        *children.entry(span.parent_span_id).or_default() += 1;
+    }
+    let servers: Vec<_> = spans
+        .iter()
+        .filter(|s| s.span_kind == SpanKind::Server)
+        .collect();
+    assert!(!servers.is_empty());
+    for server in &servers {
+        let id = server.span_context.span_id();
+        // `http send` for the response start and its one body frame (a GET
+        // has no request body, so no `http receive`).
+        assert_eq!(
+            children.remove(&id),
+            Some(2),
+            "server span {id:?} exported without all its frame spans"
+        );
+        assert!(
+            server
+                .attributes
+                .iter()
+                .any(|kv| kv.key.as_str() == "handler.wrote"),
+            "the handler's write is missing from {id:?}"
+        );
+    }
+    assert!(
+        children.is_empty(),
+        "frame spans exported without their server span: {children:?}"
+    );
+    for handler in spans.iter().filter(|s| s.name == "handler") {
+        assert!(handler.parent_span_id != opentelemetry::trace::SpanId::INVALID);
+    }
+}
