@@ -169,3 +169,57 @@ fn every_span_is_accounted_for_when_shutdown_races_span_ends() {
         assert!(handler.parent_span_id != opentelemetry::trace::SpanId::INVALID);
     }
 }
+
+/// An export that waits by parking its thread, as a blocking client or a busy
+/// hand-off to the export workers does.
+#[derive(Clone, Debug, Default)]
+struct Parker(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Parker {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let until = std::time::Instant::now() + Duration::from_millis(200);
+        while std::time::Instant::now() < until {
+            std::thread::park_timeout(until - std::time::Instant::now());
+        }
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+/// A flush asked for while an export parks the batch thread is not lost: the
+/// export may use up the flush's wake-up, and before the fix the batch thread
+/// then slept out its whole schedule delay (here ten minutes) and the flush
+/// failed with a timeout after 30 s (found by the export-side benchmark).
+#[test]
+fn a_flush_during_an_export_that_parks_is_not_lost() {
+    let parker = Parker::default();
+    let layer = TracingLayer::builder(TracingConfig {
+        sample_rate: Some(1.0),
+        ..Default::default()
+    })
+    .install_global(false)
+    .env_vars([
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+    ])
+    .exporter(parker.clone())
+    .build()
+    .unwrap();
+    let tracer = layer.pipeline().tracer("parked");
+    // A full batch: the batch thread wakes and its export parks for 200 ms.
+    drop(tracer.start("first"));
+    std::thread::sleep(Duration::from_millis(50));
+    drop(tracer.start("second"));
+    layer
+        .pipeline()
+        .force_flush()
+        .expect("the flush was lost while the export parked");
+    let names: Vec<_> = parker
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(names, ["first", "second"]);
+}

@@ -384,10 +384,7 @@ async fn memory_stays_bounded_while_the_collector_is_down() {
     // flat) while the live heap stays level; the peak bound above covers RSS.
     if samples.len() >= 4 {
         let growth = samples.last().unwrap().saturating_sub(samples[1]);
-        let heap_growth = heap_samples
-            .last()
-            .unwrap()
-            .saturating_sub(heap_samples[1]);
+        let heap_growth = heap_samples.last().unwrap().saturating_sub(heap_samples[1]);
         println!(
             "memory bound: from 100,000 requests to the end, RSS grew {:.2} MiB and the live \
              heap {:.3} MiB (at most {:.0})",

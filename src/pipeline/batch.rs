@@ -356,6 +356,11 @@ fn work<E: SpanExporter>(shared: &Shared, exporter: &E) {
                 shared.answered.notify_all();
                 flushed = asked;
             }
+            // Look again before sleeping: an export parks this thread too (its
+            // future's wake-ups, a busy hand-off to the export workers) and so
+            // may have used up a wake-up meant for the loop (a flush asked for
+            // meanwhile waited out the whole schedule delay before).
+            continue;
         }
         thread::park_timeout(due.saturating_duration_since(Instant::now()));
     }
