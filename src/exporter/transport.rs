@@ -1,7 +1,7 @@
 //! The one HTTP client every HTTP exporter (Zipkin, the Jaeger collector,
 //! OTLP/HTTP) posts through.
 //!
-//! It is blocking on purpose: the SDK's batch processor exports from its own OS
+//! It is blocking on purpose: the batch processor exports from its own OS
 //! thread with a blocking executor, where an async client has no reactor and
 //! silently loses every span. A blocking client there cannot make that mistake.
 

@@ -1,5 +1,5 @@
 //! Bounded concurrent exports (the specification's `maxConcurrentExports`) for
-//! the SDK's thread-based batch processor, which exports one batch at a time.
+//! our batch processor (`batch.rs`), whose thread exports one batch at a time.
 //!
 //! One export stuck on a stalled collector used to stop the whole pipeline for
 //! up to `timeout`: the queue filled behind it and every span ending meanwhile

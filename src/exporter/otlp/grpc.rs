@@ -1,4 +1,4 @@
-//! OTLP over gRPC. tonic needs a Tokio reactor, and the SDK's batch processor
+//! OTLP over gRPC. tonic needs a Tokio reactor, and the batch processor
 //! exports from a bare OS thread where there is none (the trap that loses every
 //! span): this exporter owns a one-worker runtime and runs each export on it.
 //!
