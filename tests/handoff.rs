@@ -8,7 +8,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,9 +72,11 @@ fn every_span_is_accounted_for_when_shutdown_races_span_ends() {
         .layer(layer.clone());
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Requests served: the test waits on it, not on the clock.
+    let total = Arc::new(AtomicU64::new(0));
     let workers: Vec<_> = (0..THREADS)
         .map(|_| {
-            let (app, stop) = (app.clone(), stop.clone());
+            let (app, stop, total) = (app.clone(), stop.clone(), total.clone());
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .build()
@@ -89,18 +91,27 @@ fn every_span_is_accounted_for_when_shutdown_races_span_ends() {
                         resp.into_body().collect().await.unwrap();
                     });
                     served += 1;
+                    total.fetch_add(1, Ordering::Relaxed);
                 }
                 served
             })
         })
         .collect();
 
-    std::thread::sleep(Duration::from_millis(400));
+    // Until some requests have been exported (bounded: 20 s).
+    let wait = |at_least: u64| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while total.load(Ordering::Relaxed) < at_least && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait(200);
     let before = layer.pipeline().stats();
     let shutdown = layer.guard().shutdown();
     // Requests go on ending after the shutdown: their spans must be refused
     // and counted, not left in a queue nobody drains.
-    std::thread::sleep(Duration::from_millis(200));
+    let at_shutdown = total.load(Ordering::Relaxed);
+    wait(at_shutdown + 2 * THREADS as u64);
     stop.store(true, Ordering::Relaxed);
     let served: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
     let stats = layer.pipeline().stats();
