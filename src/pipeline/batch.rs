@@ -101,6 +101,24 @@ impl Shared {
     fn control(&self) -> MutexGuard<'_, Control> {
         self.control.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Waits (at most `timeout`) until the export thread's answer makes `done`
+    /// true.
+    fn answer<'a>(
+        &self,
+        control: MutexGuard<'a, Control>,
+        timeout: Duration,
+        done: impl Fn(&Control) -> bool,
+    ) -> Result<MutexGuard<'a, Control>, OTelSdkError> {
+        let (control, waited) = self
+            .answered
+            .wait_timeout_while(control, timeout, |c| !done(c))
+            .unwrap_or_else(PoisonError::into_inner);
+        if waited.timed_out() && !done(&control) {
+            return Err(OTelSdkError::Timeout(timeout));
+        }
+        Ok(control)
+    }
 }
 
 impl BatchProcessor {
@@ -200,18 +218,8 @@ impl BatchProcessor {
         control.flushes_asked += 1;
         let asked = control.flushes_asked;
         thread.unpark();
-        let deadline = Instant::now() + timeout;
-        while control.flushes_done < asked && !control.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(OTelSdkError::Timeout(timeout));
-            }
-            control = shared
-                .answered
-                .wait_timeout(control, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let mut control =
+            shared.answer(control, timeout, |c| c.flushes_done >= asked || c.stopped)?;
         control.flush_result.take().map_or(Ok(()), Err)
     }
 
@@ -250,29 +258,16 @@ impl SpanProcessor for BatchProcessor {
             return Ok(());
         };
         if thread.id() == thread::current().id() {
-            // Dropping the last handle to the pipeline, which a queued request
-            // can hold, on the export thread itself: it sees the gate closed
-            // when it is back in its loop, and drains and shuts down then.
+            // The tracer provider's last reference dropped on the export thread
+            // (a queued request holds the pipeline's core) shuts it down from
+            // here: the thread sees the gate closed back in its loop, and
+            // drains and shuts down then.
             return Ok(());
         }
         thread.unpark();
-        let deadline = Instant::now() + timeout;
-        let mut control = shared.control();
-        let result = loop {
-            if control.stopped {
-                break control.shutdown_result.take().unwrap_or(Ok(()));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Err(OTelSdkError::Timeout(timeout));
-            }
-            control = shared
-                .answered
-                .wait_timeout(control, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        };
-        drop(control);
+        let result = shared
+            .answer(shared.control(), timeout, |c| c.stopped)
+            .and_then(|mut c| c.shutdown_result.take().unwrap_or(Ok(())));
         if result.is_ok() {
             if let Some(worker) = self
                 .worker

@@ -74,18 +74,12 @@ impl InFlight {
     /// Waits (at most `timeout`) until no export is under way; the last failure
     /// since the flush began, if any.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> OTelSdkResult {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
-        while state.running > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(OTelSdkError::Timeout(timeout));
-            }
-            state = self
-                .idle
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        let (mut state, waited) = self
+            .idle
+            .wait_timeout_while(self.lock(), timeout, |s| s.running > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        if waited.timed_out() && state.running > 0 {
+            return Err(OTelSdkError::Timeout(timeout));
         }
         state.failure.take().map_or(Ok(()), Err)
     }
