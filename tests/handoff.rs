@@ -38,23 +38,30 @@ impl SpanExporter for Keeper {
 
 const THREADS: usize = 8;
 
+/// A layer sampling every request into `exporter`, with these batch settings.
+fn sampled_layer(exporter: impl SpanExporter + 'static, batch: &[(&str, &str)]) -> TracingLayer {
+    TracingLayer::builder(TracingConfig {
+        sample_rate: Some(1.0),
+        ..Default::default()
+    })
+    .install_global(false)
+    .env_vars(batch.iter().copied())
+    .exporter(exporter)
+    .build()
+    .unwrap()
+}
+
 #[test]
 fn every_span_is_accounted_for_when_shutdown_races_span_ends() {
     let keeper = Keeper::default();
-    let cfg = TracingConfig {
-        sample_rate: Some(1.0),
-        ..Default::default()
-    };
-    let layer = TracingLayer::builder(cfg)
-        .install_global(false)
-        .env_vars([
+    let layer = sampled_layer(
+        keeper.clone(),
+        &[
             ("OTEL_BSP_MAX_QUEUE_SIZE", "64"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "16"),
             ("OTEL_BSP_SCHEDULE_DELAY", "5"),
-        ])
-        .exporter(keeper.clone())
-        .build()
-        .unwrap();
+        ],
+    );
     let tracer = layer.pipeline().tracer("handoff");
     let app = Router::new()
         .route(
@@ -204,18 +211,13 @@ impl SpanExporter for Parker {
 #[test]
 fn a_flush_during_an_export_that_parks_is_not_lost() {
     let parker = Parker::default();
-    let layer = TracingLayer::builder(TracingConfig {
-        sample_rate: Some(1.0),
-        ..Default::default()
-    })
-    .install_global(false)
-    .env_vars([
-        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
-    ])
-    .exporter(parker.clone())
-    .build()
-    .unwrap();
+    let layer = sampled_layer(
+        parker.clone(),
+        &[
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ],
+    );
     let tracer = layer.pipeline().tracer("parked");
     // A full batch: the batch thread wakes and its export parks for 200 ms.
     drop(tracer.start("first"));

@@ -23,19 +23,25 @@ async fn rate_zero_exports_nothing() {
     }
 }
 
-#[tokio::test]
-async fn ratio_quarter_records_about_a_quarter() {
+/// Sample rate 0.25 on one route, recording only server spans (to keep
+/// thousands of requests quick).
+fn quarter_rate_server_spans() -> (Harness, axum::Router) {
     let h = Harness::with(
         TracingConfig {
             sample_rate: Some(0.25),
             ..Default::default()
         },
-        // Only server spans, to keep 10,000 requests quick.
         |b| b.send_spans(false).receive_spans(false),
     );
     let app = axum::Router::new()
         .route("/r", axum::routing::get(|| async { "" }))
         .layer(h.layer.clone());
+    (h, app)
+}
+
+#[tokio::test]
+async fn ratio_quarter_records_about_a_quarter() {
+    let (h, app) = quarter_rate_server_spans();
     const N: usize = 10_000;
     for _ in 0..N {
         let resp = app.clone().oneshot(get_req("/r")).await.unwrap();
@@ -54,16 +60,7 @@ async fn ratio_quarter_records_about_a_quarter() {
 /// the rule about three times in four at this ratio.
 #[tokio::test]
 async fn exported_roots_carry_the_trace_id_sampling_decided_on() {
-    let h = Harness::with(
-        TracingConfig {
-            sample_rate: Some(0.25),
-            ..Default::default()
-        },
-        |b| b.send_spans(false).receive_spans(false),
-    );
-    let app = axum::Router::new()
-        .route("/r", axum::routing::get(|| async { "" }))
-        .layer(h.layer.clone());
+    let (h, app) = quarter_rate_server_spans();
     for _ in 0..400 {
         drop(app.clone().oneshot(get_req("/r")).await.unwrap());
     }
