@@ -9,8 +9,9 @@
 //! the difference of their sizes, so the fixed costs cancel), and must stay
 //! under it.
 //!
-//! The accounting, derived from the queue's admission (`Counters::enqueue`): a span is dropped
-//! only when `queued` (ended - exported - failed - dropped) has reached
+//! The accounting, derived from the queue's admission (`Counters::enqueue`): a
+//! request's spans are dropped (all of them) only when `queued` (started -
+//! exported - failed - dropped) leaves fewer than its spans free of
 //! `max_queue_size`, and every span the queue took in fails at the black hole.
 //! Requests run one at a time here, so one thread ends spans and the check is
 //! exact (with many threads it is not: tests/queue_race.rs). So, with `A` the

@@ -74,8 +74,10 @@ impl KeptFor {
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    /// Every outcome below is counted after its span's start, so what is not
+    /// yet one of them is queued: `queued` is derived, and a snapshot always
+    /// adds up.
     started: AtomicU64,
-    ended: AtomicU64,
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
@@ -93,15 +95,14 @@ pub(crate) struct Counters {
 impl Counters {
     /// `n` spans started (recorded).
     pub(crate) fn spans_started(&self, n: u64) {
-        self.started.fetch_add(n, Ordering::Relaxed);
+        self.started.fetch_add(n, Ordering::AcqRel);
     }
 
-    /// `n` spans ended: they take `n` of the `max` queue slots, all of them or,
-    /// counted as dropped, none. The bound is checked and the slots taken in
-    /// one step: threads ending spans at once could all read "one slot left"
-    /// from a snapshot and all go in (tests/queue_race.rs).
+    /// `n` started spans ended: they take `n` of the `max` queue slots, all of
+    /// them or, counted as dropped, none. The bound is checked and the slots
+    /// taken in one step: threads ending spans at once could all read "one
+    /// slot left" from a snapshot and all go in (tests/queue_race.rs).
     pub(crate) fn enqueue(&self, n: u64, max: u64) -> bool {
-        self.ended.fetch_add(n, Ordering::AcqRel);
         let admitted = self
             .slots
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
@@ -130,28 +131,32 @@ impl Counters {
     }
 
     pub(crate) fn discarded(&self, spans: u64) {
-        self.discarded.fetch_add(spans, Ordering::Relaxed);
+        self.discarded.fetch_add(spans, Ordering::AcqRel);
     }
 
     pub(crate) fn overflowed(&self) {
-        self.overflowed.fetch_add(1, Ordering::Relaxed);
+        self.overflowed.fetch_add(1, Ordering::AcqRel);
     }
 
     pub(crate) fn snapshot(&self) -> TracingStats {
-        let ended = self.ended.load(Ordering::Acquire);
+        // The outcomes first: a span's start is counted before its outcome,
+        // so `started` read last is never behind them.
         let exported = self.exported.load(Ordering::Acquire);
         let failed = self.failed.load(Ordering::Acquire);
         let dropped = self.dropped.load(Ordering::Acquire);
+        let discarded = self.discarded.load(Ordering::Acquire);
+        let overflowed = self.overflowed.load(Ordering::Acquire);
+        let started = self.started.load(Ordering::Acquire);
         TracingStats {
-            started: self.started.load(Ordering::Acquire),
+            started,
             exported,
             dropped,
             failed,
-            queued: ended.saturating_sub(exported + failed + dropped),
+            queued: started.saturating_sub(exported + failed + dropped + discarded + overflowed),
             kept_errors: self.kept_errors.load(Ordering::Acquire),
             kept_slow: self.kept_slow.load(Ordering::Acquire),
-            discarded: self.discarded.load(Ordering::Acquire),
-            overflowed: self.overflowed.load(Ordering::Acquire),
+            discarded,
+            overflowed,
         }
     }
 
