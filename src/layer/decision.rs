@@ -69,13 +69,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         }
         // The layer's own pipeline: a record, its spans built at the end
         // (or, without an exporter, dropped).
-        let record = DeferredSpan::sampled(
-            recorder.clone(),
-            &parent_cx,
-            trace_id,
-            recorder.describe(req),
-            link,
-        );
+        let record = DeferredSpan::sampled(recorder.clone(), &parent_cx, trace_id, req, link);
         insert_info(req, record.cx.span().span_context(), true, random(&parent));
         return Tracked::Recorded(Recording::Record(record));
     }

@@ -3,13 +3,12 @@
 //! them (the HTTP semantic conventions before v1.21:
 //! <https://opentelemetry.io/docs/specs/semconv/http/>).
 
-use std::net::SocketAddr;
-
-use http::{header, Request, Version};
+use http::Version;
 use opentelemetry::{Key, KeyValue, Value};
 
 use super::address::{address_text, TextCache};
-use super::url::{redacted_target, redacted_url, requested_host, scheme, strip_userinfo};
+use super::request_parts::RequestParts;
+use super::url::{redacted_target, redacted_url, strip_userinfo};
 
 pub(crate) const HTTP_SCHEME: Key = Key::from_static_str("http.scheme");
 pub(crate) const HTTP_HOST: Key = Key::from_static_str("http.host");
@@ -40,15 +39,14 @@ pub(crate) fn protocol_version(version: Version) -> Option<&'static str> {
 }
 
 /// All legacy attributes known when the request arrives.
-pub(crate) fn push_request_attributes<B>(
-    req: &Request<B>,
+pub(crate) fn push_request_attributes(
+    req: &RequestParts,
     method: &'static str,
-    local: Option<SocketAddr>,
-    peer: Option<SocketAddr>,
     texts: &TextCache,
     attrs: &mut Vec<KeyValue>,
 ) {
-    let scheme = scheme(req);
+    let (local, peer) = (req.local, req.peer);
+    let scheme = req.scheme();
     attrs.push(KeyValue::new(HTTP_SCHEME, static_scheme(scheme)));
     if let Some(local) = local {
         attrs.push(KeyValue::new(HTTP_HOST, texts.host.value(local)));
@@ -62,7 +60,7 @@ pub(crate) fn push_request_attributes<B>(
         HTTP_TARGET,
         redacted_target(target).into_owned(),
     ));
-    let requested = requested_host(req);
+    let requested = req.requested_host();
     match (requested, local) {
         (Some(host), _) => attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target))),
         (None, Some(local)) => {
@@ -78,11 +76,7 @@ pub(crate) fn push_request_attributes<B>(
             texts.server_name.value(strip_userinfo(server_name)),
         ));
     }
-    if let Some(ua) = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|h| h.to_str().ok())
-    {
+    if let Some(ua) = req.user_agent() {
         attrs.push(KeyValue::new(HTTP_USER_AGENT, ua.to_owned()));
     }
     if let Some(peer) = peer {

@@ -1,10 +1,10 @@
 //! A request recorded as facts while it runs (the response status, a failure,
 //! the frame times as clock ticks), its spans built only at its end:
 //!
-//! - **sampled**, on the layer's own pipeline: described as it arrives (the live
-//!   request is at hand), its server span and children handed over as finished
-//!   data at the end. No SDK span is built for it; the handler's context holds a
-//!   [`ServerSpan`] handle that writes into this record.
+//! - **sampled**, on the layer's own pipeline: its request parts kept (reference
+//!   counts, not attributes), its server span and children built at the end. No
+//!   SDK span is built for it; the handler's context holds a [`ServerSpan`]
+//!   handle that writes into this record.
 //! - **not picked by the sample rate**, but kept if it ends as an error or
 //!   slowly: only its request parts are kept, and attributes are made only for
 //!   the requests that are kept, exported exactly as a sampled request would
@@ -118,37 +118,31 @@ impl Source for RequestParts {
     }
 
     fn describe(&self, recorder: &Recorder) -> (String, Vec<KeyValue>) {
-        let req = self.rebuild();
-        let (name, attributes, _) = recorder.describe_with(&req, self.local, self.peer);
+        let (name, attributes, _) = recorder.describe_parts(self);
         (name, attributes)
     }
 }
 
-/// Sampled (with a [`ServerSpan`] in the handler's context): its name and
-/// attributes, described as it arrived, when the live request is at hand.
-pub(crate) struct Described {
-    described: Mutex<Option<(String, Vec<KeyValue>)>>,
-    grpc: bool,
-}
+/// Sampled (with a [`ServerSpan`] in the handler's context): the same parts,
+/// described at its end on the export thread, like a kept request's. Describing
+/// it as it arrived cost the request thread five allocations and ~900
+/// instructions (callgrind, BENCHMARKS.md "Sixth round").
+pub(crate) struct Sampled(RequestParts);
 
-impl Source for Described {
+impl Source for Sampled {
     const SAMPLED: bool = true;
 
     fn is_grpc(&self) -> bool {
-        self.grpc
+        self.0.is_grpc()
     }
 
-    fn describe(&self, _: &Recorder) -> (String, Vec<KeyValue>) {
-        self.described
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_default()
+    fn describe(&self, recorder: &Recorder) -> (String, Vec<KeyValue>) {
+        self.0.describe(recorder)
     }
 }
 
 /// A sampled request on the layer's own pipeline.
-pub(crate) type SampledRecord = DeferredSpan<Described>;
+pub(crate) type SampledRecord = DeferredSpan<Sampled>;
 
 #[derive(Default)]
 struct Rare {
@@ -205,17 +199,16 @@ impl DeferredSpan<RequestParts> {
     }
 }
 
-impl DeferredSpan<Described> {
-    /// A sampled request of trace `trace_id` (the one the sampling decision
-    /// was made on) on the layer's own pipeline, described already (`name`,
-    /// `attributes`, `grpc` as `describe` gave them). Its span context is the
+impl DeferredSpan<Sampled> {
+    /// A sampled request `req` of trace `trace_id` (the one the sampling
+    /// decision was made on) on the layer's own pipeline. Its span context is the
     /// one an SDK span continuing `parent_cx` would get; the handler's context
     /// holds a [`ServerSpan`] writing into the record.
-    pub(crate) fn sampled(
+    pub(crate) fn sampled<B>(
         recorder: Arc<Recorder>,
         parent_cx: &Context,
         trace_id: TraceId,
-        (name, attributes, grpc): (String, Vec<KeyValue>, bool),
+        req: &http::Request<B>,
         link: Option<SpanContext>,
     ) -> Arc<Self> {
         let parent_span = parent_cx.span();
@@ -238,9 +231,8 @@ impl DeferredSpan<Described> {
         // without owning it (the record owns the context).
         Arc::new_cyclic(|record| {
             let cx = parent_cx.with_span(ServerSpan::new(record.clone(), sc));
-            Self::new(recorder, cx, parent, link, |_| Described {
-                described: Mutex::new(Some((name, attributes))),
-                grpc,
+            Self::new(recorder, cx, parent, link, |recorder| {
+                Sampled(RequestParts::capture(req, recorder))
             })
         })
     }
@@ -464,8 +456,8 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         events.events.extend(user.events);
         let code = self.status_code.load(Ordering::Relaxed);
         if code != 0 {
-            let headers: HeaderMap = rare.response_headers.into_iter().collect();
-            if let Some(error) = response_facts(recorder, code, &headers, &mut attributes) {
+            let headers = &rare.response_headers[..];
+            if let Some(error) = response_facts(recorder, code, headers, &mut attributes) {
                 status = merge_status(status, error);
             }
         }

@@ -24,7 +24,7 @@ use crate::config::Semconv;
 pub(crate) fn response_facts(
     recorder: &Recorder,
     status: u16,
-    headers: &http::HeaderMap,
+    headers: &(impl recorded_headers::HeaderValues + ?Sized),
     attrs: &mut Vec<KeyValue>,
 ) -> Option<Status> {
     stable::push_status(recorder.semconv, status, status >= 500, attrs);

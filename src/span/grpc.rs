@@ -2,7 +2,7 @@
 //! server span keeps BentoML's `POST /pkg.Service/Method` name and gains
 //! `rpc.*` attributes and the status from `grpc-status`.
 
-use http::{HeaderMap, Request};
+use http::HeaderMap;
 use opentelemetry::{Key, KeyValue};
 
 const RPC_SYSTEM: Key = Key::from_static_str("rpc.system");
@@ -11,11 +11,6 @@ const RPC_METHOD: Key = Key::from_static_str("rpc.method");
 pub(crate) const RPC_GRPC_STATUS_CODE: Key = Key::from_static_str("rpc.grpc.status_code");
 
 /// `content-type: application/grpc` (with any `+proto`-style suffix).
-pub(crate) fn is_grpc<B>(req: &Request<B>) -> bool {
-    is_grpc_headers(req.headers())
-}
-
-/// The same, from the headers alone.
 pub(crate) fn is_grpc_headers(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)

@@ -1,7 +1,7 @@
 //! Header values are recorded only for the names a user opts in to, and values of
 //! sensitive names are replaced by `[REDACTED]` even then.
 
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
 use crate::config::ConfigError;
@@ -73,13 +73,34 @@ impl RecordedHeaders {
     }
 }
 
+/// Where recorded values are looked up: a live header map, or the values a
+/// record kept (name and value pairs, a name's values in their order).
+pub(crate) trait HeaderValues {
+    fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a HeaderValue>;
+}
+
+impl HeaderValues for HeaderMap {
+    fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a HeaderValue> {
+        self.get_all(name).iter()
+    }
+}
+
+impl HeaderValues for [(HeaderName, HeaderValue)] {
+    fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a HeaderValue> {
+        self.iter().filter(move |(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
 /// Attributes for the opted-in headers present in `headers` (string arrays, one
 /// element per value; non-UTF-8 values are skipped).
-pub(crate) fn push(which: &[RecordedHeader], headers: &HeaderMap, attrs: &mut Vec<KeyValue>) {
+pub(crate) fn push<H: HeaderValues + ?Sized>(
+    which: &[RecordedHeader],
+    headers: &H,
+    attrs: &mut Vec<KeyValue>,
+) {
     for h in which {
         let values: Vec<StringValue> = headers
-            .get_all(&h.name)
-            .iter()
+            .values_of(&h.name)
             .filter_map(|v| v.to_str().ok())
             .map(|v| {
                 if h.sanitized {

@@ -1,12 +1,14 @@
-//! What a request that might be kept must retain to be described at its end:
-//! the parts `describe` reads, as cheap clones (reference counts for the URI and
-//! header values of a parsed request), not the attributes themselves.
+//! What a recorded request retains to be described at its end (sampled, or
+//! kept if it ends as an error or slowly): the parts `describe` reads, as cheap
+//! clones (reference counts for the URI and header values of a parsed request),
+//! not the attributes themselves.
 
 use std::net::SocketAddr;
 
-use http::{header, HeaderMap, HeaderValue, Method, Request, Uri, Version};
+use http::{header, HeaderValue, Method, Request, Uri, Version};
 
 use super::recorder::Recorder;
+use super::url::{requested_host, scheme};
 
 pub(crate) struct RequestParts {
     method: Method,
@@ -30,7 +32,14 @@ impl RequestParts {
         let headers = req.headers();
         let (local, peer) = crate::request::addresses(req.extensions(), recorder.local_addr);
         let mut recorded = Vec::new();
-        for h in &recorder.request_headers {
+        for (i, h) in recorder.request_headers.iter().enumerate() {
+            // A name opted in twice is recorded once, as from the live request.
+            if recorder.request_headers[..i]
+                .iter()
+                .any(|e| e.name() == h.name())
+            {
+                continue;
+            }
             for v in headers.get_all(h.name()) {
                 recorded.push((h.name().clone(), v.clone()));
             }
@@ -80,35 +89,45 @@ impl RequestParts {
         self.grpc
     }
 
-    /// A body-less request with the same parts, for `describe`.
-    pub(crate) fn rebuild(&self) -> Request<()> {
-        let mut headers = HeaderMap::new();
-        for (name, value) in [
-            (header::HOST, &self.host),
-            (header::USER_AGENT, &self.user_agent),
-        ] {
-            if let Some(value) = value {
-                headers.insert(name, value.clone());
-            }
-        }
-        if self.grpc {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/grpc"),
-            );
-        }
-        for (name, value) in &self.recorded {
-            headers.append(name.clone(), value.clone());
-        }
-        let mut req = Request::new(());
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.uri.clone();
-        *req.version_mut() = self.version;
-        *req.headers_mut() = headers;
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub(crate) fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The request's scheme (`http` unless its target says otherwise).
+    pub(crate) fn scheme(&self) -> &str {
+        scheme(&self.uri)
+    }
+
+    /// The host the client addressed (see [`requested_host`]).
+    pub(crate) fn requested_host(&self) -> Option<&str> {
+        requested_host(self.host.as_ref(), &self.uri)
+    }
+
+    /// The `User-Agent` header, if it is text.
+    pub(crate) fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_ref().and_then(|v| v.to_str().ok())
+    }
+
+    /// The opted-in request headers' values, in the order they were opted in.
+    pub(crate) fn recorded(&self) -> &[(http::HeaderName, HeaderValue)] {
+        &self.recorded
+    }
+
+    /// The route template the router matched (`/users/{id}`), where the stack
+    /// knows one and `describe` reads it.
+    pub(crate) fn route(&self) -> Option<&str> {
         #[cfg(feature = "axum")]
         if let Some(route) = &self.route {
-            req.extensions_mut().insert(route.clone());
+            return Some(route.as_str());
         }
-        req
+        None
     }
 }

@@ -4,15 +4,14 @@
 //! `attributes.rs`; which set a span gets is decided by the caller, from the one
 //! [`Semconv`] setting.
 
-use std::net::SocketAddr;
-
-use http::{header, Method, Request, Uri};
+use http::{Method, Uri};
 use opentelemetry::{Key, KeyValue};
 
 use super::address::address_text;
 use super::attributes::{HTTP_STATUS_CODE, TYPE};
 use super::naming::sanitize_method;
-use super::url::{redacted_target, redacted_url, requested_host, scheme, strip_userinfo};
+use super::request_parts::RequestParts;
+use super::url::{redacted_target, redacted_url, strip_userinfo};
 use crate::config::Semconv;
 
 pub(crate) const HTTP_REQUEST_METHOD: Key = Key::from_static_str("http.request.method");
@@ -70,14 +69,14 @@ fn host_and_port<'a>(authority: &'a str, scheme: &str) -> (&'a str, Option<u16>)
 }
 
 /// The stable attributes of a server span known when the request arrives.
-pub(crate) fn push_server_attributes<B>(
-    req: &Request<B>,
-    peer: Option<SocketAddr>,
+pub(crate) fn push_server_attributes(
+    req: &RequestParts,
     route: Option<&str>,
     attrs: &mut Vec<KeyValue>,
 ) {
+    let peer = req.peer;
     push_method(req.method(), attrs);
-    let scheme = scheme(req);
+    let scheme = req.scheme();
     attrs.push(KeyValue::new(URL_SCHEME, scheme.to_owned()));
     attrs.push(KeyValue::new(URL_PATH, req.uri().path().to_owned()));
     if let Some(pq) = req.uri().path_and_query().filter(|pq| pq.query().is_some()) {
@@ -87,7 +86,7 @@ pub(crate) fn push_server_attributes<B>(
             attrs.push(KeyValue::new(URL_QUERY, query.to_owned()));
         }
     }
-    if let Some(authority) = requested_host(req) {
+    if let Some(authority) = req.requested_host() {
         let (host, port) = host_and_port(authority, scheme);
         attrs.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
         if let Some(port) = port {
@@ -103,11 +102,7 @@ pub(crate) fn push_server_attributes<B>(
     if let Some(version) = super::attributes::protocol_version(req.version()) {
         attrs.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
     }
-    if let Some(ua) = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|h| h.to_str().ok())
-    {
+    if let Some(ua) = req.user_agent() {
         attrs.push(KeyValue::new(USER_AGENT_ORIGINAL, ua.to_owned()));
     }
     if let Some(route) = route {

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
-use http::{header, Request};
+use http::{header, HeaderValue, Request, Uri};
 
 use super::address::address_text;
 
@@ -15,27 +15,28 @@ const SENSITIVE_QUERY_PARAMS: [&str; 4] =
     ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
 const REDACTED: &str = "REDACTED";
 
-pub(crate) fn scheme<B>(req: &Request<B>) -> &str {
-    req.uri().scheme_str().unwrap_or("http")
+pub(crate) fn scheme(uri: &Uri) -> &str {
+    uri.scheme_str().unwrap_or("http")
 }
 
-/// The host the client addressed: the `Host` header, or the authority of an
-/// absolute-form or HTTP/2 request target.
-pub(crate) fn requested_host<B>(req: &Request<B>) -> Option<&str> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+/// The host the client addressed: the `Host` header (`host`), or the authority
+/// of an absolute-form or HTTP/2 request target.
+pub(crate) fn requested_host<'a>(host: Option<&'a HeaderValue>, uri: &'a Uri) -> Option<&'a str> {
+    host.and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
 }
 
 /// `scheme://host/path` (no query), the string `excluded_urls` is matched against.
 pub(crate) fn exclusion_url<B>(req: &Request<B>, local: Option<SocketAddr>) -> String {
-    let scheme = scheme(req);
+    let scheme = scheme(req.uri());
     let path = req.uri().path();
     let mut url = String::with_capacity(scheme.len() + 3 + 32 + path.len());
     url.push_str(scheme);
     url.push_str("://");
-    match (requested_host(req), local) {
+    match (
+        requested_host(req.headers().get(header::HOST), req.uri()),
+        local,
+    ) {
         (Some(host), _) => url.push_str(strip_userinfo(host)),
         (None, Some(addr)) => url.push_str(&address_text(addr, true)),
         (None, None) => {}
