@@ -5,16 +5,17 @@ The server (one current-thread runtime) is pinned to one core and wrk to the oth
 127.0.0.1 only; every run is bounded by wrk's duration and a kill timeout. Stacks are
 interleaved within each repetition and the ratio to bare is taken per repetition,
 because wall-clock throughput on a shared 2-core machine drifts between runs.
-Every stack exports to a no-op exporter, as in-process; a name ending in `+zipkin`
-(e.g. `ours_rate1+zipkin`) makes this crate's layer export Zipkin JSON over HTTP to a
-local receiver instead, so the export work shows too.
+Every stack exports to a no-op exporter, as in-process; a name ending in `+zipkin` or
+`+otlp` (e.g. `ours_rate1+zipkin`) makes this crate's layer export Zipkin JSON or OTLP
+protobuf over HTTP to a local receiver instead, so the export work shows too.
 
     python3 benches/peers/loopback.py [--reps 3] [--duration 5] [--json out.json] [stack ...]
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT = ["bare", "ours_rate0", "ours_rate1", "ours_rate1+zipkin", "ours_rate1_server_only",
+DEFAULT = ["bare", "ours_rate0", "ours_rate1", "ours_rate1+zipkin", "ours_rate1+otlp",
+           "ours_rate1_server_only",
            "tower_http_sampled", "axum_tracing_otel_sampled", "tower_otel_sampled",
            "otel_instrumentation_tower_sampled", "fastrace_sampled", "fastrace_tree_sampled"]
 LUA = """wrk.method = "POST"
@@ -79,15 +80,19 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--json")
+    ap.add_argument("--binary", help="an already built `serve` (e.g. of an older commit)")
     ap.add_argument("stacks", nargs="*")
     args = ap.parse_args()
     stacks = args.stacks or DEFAULT
     if "bare" not in stacks:
         stacks.insert(0, "bare")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "peers", "--bin", "serve"],
-                   cwd=ROOT, check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    serve = os.path.join(target, "release", "serve")
+    if args.binary:
+        serve = args.binary
+    else:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "peers", "--bin", "serve"],
+                       cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        serve = os.path.join(target, "release", "serve")
     tmp = tempfile.mkdtemp()
     lua = os.path.join(tmp, "post.lua")
     with open(lua, "w") as fh:
@@ -98,12 +103,13 @@ def main():
     results = {s: [] for s in stacks}
     try:
         wait_listening(rport)
-        zipkin = f"http://127.0.0.1:{rport}/api/v2/spans"
+        export = {"zipkin": ["--zipkin", f"http://127.0.0.1:{rport}/api/v2/spans"],
+                  "otlp": ["--otlp", f"http://127.0.0.1:{rport}/v1/traces"], "": []}
         for rep in range(args.reps):
             for stack in stacks:
                 port = free_port()
                 name, _, exporter = stack.partition("+")
-                cmd = [serve, name, str(port)] + (["--zipkin", zipkin] if exporter == "zipkin" else [])
+                cmd = [serve, name, str(port)] + export[exporter]
                 server = subprocess.Popen(pinned(0, cmd), stdout=subprocess.DEVNULL)
                 try:
                     wait_listening(port)

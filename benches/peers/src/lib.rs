@@ -305,6 +305,8 @@ pub fn router() -> Router {
 pub struct Options {
     /// This crate's layer exports Zipkin JSON to this URL instead of dropping spans.
     pub zipkin: Option<String>,
+    /// The same with OTLP protobuf over HTTP (when `zipkin` is not set).
+    pub otlp: Option<String>,
     /// The batch processor's queue. Large by default so that a slow profiler never
     /// makes a stack cheaper by dropping spans; the memory check uses the SDK's
     /// default, since the queue's slots are allocated up front.
@@ -315,6 +317,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             zipkin: None,
+            otlp: None,
             queue: 1_000_000,
         }
     }
@@ -373,13 +376,19 @@ fn ours_cfg(
         cfg.excluded_urls =
             Some(tower_otel_tracing::config::ExcludedUrls::new(["summarize"]).unwrap());
     }
-    let builder = match &options.zipkin {
-        Some(url) => {
-            cfg.exporter_type = Some(tower_otel_tracing::config::ExporterType::Zipkin);
+    use tower_otel_tracing::config::ExporterType;
+    let builder = match (&options.zipkin, &options.otlp) {
+        (Some(url), _) => {
+            cfg.exporter_type = Some(ExporterType::Zipkin);
             cfg.zipkin.endpoint = Some(url.to_owned());
             TracingLayer::builder(cfg)
         }
-        None => TracingLayer::builder(cfg).exporter(NoopExporter),
+        (None, Some(url)) => {
+            cfg.exporter_type = Some(ExporterType::Otlp);
+            cfg.otlp.endpoint = Some(url.to_owned());
+            TracingLayer::builder(cfg)
+        }
+        (None, None) => TracingLayer::builder(cfg).exporter(NoopExporter),
     };
     builder
         .install_global(false)

@@ -8,7 +8,7 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
-use super::model::{Annotation, Endpoint, Hex, Span, Tags};
+use super::model::{Annotation, Endpoint, Hex, Span, Tag, Tags};
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
 };
@@ -75,7 +75,10 @@ impl Encoder {
             tags.insert(k.as_str(), v.as_str());
         }
         for kv in &s.attributes {
-            tags.insert(kv.key.as_str(), value_text(&kv.value));
+            match &kv.value {
+                Value::I64(n) => tags.insert(kv.key.as_str(), Tag::Int(*n)),
+                other => tags.insert(kv.key.as_str(), value_text(other)),
+            }
         }
         for (k, v) in scope_tags(&s.instrumentation_scope) {
             tags.insert(k, v);

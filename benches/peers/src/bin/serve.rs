@@ -1,8 +1,10 @@
 //! Serves one stack on 127.0.0.1 over HTTP/1.1 for the loopback load test
-//! (`loopback.py`), or a Zipkin-style span receiver that answers 202 to every POST.
+//! (`loopback.py`), or a span receiver (Zipkin or OTLP over HTTP) that answers 202
+//! to every POST.
 //!
 //! ```text
 //! serve <stack> <port> [--zipkin http://127.0.0.1:9411/api/v2/spans]
+//! serve <stack> <port> [--otlp http://127.0.0.1:4318/v1/traces]
 //! serve receiver <port>
 //! ```
 //!
@@ -21,13 +23,14 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (name, port) = match args.as_slice() {
         [name, port, ..] => (name.as_str(), port.parse::<u16>().expect("port")),
-        _ => panic!("usage: serve <stack|receiver> <port> [--zipkin URL]"),
+        _ => panic!("usage: serve <stack|receiver> <port> [--zipkin URL | --otlp URL]"),
     };
-    let zipkin = args
-        .iter()
-        .position(|a| a == "--zipkin")
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str);
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -50,7 +53,8 @@ fn main() {
     let stack = peers::build_with(
         name,
         &peers::Options {
-            zipkin: zipkin.map(str::to_owned),
+            zipkin: flag("--zipkin"),
+            otlp: flag("--otlp"),
             ..Default::default()
         },
     );
