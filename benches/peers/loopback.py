@@ -10,6 +10,9 @@ Every stack exports to a no-op exporter, as in-process; a name ending in `+zipki
 protobuf over HTTP to a local receiver instead, so the export work shows too.
 
     python3 benches/peers/loopback.py [--reps 3] [--duration 5] [--json out.json] [stack ...]
+
+A stack written `ours_rate1@/tmp/old/serve` runs on that `serve` build instead, so two
+builds can be compared within each repetition.
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -108,8 +111,10 @@ def main():
         for rep in range(args.reps):
             for stack in stacks:
                 port = free_port()
-                name, _, exporter = stack.partition("+")
-                cmd = [serve, name, str(port)] + export[exporter]
+                # `stack@/path/to/serve` runs that stack on another build (A/B in one run).
+                spec, _, binary = stack.partition("@")
+                name, _, exporter = spec.partition("+")
+                cmd = [binary or serve, name, str(port)] + export[exporter]
                 server = subprocess.Popen(pinned(0, cmd), stdout=subprocess.DEVNULL)
                 try:
                     wait_listening(port)

@@ -55,7 +55,7 @@ pub(crate) fn push_request_attributes(
     if let Some(f) = protocol_version(req.version()) {
         attrs.push(KeyValue::new(HTTP_FLAVOR, f));
     }
-    let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let target = req.target().unwrap_or("/");
     attrs.push(KeyValue::new(
         HTTP_TARGET,
         redacted_target(target).into_owned(),

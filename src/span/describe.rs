@@ -32,8 +32,8 @@ impl Recorder {
         let grpc = req.is_grpc();
         let name = if semconv.legacy() {
             let legacy_route = route.filter(|_| self.route_names);
-            span_name(method, legacy_route.unwrap_or(req.uri().path()))
-        } else if let Some(rpc) = grpc.then(|| grpc::rpc_name(req.uri().path())).flatten() {
+            span_name(method, legacy_route.unwrap_or(req.path()))
+        } else if let Some(rpc) = grpc.then(|| grpc::rpc_name(req.path())).flatten() {
             // The RPC conventions name a call `{rpc.service}/{rpc.method}`.
             rpc.to_owned()
         } else {
@@ -53,7 +53,7 @@ impl Recorder {
         }
         recorded_headers::push(&self.request_headers, req.recorded(), &mut attributes);
         if grpc {
-            grpc::push_rpc_attributes(req.uri().path(), &mut attributes);
+            grpc::push_rpc_attributes(req.path(), &mut attributes);
         }
         (name, attributes, grpc)
     }

@@ -9,7 +9,8 @@
 //! - `deferred.rs`, `request_parts.rs`: [`DeferredSpan`](deferred::DeferredSpan),
 //!   a request recorded as facts and turned into spans at its end: sampled on
 //!   the layer's own pipeline, or not sampled but kept if it ends as an error
-//!   or slowly (described then from its request parts), with `frame_log.rs`,
+//!   or slowly (described then from its request parts, their text copied in by
+//!   `request_text.rs`), with `frame_log.rs`,
 //!   its frames written lock-free as they happen, and `server_span.rs`, the
 //!   handle that takes a handler's writes to a sampled server span;
 //! - `recorder.rs`: what every request span shares (pipeline, ids, options);
@@ -45,6 +46,7 @@ pub(crate) mod recorder;
 pub(crate) mod recording;
 pub(crate) mod request_parts;
 pub(crate) mod request_span;
+mod request_text;
 pub(crate) mod server_span;
 pub(crate) mod stable;
 pub(crate) mod totals;

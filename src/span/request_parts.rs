@@ -1,21 +1,30 @@
 //! What a recorded request retains to be described at its end (sampled, or
-//! kept if it ends as an error or slowly): the parts `describe` reads, as cheap
-//! clones (reference counts for the URI and header values of a parsed request),
-//! not the attributes themselves.
+//! kept if it ends as an error or slowly): the parts `describe` reads, not the
+//! attributes themselves. Their text is copied (`request_text.rs` says why
+//! clones of the request's `Uri` and headers are not kept).
 
 use std::net::SocketAddr;
 
-use http::{header, HeaderValue, Method, Request, Uri, Version};
+use http::{header, HeaderValue, Method, Request, Version};
 
 use super::recorder::Recorder;
-use super::url::{requested_host, scheme};
+use super::request_text::{Piece, RequestText};
 
 pub(crate) struct RequestParts {
     method: Method,
-    uri: Uri,
     version: Version,
-    host: Option<HeaderValue>,
-    user_agent: Option<HeaderValue>,
+    text: RequestText,
+    /// The URI's scheme, when the request target has one (`http` if not).
+    scheme: Option<Piece>,
+    /// The URI's authority (absolute-form and HTTP/2 targets).
+    authority: Option<Piece>,
+    path: Piece,
+    /// The path and query as sent, when the URI has them.
+    target: Option<Piece>,
+    has_query: bool,
+    /// `Host` and `User-Agent`, when they are text.
+    host: Option<Piece>,
+    user_agent: Option<Piece>,
     /// A gRPC call: all `describe` reads of `content-type`.
     grpc: bool,
     /// Values of the opted-in request headers (only when some are opted in).
@@ -41,7 +50,10 @@ impl RequestParts {
                 continue;
             }
             for v in headers.get_all(h.name()) {
-                recorded.push((h.name().clone(), v.clone()));
+                // A copy: a clone would hold on to the server's read buffer.
+                if let Ok(v) = HeaderValue::from_bytes(v.as_bytes()) {
+                    recorded.push((h.name().clone(), v));
+                }
             }
         }
         // One pass over a request's few headers costs less than three hashed
@@ -59,13 +71,43 @@ impl RequestParts {
                 continue;
             };
             if slot.is_none() {
-                *slot = Some(value.clone());
+                *slot = Some(value);
             }
         }
+        let uri = req.uri();
+        let (scheme, authority) = (uri.scheme_str(), uri.authority().map(|a| a.as_str()));
+        let (path, target) = (uri.path(), uri.path_and_query());
+        let (host, user_agent) = (
+            host.and_then(|v| v.to_str().ok()),
+            user_agent.and_then(|v| v.to_str().ok()),
+        );
+        let target_str = target.map(|t| t.as_str());
+        // The path is the target's start but for odd targets (`*`, an empty one).
+        let path_in_target = target_str.is_some_and(|t| t.starts_with(path));
+        let len = [scheme, authority, target_str, host, user_agent]
+            .iter()
+            .flatten()
+            .map(|s| s.len())
+            .sum::<usize>()
+            + if path_in_target { 0 } else { path.len() };
+        let mut text = RequestText::with_capacity(len);
+        let mut copy = |s: Option<&str>| s.map(|s| text.push(s));
+        let (scheme, authority) = (copy(scheme), copy(authority));
+        let target_piece = copy(target_str);
+        let (host, user_agent) = (copy(host), copy(user_agent));
+        let path = match target_piece {
+            Some(t) if path_in_target => t.prefix(path.len()),
+            _ => text.push(path),
+        };
         RequestParts {
             method: req.method().clone(),
-            uri: req.uri().clone(),
             version: req.version(),
+            text,
+            scheme,
+            authority,
+            path,
+            target: target_piece,
+            has_query: target.is_some_and(|t| t.query().is_some()),
             host,
             user_agent,
             // As `grpc::is_grpc_headers` judges it, without a second lookup.
@@ -93,8 +135,19 @@ impl RequestParts {
         &self.method
     }
 
-    pub(crate) fn uri(&self) -> &Uri {
-        &self.uri
+    /// The URI's path (as `Uri::path` gives it).
+    pub(crate) fn path(&self) -> &str {
+        self.text.get(self.path)
+    }
+
+    /// The path and query as sent (`Uri::path_and_query`), if the URI has them.
+    pub(crate) fn target(&self) -> Option<&str> {
+        self.target.map(|t| self.text.get(t))
+    }
+
+    /// Whether the target has a query (even an empty one).
+    pub(crate) fn has_query(&self) -> bool {
+        self.has_query
     }
 
     pub(crate) fn version(&self) -> Version {
@@ -103,17 +156,18 @@ impl RequestParts {
 
     /// The request's scheme (`http` unless its target says otherwise).
     pub(crate) fn scheme(&self) -> &str {
-        scheme(&self.uri)
+        self.scheme.map_or("http", |s| self.text.get(s))
     }
 
-    /// The host the client addressed (see [`requested_host`]).
+    /// The host the client addressed: the `Host` header, or the authority of
+    /// an absolute-form or HTTP/2 request target (as `url::requested_host`).
     pub(crate) fn requested_host(&self) -> Option<&str> {
-        requested_host(self.host.as_ref(), &self.uri)
+        self.host.or(self.authority).map(|h| self.text.get(h))
     }
 
     /// The `User-Agent` header, if it is text.
     pub(crate) fn user_agent(&self) -> Option<&str> {
-        self.user_agent.as_ref().and_then(|v| v.to_str().ok())
+        self.user_agent.map(|ua| self.text.get(ua))
     }
 
     /// The opted-in request headers' values, in the order they were opted in.
@@ -129,5 +183,62 @@ impl RequestParts {
             return Some(route.as_str());
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::url;
+    use crate::{TracingConfig, TracingLayer};
+
+    /// The parts read back exactly what the live request's `Uri` and headers
+    /// give, for the odd request targets too, inline and on the heap.
+    #[test]
+    fn parts_read_as_the_live_request_does() {
+        let layer = TracingLayer::from_config(TracingConfig {
+            sample_rate: Some(1.0),
+            ..Default::default()
+        });
+        let long = format!("/{}?q={}", "p".repeat(200), "v".repeat(300));
+        let targets = [
+            "/",
+            "/summarize",
+            "/a?b=1&c",
+            "/a?",
+            "*",
+            "http://example.com",
+            "https://user:pw@example.com:8443/x?y=z",
+            "example.com:443",
+            long.as_str(),
+        ];
+        let hosts = [None, Some("svc.local:3000"), Some("h\u{e9}st")];
+        for target in targets {
+            for host in hosts {
+                let mut req = http::Request::new(());
+                *req.uri_mut() = target.parse().unwrap();
+                if let Some(host) = host {
+                    let value = HeaderValue::from_bytes(host.as_bytes()).unwrap();
+                    req.headers_mut().insert(header::HOST, value);
+                }
+                req.headers_mut()
+                    .insert(header::USER_AGENT, HeaderValue::from_static("bench/1.0"));
+                let parts = RequestParts::capture(&req, layer.recorder());
+                let uri = req.uri();
+                assert_eq!(parts.path(), uri.path(), "{target}");
+                assert_eq!(parts.target(), uri.path_and_query().map(|t| t.as_str()));
+                assert_eq!(
+                    parts.has_query(),
+                    uri.path_and_query().is_some_and(|t| t.query().is_some())
+                );
+                assert_eq!(parts.scheme(), url::scheme(uri));
+                assert_eq!(
+                    parts.requested_host(),
+                    url::requested_host(req.headers().get(header::HOST), uri),
+                    "{target} {host:?}"
+                );
+                assert_eq!(parts.user_agent(), Some("bench/1.0"));
+            }
+        }
     }
 }

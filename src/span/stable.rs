@@ -78,10 +78,10 @@ pub(crate) fn push_server_attributes(
     push_method(req.method(), attrs);
     let scheme = req.scheme();
     attrs.push(KeyValue::new(URL_SCHEME, scheme.to_owned()));
-    attrs.push(KeyValue::new(URL_PATH, req.uri().path().to_owned()));
-    if let Some(pq) = req.uri().path_and_query().filter(|pq| pq.query().is_some()) {
+    attrs.push(KeyValue::new(URL_PATH, req.path().to_owned()));
+    if let Some(target) = req.target().filter(|_| req.has_query()) {
         // Signed-URL secrets go through the same redaction as every attribute.
-        let target = redacted_target(pq.as_str());
+        let target = redacted_target(target);
         if let Some((_, query)) = super::url::split_query(&target) {
             attrs.push(KeyValue::new(URL_QUERY, query.to_owned()));
         }
