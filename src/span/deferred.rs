@@ -41,7 +41,7 @@ use super::grpc;
 use super::message::Message;
 use super::naming::child_name;
 use super::recorder::Recorder;
-use super::request_parts::RequestParts;
+use super::request_parts::{Keep, RequestParts};
 use super::server_span::{merge_status, ServerSpan};
 use super::totals::Totals;
 use crate::pipeline::{FinishedRequest, KeptFor};
@@ -193,7 +193,7 @@ impl DeferredSpan<RequestParts> {
         // copied: the copy of its ~530 bytes was ~150 instructions a request.
         Arc::new_cyclic(|_| {
             Self::new(recorder, cx, parent, link, |recorder| {
-                RequestParts::capture(req, recorder)
+                RequestParts::capture(req, recorder, Keep::Clones)
             })
         })
     }
@@ -232,7 +232,7 @@ impl DeferredSpan<Sampled> {
         Arc::new_cyclic(|record| {
             let cx = parent_cx.with_span(ServerSpan::new(record.clone(), sc));
             Self::new(recorder, cx, parent, link, |recorder| {
-                Sampled(RequestParts::capture(req, recorder))
+                Sampled(RequestParts::capture(req, recorder, Keep::Copies))
             })
         })
     }

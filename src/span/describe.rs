@@ -11,14 +11,15 @@ use opentelemetry::KeyValue;
 use super::attributes::{push_request_attributes, HTTP_ROUTE};
 use super::naming::{sanitize_method, span_name, stable_span_name};
 use super::recorder::Recorder;
-use super::request_parts::RequestParts;
+use super::request_parts::{Keep, RequestParts};
 use super::{grpc, recorded_headers, stable};
 use crate::config::Semconv;
 
 impl Recorder {
     /// The server span's name and attributes, and whether the request is gRPC.
     pub(crate) fn describe<B>(&self, req: &Request<B>) -> (String, Vec<KeyValue>, bool) {
-        self.describe_parts(&RequestParts::capture(req, self))
+        // Described at once, so clones of its text outlive it by no time.
+        self.describe_parts(&RequestParts::capture(req, self, Keep::Clones))
     }
 
     /// The same, from the request's parts.

@@ -1,18 +1,48 @@
 //! What a recorded request retains to be described at its end (sampled, or
 //! kept if it ends as an error or slowly): the parts `describe` reads, not the
-//! attributes themselves. Their text is copied (`request_text.rs` says why
-//! clones of the request's `Uri` and headers are not kept).
+//! attributes themselves.
+//!
+//! A sampled request's text is copied (`request_text.rs` says why clones of the
+//! request's `Uri` and headers are not kept past it). A request the keep rules
+//! may keep holds clones (reference counts): its record ends with the request
+//! unless it is kept, which few are, and the copy would cost every unsampled
+//! request ~500 instructions of the keep rules' 10% budget (callgrind).
 
 use std::net::SocketAddr;
 
-use http::{header, HeaderValue, Method, Request, Version};
+use http::{header, HeaderValue, Method, Request, Uri, Version};
 
 use super::recorder::Recorder;
 use super::request_text::{Piece, RequestText};
+use super::url::{requested_host, scheme};
 
 pub(crate) struct RequestParts {
     method: Method,
     version: Version,
+    text: Text,
+    /// A gRPC call: all `describe` reads of `content-type`.
+    grpc: bool,
+    /// Values of the opted-in request headers (only when some are opted in).
+    recorded: Vec<(http::HeaderName, HeaderValue)>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
+    #[cfg(feature = "axum")]
+    route: Option<axum::extract::MatchedPath>,
+}
+
+/// How the request's text is kept.
+enum Text {
+    /// Clones of the request's own (reference counts into its buffer).
+    Shared {
+        uri: Uri,
+        host: Option<HeaderValue>,
+        user_agent: Option<HeaderValue>,
+    },
+    Copied(CopiedText),
+}
+
+/// The text copied out, and where each piece is.
+struct CopiedText {
     text: RequestText,
     /// The URI's scheme, when the request target has one (`http` if not).
     scheme: Option<Piece>,
@@ -25,19 +55,55 @@ pub(crate) struct RequestParts {
     /// `Host` and `User-Agent`, when they are text.
     host: Option<Piece>,
     user_agent: Option<Piece>,
-    /// A gRPC call: all `describe` reads of `content-type`.
-    grpc: bool,
-    /// Values of the opted-in request headers (only when some are opted in).
-    recorded: Vec<(http::HeaderName, HeaderValue)>,
-    pub(crate) local: Option<SocketAddr>,
-    pub(crate) peer: Option<SocketAddr>,
-    #[cfg(feature = "axum")]
-    route: Option<axum::extract::MatchedPath>,
+}
+
+impl CopiedText {
+    /// `host` and `user_agent` only when they are text.
+    #[inline(always)]
+    fn new(uri: &Uri, host: Option<&str>, user_agent: Option<&str>) -> Self {
+        let (scheme, authority) = (uri.scheme_str(), uri.authority().map(|a| a.as_str()));
+        let (path, target) = (uri.path(), uri.path_and_query());
+        let target_str = target.map(|t| t.as_str());
+        // The path is the target's start but for odd targets (`*`, an empty one).
+        let path_in_target = target_str.is_some_and(|t| t.starts_with(path));
+        let len = [scheme, authority, target_str, host, user_agent]
+            .iter()
+            .flatten()
+            .map(|s| s.len())
+            .sum::<usize>()
+            + if path_in_target { 0 } else { path.len() };
+        let mut text = RequestText::with_capacity(len);
+        let mut copy = |s: Option<&str>| s.map(|s| text.push(s));
+        let (scheme, authority) = (copy(scheme), copy(authority));
+        let target_piece = copy(target_str);
+        let (host, user_agent) = (copy(host), copy(user_agent));
+        let path = match target_piece {
+            Some(t) if path_in_target => t.prefix(path.len()),
+            _ => text.push(path),
+        };
+        CopiedText {
+            text,
+            scheme,
+            authority,
+            path,
+            target: target_piece,
+            has_query: target.is_some_and(|t| t.query().is_some()),
+            host,
+            user_agent,
+        }
+    }
+}
+
+/// Whether a record keeps copies of the request's text or clones of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    Copies,
+    Clones,
 }
 
 impl RequestParts {
     #[inline(always)]
-    pub(crate) fn capture<B>(req: &Request<B>, recorder: &Recorder) -> Self {
+    pub(crate) fn capture<B>(req: &Request<B>, recorder: &Recorder, keep: Keep) -> Self {
         let headers = req.headers();
         let (local, peer) = crate::request::addresses(req.extensions(), recorder.local_addr);
         let mut recorded = Vec::new();
@@ -50,10 +116,14 @@ impl RequestParts {
                 continue;
             }
             for v in headers.get_all(h.name()) {
-                // A copy: a clone would hold on to the server's read buffer.
-                if let Ok(v) = HeaderValue::from_bytes(v.as_bytes()) {
-                    recorded.push((h.name().clone(), v));
-                }
+                let v = match keep {
+                    Keep::Clones => v.clone(),
+                    Keep::Copies => match HeaderValue::from_bytes(v.as_bytes()) {
+                        Ok(v) => v,
+                        Err(_) => continue,
+                    },
+                };
+                recorded.push((h.name().clone(), v));
             }
         }
         // One pass over a request's few headers costs less than three hashed
@@ -74,42 +144,22 @@ impl RequestParts {
                 *slot = Some(value);
             }
         }
-        let uri = req.uri();
-        let (scheme, authority) = (uri.scheme_str(), uri.authority().map(|a| a.as_str()));
-        let (path, target) = (uri.path(), uri.path_and_query());
-        let (host, user_agent) = (
-            host.and_then(|v| v.to_str().ok()),
-            user_agent.and_then(|v| v.to_str().ok()),
-        );
-        let target_str = target.map(|t| t.as_str());
-        // The path is the target's start but for odd targets (`*`, an empty one).
-        let path_in_target = target_str.is_some_and(|t| t.starts_with(path));
-        let len = [scheme, authority, target_str, host, user_agent]
-            .iter()
-            .flatten()
-            .map(|s| s.len())
-            .sum::<usize>()
-            + if path_in_target { 0 } else { path.len() };
-        let mut text = RequestText::with_capacity(len);
-        let mut copy = |s: Option<&str>| s.map(|s| text.push(s));
-        let (scheme, authority) = (copy(scheme), copy(authority));
-        let target_piece = copy(target_str);
-        let (host, user_agent) = (copy(host), copy(user_agent));
-        let path = match target_piece {
-            Some(t) if path_in_target => t.prefix(path.len()),
-            _ => text.push(path),
+        let text = match keep {
+            Keep::Clones => Text::Shared {
+                uri: req.uri().clone(),
+                host: host.cloned(),
+                user_agent: user_agent.cloned(),
+            },
+            Keep::Copies => Text::Copied(CopiedText::new(
+                req.uri(),
+                host.and_then(|v| v.to_str().ok()),
+                user_agent.and_then(|v| v.to_str().ok()),
+            )),
         };
         RequestParts {
             method: req.method().clone(),
             version: req.version(),
             text,
-            scheme,
-            authority,
-            path,
-            target: target_piece,
-            has_query: target.is_some_and(|t| t.query().is_some()),
-            host,
-            user_agent,
             // As `grpc::is_grpc_headers` judges it, without a second lookup.
             grpc: content_type.is_some_and(|v| {
                 v.as_bytes().starts_with(b"application/grpc") && v.to_str().is_ok()
@@ -137,17 +187,26 @@ impl RequestParts {
 
     /// The URI's path (as `Uri::path` gives it).
     pub(crate) fn path(&self) -> &str {
-        self.text.get(self.path)
+        match &self.text {
+            Text::Shared { uri, .. } => uri.path(),
+            Text::Copied(c) => c.text.get(c.path),
+        }
     }
 
     /// The path and query as sent (`Uri::path_and_query`), if the URI has them.
     pub(crate) fn target(&self) -> Option<&str> {
-        self.target.map(|t| self.text.get(t))
+        match &self.text {
+            Text::Shared { uri, .. } => uri.path_and_query().map(|t| t.as_str()),
+            Text::Copied(c) => c.target.map(|t| c.text.get(t)),
+        }
     }
 
     /// Whether the target has a query (even an empty one).
     pub(crate) fn has_query(&self) -> bool {
-        self.has_query
+        match &self.text {
+            Text::Shared { uri, .. } => uri.path_and_query().is_some_and(|t| t.query().is_some()),
+            Text::Copied(c) => c.has_query,
+        }
     }
 
     pub(crate) fn version(&self) -> Version {
@@ -156,18 +215,27 @@ impl RequestParts {
 
     /// The request's scheme (`http` unless its target says otherwise).
     pub(crate) fn scheme(&self) -> &str {
-        self.scheme.map_or("http", |s| self.text.get(s))
+        match &self.text {
+            Text::Shared { uri, .. } => scheme(uri),
+            Text::Copied(c) => c.scheme.map_or("http", |s| c.text.get(s)),
+        }
     }
 
     /// The host the client addressed: the `Host` header, or the authority of
-    /// an absolute-form or HTTP/2 request target (as `url::requested_host`).
+    /// an absolute-form or HTTP/2 request target.
     pub(crate) fn requested_host(&self) -> Option<&str> {
-        self.host.or(self.authority).map(|h| self.text.get(h))
+        match &self.text {
+            Text::Shared { uri, host, .. } => requested_host(host.as_ref(), uri),
+            Text::Copied(c) => c.host.or(c.authority).map(|h| c.text.get(h)),
+        }
     }
 
     /// The `User-Agent` header, if it is text.
     pub(crate) fn user_agent(&self) -> Option<&str> {
-        self.user_agent.map(|ua| self.text.get(ua))
+        match &self.text {
+            Text::Shared { user_agent, .. } => user_agent.as_ref().and_then(|v| v.to_str().ok()),
+            Text::Copied(c) => c.user_agent.map(|ua| c.text.get(ua)),
+        }
     }
 
     /// The opted-in request headers' values, in the order they were opted in.
@@ -223,21 +291,23 @@ mod tests {
                 }
                 req.headers_mut()
                     .insert(header::USER_AGENT, HeaderValue::from_static("bench/1.0"));
-                let parts = RequestParts::capture(&req, layer.recorder());
-                let uri = req.uri();
-                assert_eq!(parts.path(), uri.path(), "{target}");
-                assert_eq!(parts.target(), uri.path_and_query().map(|t| t.as_str()));
-                assert_eq!(
-                    parts.has_query(),
-                    uri.path_and_query().is_some_and(|t| t.query().is_some())
-                );
-                assert_eq!(parts.scheme(), url::scheme(uri));
-                assert_eq!(
-                    parts.requested_host(),
-                    url::requested_host(req.headers().get(header::HOST), uri),
-                    "{target} {host:?}"
-                );
-                assert_eq!(parts.user_agent(), Some("bench/1.0"));
+                for keep in [Keep::Copies, Keep::Clones] {
+                    let parts = RequestParts::capture(&req, layer.recorder(), keep);
+                    let uri = req.uri();
+                    assert_eq!(parts.path(), uri.path(), "{target}");
+                    assert_eq!(parts.target(), uri.path_and_query().map(|t| t.as_str()));
+                    assert_eq!(
+                        parts.has_query(),
+                        uri.path_and_query().is_some_and(|t| t.query().is_some())
+                    );
+                    assert_eq!(parts.scheme(), url::scheme(uri));
+                    assert_eq!(
+                        parts.requested_host(),
+                        url::requested_host(req.headers().get(header::HOST), uri),
+                        "{target} {host:?}"
+                    );
+                    assert_eq!(parts.user_agent(), Some("bench/1.0"));
+                }
             }
         }
     }
