@@ -56,6 +56,15 @@ enum Item {
 const CLOSED: usize = 1;
 const PUSHING: usize = 2;
 
+/// Queue items (requests or spans) the export thread takes between yields of
+/// its core. It sleeps between batches, so the scheduler favours it over a
+/// busy request thread when it wakes, and building a 512-span batch in one go
+/// held a shared core for milliseconds: on the loopback server pinned to one
+/// core, exporting OTLP, the p99 fell from 7.5 ms to 1.0 ms with a yield every
+/// 32 items (Zipkin: 12.6 to 2.0 ms), throughput unchanged. With a core to
+/// spare, a yield returns at once.
+const ITEMS_PER_YIELD: usize = 32;
+
 /// How long a flush waits for the exports under way (each is bounded by the
 /// exporter's own timeout).
 const FLUSH_WAIT: Duration = Duration::from_secs(30);
@@ -371,10 +380,13 @@ fn drain<E: SpanExporter>(
     let mut result = Ok(());
     // At most a queue's worth: under a steady stream of pushes the drain
     // still ends, and the next one takes the rest.
-    for _ in 0..shared.queue.capacity() {
+    for taken in 1..=shared.queue.capacity() {
         let Some(item) = shared.queue.pop() else {
             break;
         };
+        if taken % ITEMS_PER_YIELD == 0 {
+            thread::yield_now();
+        }
         let n = match item {
             Item::Span(span) => {
                 spans.push(*span);
