@@ -236,3 +236,56 @@ fn a_flush_during_an_export_that_parks_is_not_lost() {
         .collect();
     assert_eq!(names, ["first", "second"]);
 }
+
+/// A sampled request's record, waiting in the queue after its request is done,
+/// holds nothing of the buffer the request head was parsed from (a server
+/// reuses that buffer only once every slice of it is gone): its text is
+/// copied. Holding clones instead fails it (checked by hand).
+#[tokio::test]
+async fn a_queued_record_holds_no_slice_of_the_request_buffer() {
+    let keeper = Keeper::default();
+    let layer = sampled_layer(keeper.clone(), &[("OTEL_BSP_SCHEDULE_DELAY", "600000")]);
+    let app = Router::new()
+        .route("/summarize", get(|| async { "ok" }))
+        .layer(layer.clone());
+    // One buffer for the whole head, sliced as hyper slices it; only the
+    // request holds the slices.
+    let head = bytes::Bytes::from(b"/summarize?q=1svc.local:3000bench/1.0".to_vec());
+    let value = |range| http::HeaderValue::from_maybe_shared(head.slice(range)).unwrap();
+    let mut req = http::Request::new(Body::empty());
+    *req.uri_mut() = http::Uri::from_maybe_shared(head.slice(0..14)).unwrap();
+    req.headers_mut().insert(http::header::HOST, value(14..28));
+    req.headers_mut()
+        .insert(http::header::USER_AGENT, value(28..37));
+    assert!(!head.is_unique());
+    let resp = app.oneshot(req).await.unwrap();
+    resp.into_body().collect().await.unwrap();
+
+    assert!(
+        layer.pipeline().stats().queued > 0,
+        "the record is still queued"
+    );
+    assert!(
+        head.is_unique(),
+        "the queued record holds a slice of the request's head"
+    );
+    layer.pipeline().force_flush().unwrap();
+    let spans = keeper.0.lock().unwrap();
+    let server = spans
+        .iter()
+        .find(|s| s.span_kind == SpanKind::Server)
+        .unwrap();
+    let attr = |k: &str| {
+        server
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(attr("http.target").as_deref(), Some("/summarize?q=1"));
+    assert_eq!(attr("http.user_agent").as_deref(), Some("bench/1.0"));
+    assert_eq!(
+        attr("http.url").as_deref(),
+        Some("http://svc.local:3000/summarize?q=1")
+    );
+}
