@@ -60,9 +60,9 @@ const PUSHING: usize = 2;
 /// its core. It sleeps between batches, so the scheduler favours it over a
 /// busy request thread when it wakes, and building a 512-span batch in one go
 /// held a shared core for milliseconds: on the loopback server pinned to one
-/// core, exporting OTLP, the p99 fell from 7.5 ms to 1.0 ms with a yield every
-/// 32 items (Zipkin: 12.6 to 2.0 ms), throughput unchanged. With a core to
-/// spare, a yield returns at once.
+/// core, exporting OTLP, the p99 fell from 7.7 ms to 0.9 ms with a yield every
+/// 32 items (Zipkin: 12.3 to 1.1 ms), throughput within noise (BENCHMARKS.md,
+/// "Loopback"). With a core to spare, a yield returns at once.
 const ITEMS_PER_YIELD: usize = 32;
 
 /// How long a flush waits for the exports under way (each is bounded by the

@@ -51,7 +51,6 @@ struct CopiedText {
     path: Piece,
     /// The path and query as sent, when the URI has them.
     target: Option<Piece>,
-    has_query: bool,
     /// `Host` and `User-Agent`, when they are text.
     host: Option<Piece>,
     user_agent: Option<Piece>,
@@ -87,7 +86,6 @@ impl CopiedText {
             authority,
             path,
             target: target_piece,
-            has_query: target.is_some_and(|t| t.query().is_some()),
             host,
             user_agent,
         }
@@ -95,7 +93,7 @@ impl CopiedText {
 }
 
 /// Whether a record keeps copies of the request's text or clones of it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) enum Keep {
     Copies,
     Clones,
@@ -205,7 +203,8 @@ impl RequestParts {
     pub(crate) fn has_query(&self) -> bool {
         match &self.text {
             Text::Shared { uri, .. } => uri.path_and_query().is_some_and(|t| t.query().is_some()),
-            Text::Copied(c) => c.has_query,
+            // A parsed target has a query exactly when it has a `?`.
+            Text::Copied(c) => c.target.is_some_and(|t| c.text.get(t).contains('?')),
         }
     }
 
@@ -274,6 +273,8 @@ mod tests {
             "/summarize",
             "/a?b=1&c",
             "/a?",
+            "/a#frag?x",
+            "/a?b#c",
             "*",
             "http://example.com",
             "https://user:pw@example.com:8443/x?y=z",
