@@ -1,8 +1,12 @@
 //! Exporters: the last stage, finished spans to one wire format each. Every
-//! exporter is a self-contained module behind the SDK's one trait,
-//! [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter), built from its own
+//! exporter is a self-contained module behind one trait, built from its own
 //! section of [`Settings`](crate::settings::Settings):
 //!
+//! - `export.rs`: the trait the batch processor exports through; our network
+//!   exporters take `finished.rs`'s batches, where a request recorded by the
+//!   layer is one item and never becomes SDK `SpanData`, and any SDK
+//!   [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter) takes `SpanData`;
+//! - `span_view.rs`: a span as every encoder reads it, borrowed from either;
 //! - `console.rs`, `in_memory.rs`: always there (the quick start, tests);
 //! - `zipkin/` (feature `zipkin`): Zipkin v2 JSON over HTTP;
 //! - `jaeger/` (feature `jaeger`): Jaeger Thrift to the agent (UDP) or collector (HTTP);
@@ -16,6 +20,8 @@
 //! (`pipeline/concurrent.rs`), so one stalled export does not stop the rest.
 
 pub(crate) mod console;
+pub(crate) mod export;
+pub(crate) mod finished;
 mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
@@ -23,6 +29,7 @@ mod jaeger;
 mod otlp;
 // The viewer names span kinds as these formats do; with it alone the rest of
 // the mapping is unused.
+pub(crate) mod span_view;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "viewer"))]
 #[cfg_attr(not(any(feature = "zipkin", feature = "jaeger")), allow(dead_code))]
 pub(crate) mod tags;

@@ -4,7 +4,9 @@
 //!
 //! Two kinds of work are queued:
 //! - a finished request of the layer's own (a record, see `span/deferred.rs`),
-//!   whose spans are built here, on the export thread, not on the request's;
+//!   whose spans are built here, on the export thread, not on the request's:
+//!   for our own exporters as one item whose children share their names and
+//!   attributes, for an SDK exporter as a [`SpanData`] each ([`Collect`]);
 //! - a finished SDK span (a handler's), as [`SpanData`].
 //!
 //! It follows the SDK specification's batching processor
@@ -27,19 +29,104 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use opentelemetry::Context;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use super::block_on::block_on;
 use super::stats::Counters;
-use super::truncate::truncate_span;
+use super::truncate::{truncate_request, truncate_span};
+use crate::exporter::export::Export;
+use crate::exporter::finished::{BatchItem, Finished, RequestSpans};
 use crate::settings::BatchSettings;
 
 /// A finished request whose spans are built on the export thread.
 pub(crate) trait FinishedRequest: Send + Sync {
     /// Appends exactly `spans` spans to `out`: the number the request was
-    /// admitted to the queue with.
+    /// admitted to the queue with. For an SDK exporter.
     fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>);
+
+    /// The same `spans` spans, for our own exporters: one item, its children
+    /// sharing their names and attributes.
+    fn request_spans(&self, spans: usize) -> Option<Box<RequestSpans>>;
+}
+
+/// What the export thread makes of queued work, for an exporter whose batches
+/// are made of `Self`: every value cut to `max_chars` (`max_tag_value_length`),
+/// here, before any exporter sees it.
+pub(crate) trait Collect: BatchItem + Sized {
+    /// A handler's span, boxed as it was queued.
+    fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self;
+
+    /// A request's `spans` spans, onto `out`; `batch_size` is the most spans
+    /// an export takes.
+    fn request(
+        record: &dyn FinishedRequest,
+        spans: usize,
+        max_chars: Option<usize>,
+        batch_size: usize,
+        out: &mut Vec<Self>,
+    );
+}
+
+impl Collect for SpanData {
+    fn span(mut span: Box<SpanData>, max_chars: Option<usize>) -> Self {
+        if let Some(max) = max_chars {
+            truncate_span(&mut span, max);
+        }
+        *span
+    }
+
+    fn request(
+        record: &dyn FinishedRequest,
+        spans: usize,
+        max_chars: Option<usize>,
+        _batch_size: usize,
+        out: &mut Vec<Self>,
+    ) {
+        let from = out.len();
+        record.build_spans(spans, out);
+        if let Some(max) = max_chars {
+            for span in &mut out[from..] {
+                truncate_span(span, max);
+            }
+        }
+    }
+}
+
+impl Collect for Finished {
+    fn span(mut span: Box<SpanData>, max_chars: Option<usize>) -> Self {
+        if let Some(max) = max_chars {
+            truncate_span(&mut span, max);
+        }
+        Finished::Span(span)
+    }
+
+    fn request(
+        record: &dyn FinishedRequest,
+        spans: usize,
+        max_chars: Option<usize>,
+        batch_size: usize,
+        out: &mut Vec<Self>,
+    ) {
+        if spans > batch_size {
+            // More than one export takes (a long stream): as single spans,
+            // which batches can split.
+            let mut single = Vec::with_capacity(spans);
+            SpanData::request(record, spans, max_chars, batch_size, &mut single);
+            out.extend(
+                single
+                    .into_iter()
+                    .map(|span| Finished::Span(Box::new(span))),
+            );
+            return;
+        }
+        if let Some(mut request) = record.request_spans(spans) {
+            if let Some(max) = max_chars {
+                truncate_request(&mut request, max);
+            }
+            out.push(Finished::Request(request));
+        }
+    }
 }
 
 /// A queue slot: a handler's span is boxed, so that every slot is small and a
@@ -133,12 +220,15 @@ impl Shared {
 impl BatchProcessor {
     /// Starts the export thread for `exporter`, whose resource is set already.
     /// `max_chars` is `max_tag_value_length`.
-    pub(crate) fn new<E: SpanExporter + 'static>(
+    pub(crate) fn new<E: Export>(
         exporter: E,
         batch: &BatchSettings,
         max_chars: Option<usize>,
         counters: Arc<Counters>,
-    ) -> Self {
+    ) -> Self
+    where
+        E::Item: Collect,
+    {
         let shared = Arc::new(Shared {
             queue: ArrayQueue::new(batch.max_queue_size.max(1)),
             gate: AtomicUsize::new(0),
@@ -322,7 +412,10 @@ impl std::fmt::Debug for BatchProcessor {
 
 /// The export thread: sleeps until a batch is full, the delay is up, a flush
 /// is asked for or the processor shuts down, then exports all that waits.
-fn work<E: SpanExporter>(shared: &Shared, exporter: &E) {
+fn work<E: Export>(shared: &Shared, exporter: &E)
+where
+    E::Item: Collect,
+{
     let mut spans = Vec::with_capacity(shared.batch_size);
     let mut due = Instant::now() + shared.delay;
     let mut flushed = 0;
@@ -372,12 +465,14 @@ fn work<E: SpanExporter>(shared: &Shared, exporter: &E) {
 
 /// Exports everything queued now, in batches of at most `batch_size` spans;
 /// the last export error, if any.
-fn drain<E: SpanExporter>(
-    shared: &Shared,
-    exporter: &E,
-    spans: &mut Vec<SpanData>,
-) -> OTelSdkResult {
+fn drain<E: Export>(shared: &Shared, exporter: &E, items: &mut Vec<E::Item>) -> OTelSdkResult
+where
+    E::Item: Collect,
+{
     let mut result = Ok(());
+    let (max_chars, batch_size) = (shared.max_chars, shared.batch_size);
+    // Spans in `items`.
+    let mut pending = 0;
     // At most a queue's worth: under a steady stream of pushes the drain
     // still ends, and the next one takes the rest.
     for taken in 1..=shared.queue.capacity() {
@@ -389,37 +484,43 @@ fn drain<E: SpanExporter>(
         }
         let n = match item {
             Item::Span(span) => {
-                spans.push(*span);
+                items.push(E::Item::span(span, max_chars));
                 1
             }
             Item::Request { record, spans: n } => {
-                record.build_spans(n, spans);
+                E::Item::request(&*record, n, max_chars, batch_size, items);
                 n
             }
         };
         shared.waiting.fetch_sub(n, Ordering::AcqRel);
-        while spans.len() >= shared.batch_size {
-            let mut batch = std::mem::replace(spans, Vec::with_capacity(shared.batch_size));
-            spans.extend(batch.drain(shared.batch_size..));
-            result = result.and(export(shared, exporter, batch));
+        pending += n;
+        while pending >= batch_size {
+            let (batch, spans) = take_batch(items, batch_size);
+            pending -= spans;
+            result = result.and(block_on(exporter.export(batch)));
         }
     }
-    if !spans.is_empty() {
-        let batch = std::mem::replace(spans, Vec::with_capacity(shared.batch_size));
-        result = result.and(export(shared, exporter, batch));
+    if !items.is_empty() {
+        let batch = std::mem::replace(items, Vec::with_capacity(batch_size));
+        result = result.and(block_on(exporter.export(batch)));
     }
     result
 }
 
-fn export<E: SpanExporter>(
-    shared: &Shared,
-    exporter: &E,
-    mut batch: Vec<SpanData>,
-) -> OTelSdkResult {
-    if let Some(max) = shared.max_chars {
-        for span in &mut batch {
-            truncate_span(span, max);
+/// The first items of `items` holding at most `limit` spans (at least one
+/// item), and how many spans they hold. A request's spans stay in one batch,
+/// so a batch may close below the limit.
+fn take_batch<I: BatchItem>(items: &mut Vec<I>, limit: usize) -> (Vec<I>, usize) {
+    let mut spans = 0;
+    let mut taken = 0;
+    for item in items.iter() {
+        let n = item.spans();
+        if taken > 0 && spans + n > limit {
+            break;
         }
+        spans += n;
+        taken += 1;
     }
-    block_on(exporter.export(batch))
+    let rest = items.split_off(taken);
+    (std::mem::replace(items, rest), spans)
 }

@@ -21,11 +21,11 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use super::block_on::block_on;
 use super::Counters;
+use crate::exporter::export::Export;
 
 /// Exports under way at once, at most, for the network exporters: one stalled
 /// export (a hung collector, a black-holed connection) leaves three to carry the
@@ -88,22 +88,22 @@ impl InFlight {
 /// Hands each batch to a worker thread (started as needed, up to `limit`) that
 /// runs the inner exporter's export.
 #[derive(Debug)]
-pub(crate) struct ConcurrentExporter<E> {
+pub(crate) struct ConcurrentExporter<E: Export> {
     inner: Arc<RwLock<E>>,
     counters: Arc<Counters>,
     limit: usize,
     /// A rendezvous channel: a send succeeds when an idle worker takes the batch.
-    handoff: Mutex<Option<Handoff>>,
+    handoff: Mutex<Option<Handoff<E::Item>>>,
 }
 
 #[derive(Debug)]
-struct Handoff {
-    tx: SyncSender<Vec<SpanData>>,
-    rx: Arc<Mutex<Receiver<Vec<SpanData>>>>,
+struct Handoff<I> {
+    tx: SyncSender<Vec<I>>,
+    rx: Arc<Mutex<Receiver<Vec<I>>>>,
     workers: Vec<JoinHandle<()>>,
 }
 
-impl<E: SpanExporter + 'static> ConcurrentExporter<E> {
+impl<E: Export> ConcurrentExporter<E> {
     pub(crate) fn new(inner: E, counters: Arc<Counters>, limit: usize) -> Self {
         let (tx, rx) = mpsc::sync_channel(0);
         ConcurrentExporter {
@@ -118,13 +118,13 @@ impl<E: SpanExporter + 'static> ConcurrentExporter<E> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Handoff>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Handoff<E::Item>>> {
         self.handoff.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Gives `batch` to an idle worker, or to a new one while there are fewer
     /// than the limit, or waits for one to be free.
-    fn hand_off(&self, batch: Vec<SpanData>) {
+    fn hand_off(&self, batch: Vec<E::Item>) {
         let in_flight = &self.counters.exports;
         in_flight.started();
         let mut guard = self.lock();
@@ -168,11 +168,7 @@ impl<E: SpanExporter + 'static> ConcurrentExporter<E> {
 }
 
 /// A worker: whatever batch the hand-off gives it, until the exporter shuts down.
-fn work<E: SpanExporter>(
-    inner: &RwLock<E>,
-    rx: &Mutex<Receiver<Vec<SpanData>>>,
-    counters: &Counters,
-) {
+fn work<E: Export>(inner: &RwLock<E>, rx: &Mutex<Receiver<Vec<E::Item>>>, counters: &Counters) {
     loop {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         match next {
@@ -184,18 +180,20 @@ fn work<E: SpanExporter>(
 
 /// One export, to its end; a panic in the exporter is its failure, and the
 /// worker lives on.
-fn run<E: SpanExporter>(inner: &RwLock<E>, batch: Vec<SpanData>) -> OTelSdkResult {
+fn run<E: Export>(inner: &RwLock<E>, batch: Vec<E::Item>) -> OTelSdkResult {
     let exporter = inner.read().unwrap_or_else(PoisonError::into_inner);
     std::panic::catch_unwind(AssertUnwindSafe(|| block_on(exporter.export(batch))))
         .unwrap_or_else(|_| Err(OTelSdkError::InternalFailure("export panicked".into())))
 }
 
-impl<E: SpanExporter + 'static> SpanExporter for ConcurrentExporter<E> {
+impl<E: Export> Export for ConcurrentExporter<E> {
+    type Item = E::Item;
+
     /// Hands the batch over and returns: the outcome is counted when the export
     /// ends, and a flush waits for it.
     fn export(
         &self,
-        batch: Vec<SpanData>,
+        batch: Vec<E::Item>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         self.hand_off(batch);
         std::future::ready(Ok(()))

@@ -46,8 +46,12 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanExporter, SpanP
 use opentelemetry_sdk::Resource;
 
 use crate::config::{ConfigError, ExporterType};
+use crate::exporter::export::{Export, Sdk};
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
+use crate::exporter::finished::Finished;
 use crate::exporter::{ConsoleExporter, InMemoryExporter};
 use crate::settings::Settings;
+use batch::Collect;
 pub(crate) use batch::{BatchProcessor, FinishedRequest};
 pub use guard::TracingGuard;
 use keep_buffer::{KeepBuffer, KeepProcessor};
@@ -417,16 +421,19 @@ fn batch<E: SpanExporter + 'static>(
     side: &ExportSide,
     resource: &Resource,
 ) -> BatchProcessor {
-    processor(counted(exporter, side), settings, side, resource)
+    processor(counted(Sdk(exporter), side), settings, side, resource)
 }
 
 /// The batch processor and its thread, for an exporter given its resource now.
-fn processor<E: SpanExporter + 'static>(
+fn processor<E: Export>(
     mut exporter: E,
     settings: &Settings,
     side: &ExportSide,
     resource: &Resource,
-) -> BatchProcessor {
+) -> BatchProcessor
+where
+    E::Item: Collect,
+{
     exporter.set_resource(resource);
     BatchProcessor::new(
         exporter,
@@ -439,7 +446,7 @@ fn processor<E: SpanExporter + 'static>(
 /// As `batch`, for a network exporter: up to `MAX_CONCURRENT_EXPORTS` exports at
 /// once, so one stalled export does not stop the others (`concurrent.rs`).
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
-fn network_batch<E: SpanExporter + 'static>(
+fn network_batch<E: Export<Item = Finished>>(
     exporter: E,
     settings: &Settings,
     side: &ExportSide,
@@ -455,10 +462,10 @@ fn network_batch<E: SpanExporter + 'static>(
 
 /// What every exporter the pipeline builds is wrapped in: the viewer's tee (with
 /// the `viewer` feature), then the counting of what it exported or failed.
-fn counted<E: SpanExporter + 'static>(
+fn counted<E: Export>(
     exporter: E,
     side: &ExportSide,
-) -> CountingExporter<impl SpanExporter + 'static> {
+) -> CountingExporter<impl Export<Item = E::Item>> {
     #[cfg(feature = "viewer")]
     let exporter = crate::viewer::Tee::new(exporter, side.viewer.clone());
     CountingExporter::new(exporter, side.counters.clone())

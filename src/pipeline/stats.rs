@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+
+use crate::exporter::export::Export;
+use crate::exporter::finished::batch_spans;
 
 /// A snapshot of the layer's span counters.
 ///
@@ -218,12 +220,14 @@ impl<E> CountingExporter<E> {
     }
 }
 
-impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
+impl<E: Export> Export for CountingExporter<E> {
+    type Item = E::Item;
+
     fn export(
         &self,
-        batch: Vec<SpanData>,
+        batch: Vec<E::Item>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        let n = batch.len();
+        let n = batch_spans(&batch);
         async move {
             let result = self.inner.export(batch).await;
             match &result {

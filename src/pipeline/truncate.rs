@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 
+use crate::exporter::finished::RequestSpans;
 use crate::text::truncate_str;
 
 fn truncate_string_value(v: &mut StringValue, max_chars: usize) {
@@ -47,4 +48,11 @@ pub(crate) fn truncate_span(span: &mut SpanData, max_chars: usize) {
     for link in span.links.links.iter_mut() {
         truncate_attributes(&mut link.attributes, max_chars);
     }
+}
+
+/// [`truncate_span`] for a request's spans: the server span, and the
+/// attributes its children share.
+pub(crate) fn truncate_request(request: &mut RequestSpans, max_chars: usize) {
+    truncate_span(&mut request.server, max_chars);
+    truncate_attributes(&mut request.attributes, max_chars);
 }

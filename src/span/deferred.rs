@@ -34,16 +34,21 @@ use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
 use super::clock::{tick, Anchor, Tick};
-use super::facts::{child_attributes, child_span_data, failure_facts, grpc_facts, response_facts};
+use super::facts::{
+    child_attributes, child_context, child_span_data, child_status, failure_facts, grpc_facts,
+    push_child_attributes, response_facts,
+};
 use super::failure::Failure;
 use super::frame_log::FrameLog;
 use super::grpc;
 use super::message::Message;
-use super::naming::child_name;
+use super::naming::{child_name, push_child_name};
 use super::recorder::Recorder;
 use super::request_parts::{Keep, RequestParts};
 use super::server_span::{merge_status, ServerSpan};
 use super::totals::Totals;
+use crate::config::Semconv;
+use crate::exporter::finished::{ChildShape, ChildSpan, RequestSpans};
 use crate::pipeline::{FinishedRequest, KeptFor};
 
 /// Why a request the sample rate did not pick was exported.
@@ -420,13 +425,27 @@ impl<S: Source> DeferredSpan<S> {
     }
 }
 
-/// On the export thread: the request's children (its first `spans - 1`
-/// frames), then its server span.
-impl<S: Source> FinishedRequest for DeferredSpan<S> {
-    fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>) {
-        let Some(ending) = self.ending.get() else {
-            return;
-        };
+/// A child frame as its span needs it: the server span's context and
+/// (described) name, the message, its times, and the response status if one
+/// was sent.
+struct ChildFrame<'a> {
+    server: &'a SpanContext,
+    name: &'a str,
+    message: Message,
+    start: SystemTime,
+    end: SystemTime,
+    status: Option<u16>,
+}
+
+impl<S: Source> DeferredSpan<S> {
+    /// On the export thread: the server span, with each of its first
+    /// `children` frames handed to `child` on the way.
+    fn finish(
+        &self,
+        ending: &Ending,
+        children: usize,
+        mut child: impl FnMut(ChildFrame<'_>),
+    ) -> SpanData {
         let (recorder, totals) = (&*self.recorder, &self.totals);
         let span = self.cx.span();
         let sc = span.span_context();
@@ -487,20 +506,16 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         if let Export::Kept(reason) = ending.reason {
             attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         }
-        // Only the frames whose spans are on were logged (`frame`); each
-        // child's name is made once, as its own `String`.
-        self.frames.for_each(spans - 1, |frame| {
-            let (attrs, failed) =
-                child_attributes(recorder.semconv, frame.message, (code != 0).then_some(code));
-            out.push(child_span_data(
-                recorder,
-                &server,
-                child_name(&name, frame.message),
-                anchor.at(frame.start),
-                anchor.at(frame.end),
-                attrs,
-                failed,
-            ));
+        // Only the frames whose spans are on were logged (`frame`).
+        self.frames.for_each(children, |frame| {
+            child(ChildFrame {
+                server: &server,
+                name: &name,
+                message: frame.message,
+                start: anchor.at(frame.start),
+                end: anchor.at(frame.end),
+                status: (code != 0).then_some(code),
+            });
         });
         let mut links = SpanLinks::default();
         if let Some(link) = &self.link {
@@ -511,7 +526,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
             Some(renamed) => renamed,
             None => Cow::Owned(name),
         };
-        out.push(SpanData {
+        SpanData {
             span_context: server,
             parent_span_id: self.parent.0,
             parent_span_is_remote: self.parent.1,
@@ -525,6 +540,84 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
             links,
             status,
             instrumentation_scope: recorder.pipeline.scope().clone(),
+        }
+    }
+}
+
+/// On the export thread: the request's children (its first `spans - 1`
+/// frames), then its server span.
+impl<S: Source> FinishedRequest for DeferredSpan<S> {
+    fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>) {
+        let Some(ending) = self.ending.get() else {
+            return;
+        };
+        let recorder = &*self.recorder;
+        // Each child's name is made once, as its own `String`.
+        let server = self.finish(ending, spans - 1, |frame| {
+            let (attrs, failed) = child_attributes(recorder.semconv, frame.message, frame.status);
+            out.push(child_span_data(
+                recorder,
+                frame.server,
+                child_name(frame.name, frame.message),
+                frame.start,
+                frame.end,
+                attrs,
+                failed,
+            ));
         });
+        out.push(server);
+    }
+
+    fn request_spans(&self, spans: usize) -> Option<Box<RequestSpans>> {
+        let ending = self.ending.get()?;
+        let recorder = &*self.recorder;
+        let mut children = Vec::with_capacity(spans - 1);
+        let mut shapes = <[ChildShape; Message::KINDS]>::default();
+        let mut shaped = [false; Message::KINDS];
+        // Sized for the usual kinds (`http receive`, and `http send` for the
+        // head and the body), so neither grows: a growth was one `realloc`.
+        let mut names = String::new();
+        let mut attributes = Vec::with_capacity(match recorder.semconv {
+            Semconv::Legacy => 4,
+            Semconv::Stable => 5,
+            Semconv::Dup => 9,
+        });
+        // Children of one kind share a name, attributes and a status: made
+        // once a kind, not once a frame.
+        let server = self.finish(ending, spans - 1, |frame| {
+            let shape = frame.message as usize;
+            if !shaped[shape] {
+                shaped[shape] = true;
+                if names.is_empty() {
+                    names.reserve(2 * frame.name.len() + " http receive http send".len());
+                }
+                let from = (names.len(), attributes.len());
+                push_child_name(&mut names, frame.name, frame.message);
+                let failed = push_child_attributes(
+                    recorder.semconv,
+                    frame.message,
+                    frame.status,
+                    &mut attributes,
+                );
+                shapes[shape] = ChildShape {
+                    name: from.0..names.len(),
+                    attributes: from.1..attributes.len(),
+                    status: child_status(failed),
+                };
+            }
+            children.push(ChildSpan {
+                context: child_context(recorder, frame.server),
+                start: frame.start,
+                end: frame.end,
+                shape,
+            });
+        });
+        Some(Box::new(RequestSpans {
+            server,
+            children,
+            shapes,
+            names,
+            attributes,
+        }))
     }
 }

@@ -65,12 +65,44 @@ pub(crate) fn child_attributes(
     status: Option<u16>,
 ) -> (Vec<KeyValue>, bool) {
     let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 5 } else { 2 });
+    let failed = push_child_attributes(semconv, message, status, &mut attributes);
+    (attributes, failed)
+}
+
+/// [`child_attributes`], pushed onto `attrs`; whether the child is ERROR.
+pub(crate) fn push_child_attributes(
+    semconv: Semconv,
+    message: Message,
+    status: Option<u16>,
+    attrs: &mut Vec<KeyValue>,
+) -> bool {
     let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
     if let (Message::ResponseStart, Some(code)) = (message, status) {
-        stable::push_status(semconv, code, failed, &mut attributes);
+        stable::push_status(semconv, code, failed, attrs);
     }
-    stable::push_message_type(semconv, message.as_str(), &mut attributes);
-    (attributes, failed)
+    stable::push_message_type(semconv, message.as_str(), attrs);
+    failed
+}
+
+/// A child's status: ERROR (with no description) or unset.
+pub(crate) fn child_status(failed: bool) -> Status {
+    if failed {
+        Status::error("")
+    } else {
+        Status::Unset
+    }
+}
+
+/// A new child's context under the server span `parent`: a sampled server
+/// span samples its children.
+pub(crate) fn child_context(recorder: &Recorder, parent: &SpanContext) -> SpanContext {
+    SpanContext::new(
+        parent.trace_id(),
+        recorder.ids.new_span_id(),
+        parent.trace_flags(),
+        false,
+        parent.trace_state().clone(),
+    )
 }
 
 /// A finished child span under the server span `parent`, as the SDK would have
@@ -86,13 +118,7 @@ pub(crate) fn child_span_data(
     failed: bool,
 ) -> SpanData {
     SpanData {
-        span_context: SpanContext::new(
-            parent.trace_id(),
-            recorder.ids.new_span_id(),
-            parent.trace_flags(),
-            false,
-            parent.trace_state().clone(),
-        ),
+        span_context: child_context(recorder, parent),
         parent_span_id: parent.span_id(),
         parent_span_is_remote: false,
         span_kind: SpanKind::Internal,
@@ -103,11 +129,7 @@ pub(crate) fn child_span_data(
         dropped_attributes_count: 0,
         events: SpanEvents::default(),
         links: SpanLinks::default(),
-        status: if failed {
-            Status::error("")
-        } else {
-            Status::Unset
-        },
+        status: child_status(failed),
         instrumentation_scope: recorder.pipeline.scope().clone(),
     }
 }

@@ -11,6 +11,9 @@ pub(crate) enum Message {
 }
 
 impl Message {
+    /// How many kinds there are (`as usize` numbers them from 0).
+    pub(crate) const KINDS: usize = 4;
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Message::ResponseStart => "http.response.start",

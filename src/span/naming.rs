@@ -40,14 +40,24 @@ pub(crate) fn span_name(method: &'static str, path: &str) -> String {
 /// The name of the child span recording `message` under the server span
 /// `server_name`: `"... http receive"` for request frames, else `"... http send"`.
 pub(crate) fn child_name(server_name: &str, message: super::message::Message) -> String {
+    let mut name = String::new();
+    push_child_name(&mut name, server_name, message);
+    name
+}
+
+/// [`child_name`], appended to `out`.
+pub(crate) fn push_child_name(
+    out: &mut String,
+    server_name: &str,
+    message: super::message::Message,
+) {
     let suffix = match message {
         super::message::Message::Request => " http receive",
         _ => " http send",
     };
-    let mut name = String::with_capacity(server_name.len() + suffix.len());
-    name.push_str(server_name);
-    name.push_str(suffix);
-    name
+    out.reserve(server_name.len() + suffix.len());
+    out.push_str(server_name);
+    out.push_str(suffix);
 }
 
 /// The names of the child spans, made only for the kinds that are switched on.

@@ -1,12 +1,13 @@
 //! [`ViewSpan`]: a finished span as the viewer keeps and shows it, converted
-//! from the SDK's `SpanData` on the batch processor's thread: owned strings,
+//! from what the exporter reads (a `SpanView`) on the export thread: owned strings,
 //! every value cut to [`MAX_VALUE_CHARS`], so a span's size is bounded.
 
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry::{KeyValue, Value};
-use opentelemetry_sdk::trace::SpanData;
+
+use crate::exporter::span_view::SpanView;
 
 /// Attribute values and status messages are cut to this many characters.
 pub(crate) const MAX_VALUE_CHARS: usize = 1024;
@@ -65,21 +66,21 @@ pub(crate) struct ViewEvent {
     pub(crate) attributes: Vec<(String, String)>,
 }
 
-pub(crate) fn view_span(s: &SpanData) -> ViewSpan {
+pub(crate) fn view_span(s: &SpanView<'_>) -> ViewSpan {
     ViewSpan {
         span_id: s.span_context.span_id(),
         parent_id: (s.parent_span_id != SpanId::INVALID).then_some(s.parent_span_id),
         parent_remote: s.parent_span_is_remote,
-        name: cut(&s.name),
-        kind: crate::exporter::tags::kind_name(&s.span_kind),
+        name: cut(s.name),
+        kind: crate::exporter::tags::kind_name(s.span_kind),
         start: s.start_time,
         end: s.end_time,
-        status: match &s.status {
+        status: match s.status {
             Status::Unset => SpanStatus::Unset,
             Status::Ok => SpanStatus::Ok,
             Status::Error { description } => SpanStatus::Error(cut(description)),
         },
-        attributes: pairs(&s.attributes),
+        attributes: pairs(s.attributes),
         events: s
             .events
             .iter()

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use crate::exporter::span_view::SpanView;
 use opentelemetry::trace::{SpanId, TraceId};
-use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::span::{text, view_span, ViewSpan};
@@ -321,7 +321,7 @@ impl TraceStore {
     }
 
     /// Takes a batch of finished spans, in the order they ended.
-    pub(crate) fn record(&self, batch: &[SpanData]) {
+    pub(crate) fn record(&self, batch: &[SpanView<'_>]) {
         // Converted before locking, so readers wait only for the bookkeeping.
         let spans: Vec<(TraceId, bool, ViewSpan)> = batch
             .iter()
@@ -336,6 +336,12 @@ impl TraceStore {
                 st.add_pending(trace_id, span);
             }
         }
+    }
+
+    /// [`record`](Self::record) for SDK spans.
+    #[cfg(test)]
+    pub(crate) fn record_spans(&self, batch: &[opentelemetry_sdk::trace::SpanData]) {
+        self.record(&crate::exporter::span_view::views(batch));
     }
 
     pub(crate) fn overview(&self) -> Overview {
@@ -462,7 +468,7 @@ impl State {
 
 /// The span that completes a trace in this process: no parent, or a parent in
 /// another process.
-fn is_local_root(span: &SpanData) -> bool {
+fn is_local_root(span: &SpanView<'_>) -> bool {
     span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote
 }
 

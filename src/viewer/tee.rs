@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use super::store::TraceStore;
+use crate::exporter::export::Export;
+use crate::exporter::finished::batch_views;
 
 #[derive(Debug)]
 pub(crate) struct Tee<E> {
@@ -27,11 +28,13 @@ impl<E> Tee<E> {
     }
 }
 
-impl<E: SpanExporter> SpanExporter for Tee<E> {
-    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+impl<E: Export> Export for Tee<E> {
+    type Item = E::Item;
+
+    fn export(&self, batch: Vec<E::Item>) -> impl Future<Output = OTelSdkResult> + Send {
         // Until a viewer is mounted this is the only cost: one atomic load per batch.
         if self.store.enabled() {
-            self.store.record(&batch);
+            self.store.record(&batch_views(&batch));
         }
         self.inner.export(batch)
     }

@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::{KeyValue, Value};
-use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue};
+use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
 };
@@ -68,7 +68,7 @@ impl Converter {
         );
     }
 
-    pub(crate) fn span<'a>(&self, s: &'a SpanData) -> Span<'a> {
+    pub(crate) fn span<'a>(&self, s: &SpanView<'a>) -> Span<'a> {
         let (trace_id_low, trace_id_high) = trace_halves(s.span_context.trace_id().to_bytes());
         let mut references = Vec::with_capacity(1 + s.links.len());
         if s.parent_span_id != SpanId::INVALID {
@@ -92,17 +92,17 @@ impl Converter {
         }
 
         let mut tags: Vec<Tag<'a>> = Vec::with_capacity(s.attributes.len() + 6);
-        self.extend_tags(&mut tags, &s.attributes);
+        self.extend_tags(&mut tags, s.attributes);
         let str_tag = |key: &'static str, v: Cow<'a, str>| Tag {
             key: Cow::Borrowed(key),
             value: TagValue::Str(v),
         };
         // Every kind, `internal` included, as BentoML's Jaeger exporter writes it.
-        tags.push(str_tag("span.kind", Cow::Borrowed(kind_name(&s.span_kind))));
-        if let Some(code) = status_code(&s.status) {
+        tags.push(str_tag("span.kind", Cow::Borrowed(kind_name(s.span_kind))));
+        if let Some(code) = status_code(s.status) {
             tags.push(str_tag("otel.status_code", Cow::Borrowed(code)));
         }
-        if let Status::Error { description } = &s.status {
+        if let Status::Error { description } = s.status {
             tags.push(Tag {
                 key: Cow::Borrowed("error"),
                 value: TagValue::Bool(true),
@@ -114,7 +114,7 @@ impl Converter {
                 ));
             }
         }
-        for (k, v) in scope_tags(&s.instrumentation_scope) {
+        for (k, v) in scope_tags(s.instrumentation_scope) {
             tags.push(str_tag(k, Cow::Borrowed(v)));
         }
 
@@ -139,7 +139,7 @@ impl Converter {
             trace_id_high,
             span_id: span_id(s.span_context.span_id()),
             parent_span_id: span_id(s.parent_span_id),
-            operation_name: &s.name,
+            operation_name: s.name,
             references,
             flags: i32::from(s.span_context.trace_flags().to_u8() & 1),
             start_time: start as i64,

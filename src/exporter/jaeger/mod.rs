@@ -15,6 +15,9 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
+use crate::exporter::export::Export;
+use crate::exporter::finished::{batch_views, Finished};
+use crate::exporter::span_view::{views, SpanView};
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
@@ -92,23 +95,30 @@ impl JaegerExporter {
         }
     }
 
-    fn converted<'a>(&self, batch: &'a [SpanData]) -> Vec<Span<'a>> {
+    fn converted<'a>(&self, batch: &[SpanView<'a>]) -> Vec<Span<'a>> {
         batch.iter().map(|s| self.converter.span(s)).collect()
     }
 
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
     pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(batch))
+        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(&views(batch)))
     }
 
     /// The binary `Batch` the collector would receive for `batch`.
     pub fn encode_binary(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        encode_binary(&process, &self.converted(batch))
+        encode_binary(&process, &self.converted(&views(batch)))
     }
 
-    fn export_batch(&self, batch: &[SpanData]) -> Result<(), String> {
+    fn export_batch(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
+        self.send(batch).map_err(|e| {
+            let msg = format!("jaeger export of {} spans failed: {e}", batch.len());
+            OTelSdkError::InternalFailure(msg)
+        })
+    }
+
+    fn send(&self, batch: &[SpanView<'_>]) -> Result<(), String> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let spans = self.converted(batch);
         match &self.transport {
@@ -157,15 +167,26 @@ impl SpanExporter for JaegerExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        let result = self.export_batch(&batch).map_err(|e| {
-            let msg = format!("jaeger export of {} spans failed: {e}", batch.len());
-            OTelSdkError::InternalFailure(msg)
-        });
-        std::future::ready(result)
+        std::future::ready(self.export_batch(&views(&batch)))
     }
 
     fn set_resource(&mut self, resource: &Resource) {
         let process = self.converter.process(resource);
         *self.process.lock().unwrap_or_else(|e| e.into_inner()) = process;
+    }
+}
+
+impl Export for JaegerExporter {
+    type Item = Finished;
+
+    fn export(
+        &self,
+        batch: Vec<Finished>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(self.export_batch(&batch_views(&batch)))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
     }
 }

@@ -1,4 +1,4 @@
-//! SpanData -> OTLP `ExportTraceServiceRequest` protobuf, written straight from the
+//! Spans (their [`SpanView`]s) -> OTLP `ExportTraceServiceRequest` protobuf, written straight from the
 //! spans into one buffer. Field numbers and wire types are those of the
 //! opentelemetry-proto `.proto` files (collector/trace/v1, trace/v1, common/v1,
 //! resource/v1). Each message's length is computed before it is written (protobuf
@@ -9,8 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
-use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
+
+use crate::exporter::span_view::SpanView;
 
 const VARINT: u8 = 0;
 const FIXED64: u8 = 1;
@@ -43,16 +44,18 @@ impl Encoder {
 
     /// One `ExportTraceServiceRequest` holding `batch` under this resource, grouped
     /// by instrumentation scope.
-    pub(crate) fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        let mut groups: Vec<(&InstrumentationScope, Vec<(&SpanData, usize)>)> = Vec::new();
+    pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
+        let mut groups: Vec<(&InstrumentationScope, Vec<(&SpanView<'_>, usize)>)> = Vec::new();
         for span in batch {
             let entry = (span, span_len(span));
+            // A request's spans share one scope: the address answers first.
+            let scope = span.instrumentation_scope;
             match groups
                 .iter_mut()
-                .find(|(scope, _)| **scope == span.instrumentation_scope)
+                .find(|(s, _)| std::ptr::eq(*s, scope) || *s == scope)
             {
                 Some((_, spans)) => spans.push(entry),
-                None => groups.push((&span.instrumentation_scope, vec![entry])),
+                None => groups.push((scope, vec![entry])),
             }
         }
         let scope_spans: Vec<(usize, usize)> = groups
@@ -380,7 +383,7 @@ fn write_dropped(out: &mut Vec<u8>, field: u32, count: u32) {
 // 7 start_time_unix_nano, 8 end_time_unix_nano, 9 attributes,
 // 10 dropped_attributes_count, 11 events, 12 dropped_events_count, 13 links,
 // 14 dropped_links_count, 15 status, 16 flags.
-fn span_len(s: &SpanData) -> usize {
+fn span_len(s: &SpanView<'_>) -> usize {
     let trace_state = s.span_context.trace_state().header();
     nested_len(1, 16)
         + nested_len(2, 8)
@@ -390,27 +393,27 @@ fn span_len(s: &SpanData) -> usize {
         } else {
             nested_len(4, 8)
         }
-        + optional_string_len(5, &s.name)
-        + uint_len(kind(&s.span_kind))
+        + optional_string_len(5, s.name)
+        + uint_len(kind(s.span_kind))
         + 2 * (KEY_LEN + 8)
-        + attributes_len(9, &s.attributes)
+        + attributes_len(9, s.attributes)
         + dropped_len(s.dropped_attributes_count)
         + s.events
             .iter()
             .map(|e| nested_len(11, event_len(e)))
             .sum::<usize>()
-        + dropped_len(s.events.dropped_count)
+        + dropped_len(s.dropped_events_count)
         + s.links
             .iter()
             .map(|l| nested_len(13, link_len(l)))
             .sum::<usize>()
-        + dropped_len(s.links.dropped_count)
-        + nested_len(15, status_len(&s.status))
+        + dropped_len(s.dropped_links_count)
+        + nested_len(15, status_len(s.status))
         + 2
         + 4
 }
 
-fn write_span(out: &mut Vec<u8>, s: &SpanData) {
+fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
     bytes_field(out, 1, &s.span_context.trace_id().to_bytes());
     bytes_field(out, 2, &s.span_context.span_id().to_bytes());
     let trace_state = s.span_context.trace_state().header();
@@ -421,28 +424,28 @@ fn write_span(out: &mut Vec<u8>, s: &SpanData) {
         bytes_field(out, 4, &s.parent_span_id.to_bytes());
     }
     if !s.name.is_empty() {
-        string_field(out, 5, &s.name);
+        string_field(out, 5, s.name);
     }
-    uint_field(out, 6, kind(&s.span_kind));
+    uint_field(out, 6, kind(s.span_kind));
     fixed64_field(out, 7, nanos(s.start_time));
     fixed64_field(out, 8, nanos(s.end_time));
-    write_attributes(out, 9, &s.attributes);
+    write_attributes(out, 9, s.attributes);
     write_dropped(out, 10, s.dropped_attributes_count);
     for e in s.events.iter() {
         message_header(out, 11, event_len(e));
         write_event(out, e);
     }
-    write_dropped(out, 12, s.events.dropped_count);
+    write_dropped(out, 12, s.dropped_events_count);
     for l in s.links.iter() {
         message_header(out, 13, link_len(l));
         write_link(out, l);
     }
-    write_dropped(out, 14, s.links.dropped_count);
-    message_header(out, 15, status_len(&s.status));
-    write_status(out, &s.status);
+    write_dropped(out, 14, s.dropped_links_count);
+    message_header(out, 15, status_len(s.status));
+    write_status(out, s.status);
     // Field 16 takes a two-byte key.
     varint(out, u64::from(16u32 << 3 | u32::from(FIXED32)));
-    out.extend_from_slice(&flags(&s.span_context, s.parent_span_is_remote).to_le_bytes());
+    out.extend_from_slice(&flags(s.span_context, s.parent_span_is_remote).to_le_bytes());
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{Compression, ConfigError, OtlpProtocol, TracingConfig};
+use crate::exporter::export::Export;
+use crate::exporter::finished::{batch_views, Finished};
+use crate::exporter::span_view::views;
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{OtlpSettings, Settings};
 
@@ -113,7 +116,7 @@ impl OtlpExporter {
     /// assert!(!bytes.is_empty()); // the resource, with no spans
     /// ```
     pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        self.encoder.encode(batch)
+        self.encoder.encode(&views(batch))
     }
 
     fn failed(&self, n: usize, e: impl fmt::Display) -> OTelSdkError {
@@ -138,15 +141,14 @@ impl SpanExporter for OtlpExporter {
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let n = batch.len();
-        async move {
-            match &self.inner {
-                Inner::Http(http) => http
-                    .send(self.encoder.encode(&batch))
-                    .map_err(|e| self.failed(n, e)),
-                #[cfg(feature = "otlp-grpc")]
-                Inner::Grpc(grpc) => grpc.export(batch).map_err(|e| self.failed(n, e)),
-            }
-        }
+        let result = match &self.inner {
+            Inner::Http(http) => http
+                .send(self.encoder.encode(&views(&batch)))
+                .map_err(|e| self.failed(n, e)),
+            #[cfg(feature = "otlp-grpc")]
+            Inner::Grpc(grpc) => grpc.export(batch).map_err(|e| self.failed(n, e)),
+        };
+        std::future::ready(result)
     }
 
     // HTTP keeps no connection or worker to wind down; gRPC stops its runtime.
@@ -165,5 +167,36 @@ impl SpanExporter for OtlpExporter {
             #[cfg(feature = "otlp-grpc")]
             Inner::Grpc(grpc) => grpc.set_resource(resource),
         }
+    }
+}
+
+impl Export for OtlpExporter {
+    type Item = Finished;
+
+    fn export(
+        &self,
+        batch: Vec<Finished>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let views = batch_views(&batch);
+        let n = views.len();
+        let result = match &self.inner {
+            Inner::Http(http) => http
+                .send(self.encoder.encode(&views))
+                .map_err(|e| self.failed(n, e)),
+            // opentelemetry-otlp's client takes only the SDK's spans.
+            #[cfg(feature = "otlp-grpc")]
+            Inner::Grpc(grpc) => grpc
+                .export(views.iter().map(|v| v.to_span_data()).collect())
+                .map_err(|e| self.failed(n, e)),
+        };
+        std::future::ready(result)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(self, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
     }
 }

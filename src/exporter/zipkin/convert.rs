@@ -5,10 +5,10 @@ use std::net::IpAddr;
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{KeyValue, Value};
-use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
 use super::model::{Annotation, Endpoint, Hex, Span, Tag, Tags};
+use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
 };
@@ -52,7 +52,7 @@ impl Encoder {
     }
 
     /// A JSON `ListOfSpans`.
-    pub(crate) fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
+    pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + batch.len() * 640);
         out.push(b'[');
         for (i, span) in batch.iter().enumerate() {
@@ -65,7 +65,7 @@ impl Encoder {
         out
     }
 
-    fn span<'a>(&'a self, s: &'a SpanData) -> Span<'a> {
+    fn span<'a>(&'a self, s: &SpanView<'a>) -> Span<'a> {
         let start = epoch_micros(s.start_time);
         let end = epoch_micros(s.end_time);
         let mut tags = Tags(Vec::with_capacity(
@@ -74,19 +74,19 @@ impl Encoder {
         for (k, v) in &self.resource_tags {
             tags.insert(k.as_str(), v.as_str());
         }
-        for kv in &s.attributes {
+        for kv in s.attributes {
             match &kv.value {
                 Value::I64(n) => tags.insert(kv.key.as_str(), Tag::Int(*n)),
                 other => tags.insert(kv.key.as_str(), value_text(other)),
             }
         }
-        for (k, v) in scope_tags(&s.instrumentation_scope) {
+        for (k, v) in scope_tags(s.instrumentation_scope) {
             tags.insert(k, v);
         }
-        if let Some(code) = status_code(&s.status) {
+        if let Some(code) = status_code(s.status) {
             tags.insert("otel.status_code", code);
         }
-        if let Status::Error { description } = &s.status {
+        if let Status::Error { description } = s.status {
             tags.insert("error", description.as_ref());
         }
         let parent_id =
@@ -95,8 +95,8 @@ impl Encoder {
             trace_id: Hex::new(&s.span_context.trace_id().to_bytes()),
             parent_id,
             id: Hex::new(&s.span_context.span_id().to_bytes()),
-            kind: kind(&s.span_kind),
-            name: &s.name,
+            kind: kind(s.span_kind),
+            name: s.name,
             timestamp: start,
             // The schema's minimum: a span that took no measurable time lasted 1µs.
             duration: end.saturating_sub(start).max(1),
@@ -112,7 +112,7 @@ impl Encoder {
 /// `annotations` (Zipkin merges equal ones itself), and two events with the same
 /// name and attributes in the same microsecond would otherwise write one twice
 /// (found by the encode_zipkin fuzzer).
-fn annotations(s: &SpanData) -> Vec<Annotation> {
+fn annotations(s: &SpanView<'_>) -> Vec<Annotation> {
     let mut out: Vec<Annotation> = Vec::with_capacity(s.events.len());
     for e in s.events.iter() {
         let a = Annotation {
@@ -164,12 +164,12 @@ fn annotation_value(name: &str, attributes: &[KeyValue]) -> String {
 }
 
 /// The peer of a server or client span, from `net.peer.ip` / `net.peer.port`.
-fn remote_endpoint(s: &SpanData) -> Option<Endpoint> {
+fn remote_endpoint(s: &SpanView<'_>) -> Option<Endpoint> {
     if !matches!(s.span_kind, SpanKind::Server | SpanKind::Client) {
         return None;
     }
     let mut ep = Endpoint::default();
-    for kv in &s.attributes {
+    for kv in s.attributes {
         match (kv.key.as_str(), &kv.value) {
             // A later value of the same key replaces an earlier one (as setting an
             // attribute again does), so one peer address, never one of each family.

@@ -14,6 +14,9 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
+use crate::exporter::export::Export;
+use crate::exporter::finished::{batch_views, Finished};
+use crate::exporter::span_view::{views, SpanView};
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{Settings, ZipkinSettings};
 use convert::Encoder;
@@ -72,7 +75,19 @@ impl ZipkinExporter {
 
     /// The JSON body `export` posts for `batch`.
     pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        self.encoder.encode(batch)
+        self.encoder.encode(&views(batch))
+    }
+
+    fn post(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
+        let body = self.encoder.encode(batch);
+        self.transport.post("application/json", &body).map_err(|e| {
+            let msg = format!(
+                "zipkin export of {} spans to {} failed: {e}",
+                batch.len(),
+                url_credentials(self.endpoint())
+            );
+            OTelSdkError::InternalFailure(msg)
+        })
     }
 }
 
@@ -90,16 +105,22 @@ impl SpanExporter for ZipkinExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        let body = self.encoder.encode(&batch);
-        let result = self.transport.post("application/json", &body).map_err(|e| {
-            let msg = format!(
-                "zipkin export of {} spans to {} failed: {e}",
-                batch.len(),
-                url_credentials(self.endpoint())
-            );
-            OTelSdkError::InternalFailure(msg)
-        });
-        std::future::ready(result)
+        std::future::ready(self.post(&views(&batch)))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.encoder.set_resource(resource);
+    }
+}
+
+impl Export for ZipkinExporter {
+    type Item = Finished;
+
+    fn export(
+        &self,
+        batch: Vec<Finished>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(self.post(&batch_views(&batch)))
     }
 
     fn set_resource(&mut self, resource: &Resource) {

@@ -7,7 +7,7 @@ use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::InstrumentationScope;
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::time::UNIX_EPOCH;
 
 const T0: Duration = Duration::from_secs(1_800_000_000);
@@ -69,7 +69,7 @@ fn ids(traces: &[Arc<Trace>]) -> Vec<u128> {
 fn a_trace_completes_when_its_root_arrives_even_in_a_later_batch() {
     let s = store(10);
     let ms = Duration::from_millis(1);
-    s.record(&[
+    s.record_spans(&[
         span(7, 2, 70, "child", ms, ms),
         span(7, 3, 2, "grandchild", ms, ms),
     ]);
@@ -83,7 +83,7 @@ fn a_trace_completes_when_its_root_arrives_even_in_a_later_batch() {
         false,
         TraceState::default(),
     );
-    s.record(&[r]);
+    s.record_spans(&[r]);
     let t = s.trace(TraceId::from(7)).expect("complete");
     assert_eq!(t.spans.len(), 3);
     assert_eq!(t.name(), "GET /a");
@@ -100,7 +100,7 @@ fn a_trace_completes_when_its_root_arrives_even_in_a_later_batch() {
 fn keeps_the_last_n_and_per_name_samples_and_evicts_the_rest() {
     let s = store(5);
     for t in 1..=12u128 {
-        s.record(&[root(t, "GET /a", Duration::from_millis(3), false)]);
+        s.record_spans(&[root(t, "GET /a", Duration::from_millis(3), false)]);
     }
     // Equal durations: the slowest keep the first three (ties keep the older),
     // the bucket keeps the newest, the last five are recent.
@@ -122,10 +122,10 @@ fn keeps_the_last_n_and_per_name_samples_and_evicts_the_rest() {
 fn slowest_and_failed_survive_eviction_from_the_last_n() {
     let s = store(1);
     let ms = Duration::from_millis(1);
-    s.record(&[root(1, "GET /a", 900 * ms, false)]);
-    s.record(&[root(2, "GET /a", 2 * ms, true)]);
+    s.record_spans(&[root(1, "GET /a", 900 * ms, false)]);
+    s.record_spans(&[root(2, "GET /a", 2 * ms, true)]);
     for t in 3..=20 {
-        s.record(&[root(t, "GET /a", 2 * ms, false)]);
+        s.record_spans(&[root(t, "GET /a", 2 * ms, false)]);
     }
     let held = ids(&s.traces(&Filter::default()));
     assert!(
@@ -156,7 +156,7 @@ fn latency_buckets_count_requests_and_errors_per_name() {
         (6, "GET /b", Duration::from_secs(200), true),
     ];
     for (t, name, d, e) in cases {
-        s.record(&[root(t, name, d, e)]);
+        s.record_spans(&[root(t, name, d, e)]);
     }
     let o = s.overview();
     let a = &o.rows[0];
@@ -185,13 +185,13 @@ fn latency_buckets_count_requests_and_errors_per_name() {
 fn p50_and_p99_are_nearest_rank_over_the_window() {
     let s = store(10);
     for t in 1..=100u128 {
-        s.record(&[root(t, "GET /a", Duration::from_millis(t as u64), false)]);
+        s.record_spans(&[root(t, "GET /a", Duration::from_millis(t as u64), false)]);
     }
     let row = &s.overview().rows[0];
     assert_eq!(row.p50, Duration::from_millis(50));
     assert_eq!(row.p99, Duration::from_millis(99));
     for t in 101..=(100 + LATENCY_WINDOW as u128) {
-        s.record(&[root(t, "GET /a", Duration::from_millis(1), false)]);
+        s.record_spans(&[root(t, "GET /a", Duration::from_millis(1), false)]);
     }
     assert_eq!(
         s.overview().rows[0].p99,
@@ -204,7 +204,7 @@ fn p50_and_p99_are_nearest_rank_over_the_window() {
 fn names_spans_and_pending_are_bounded_and_counted() {
     let s = store(10);
     for t in 0..(MAX_NAMES as u128 + 8) {
-        s.record(&[root(
+        s.record_spans(&[root(
             t + 1,
             &format!("GET /{t}"),
             Duration::from_millis(1),
@@ -218,7 +218,7 @@ fn names_spans_and_pending_are_bounded_and_counted() {
     let children: Vec<SpanData> = (0..200)
         .map(|i| span(999, 10 + i, 1, "send", ms, ms))
         .collect();
-    s.record(&children);
+    s.record_spans(&children);
     let mut r = root(999, "GET /0", 3 * ms, false);
     r.span_context = SpanContext::new(
         999.into(),
@@ -227,7 +227,7 @@ fn names_spans_and_pending_are_bounded_and_counted() {
         false,
         TraceState::default(),
     );
-    s.record(&[r]);
+    s.record_spans(&[r]);
     let t = s.trace(TraceId::from(999)).unwrap();
     assert_eq!(t.spans.len(), MAX_SPANS_PER_TRACE);
     assert_eq!(t.root().name, "GET /0", "the root is always kept");
@@ -238,7 +238,7 @@ fn names_spans_and_pending_are_bounded_and_counted() {
         let batch: Vec<SpanData> = (0..50)
             .map(|i| span(10_000 + trace, 5 + i, 4, "orphan", ms, ms))
             .collect();
-        s.record(&batch);
+        s.record_spans(&batch);
     }
     let o = s.overview();
     assert!(o.pending_spans <= MAX_PENDING_SPANS, "{}", o.pending_spans);
@@ -250,7 +250,7 @@ fn long_values_are_cut() {
     let s = store(10);
     let mut r = root(1, "GET /a", Duration::from_millis(1), false);
     r.attributes.push(KeyValue::new("big", "é".repeat(5000)));
-    s.record(&[r]);
+    s.record_spans(&[r]);
     let t = s.trace(TraceId::from(1)).unwrap();
     let big = &t
         .root()
@@ -289,8 +289,8 @@ fn concurrent_writers_lose_nothing() {
                         false,
                         TraceState::default(),
                     );
-                    s.record(&[span(t, 2, 1, "send", ms, ms)]);
-                    s.record(&[r]);
+                    s.record_spans(&[span(t, 2, 1, "send", ms, ms)]);
+                    s.record_spans(&[r]);
                 }
             })
         })
