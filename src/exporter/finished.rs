@@ -15,11 +15,6 @@ use super::span_view::SpanView;
 
 /// One item of a batch for our exporters.
 #[derive(Debug)]
-// Only the network exporters take these batches.
-#[cfg_attr(
-    not(any(feature = "zipkin", feature = "jaeger", feature = "otlp")),
-    allow(dead_code)
-)]
 pub(crate) enum Finished {
     /// An SDK span: a handler's, or a request's when it was split (boxed as
     /// it was queued).

@@ -21,6 +21,11 @@
 
 pub(crate) mod console;
 pub(crate) mod export;
+// Only the network exporters take these batches and read SDK spans as views.
+#[cfg_attr(
+    not(any(feature = "zipkin", feature = "jaeger", feature = "otlp")),
+    allow(dead_code)
+)]
 pub(crate) mod finished;
 mod in_memory;
 #[cfg(feature = "jaeger")]
@@ -29,6 +34,10 @@ mod jaeger;
 mod otlp;
 // The viewer names span kinds as these formats do; with it alone the rest of
 // the mapping is unused.
+#[cfg_attr(
+    not(any(feature = "zipkin", feature = "jaeger", feature = "otlp")),
+    allow(dead_code)
+)]
 pub(crate) mod span_view;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "viewer"))]
 #[cfg_attr(not(any(feature = "zipkin", feature = "jaeger")), allow(dead_code))]
