@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
-use super::model::{Annotation, Endpoint, Hex, Span, Tag, Tags};
+use super::model::{written_tags, Annotation, Endpoint, Hex, Span, Tag, Tags};
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
@@ -21,7 +21,28 @@ pub(crate) struct Encoder {
     local_json: Vec<u8>,
     /// Zipkin has no resource: its attributes, but `service.name`, go on every span.
     pub(crate) resource_tags: Vec<(String, String)>,
+    /// `resource_tags` written once: about a third of a span's strings, for
+    /// every span (`Entry::Written`).
+    resource_json: Vec<u8>,
+    /// A resource tag has the key of a scope or status tag, which would
+    /// replace it: every tag then goes through `Tags::insert`.
+    resource_reserved: bool,
+    /// Whether runs of tags are written once (off only to test that it
+    /// changes no byte).
+    #[cfg(test)]
+    written_runs: bool,
 }
+
+/// The keys of `scope_tags`.
+const SCOPE_KEYS: [&str; 4] = [
+    "otel.library.name",
+    "otel.scope.name",
+    "otel.library.version",
+    "otel.scope.version",
+];
+
+/// The keys of the status tags.
+const STATUS_KEYS: [&str; 2] = ["otel.status_code", "error"];
 
 impl Encoder {
     pub(crate) fn new(local: Endpoint) -> Self {
@@ -29,6 +50,10 @@ impl Encoder {
             local,
             local_json: Vec::new(),
             resource_tags: Vec::new(),
+            resource_json: Vec::new(),
+            resource_reserved: false,
+            #[cfg(test)]
+            written_runs: true,
         };
         encoder.render_local();
         encoder
@@ -48,31 +73,75 @@ impl Encoder {
             .iter()
             .map(|(k, v)| (k.clone(), value_text(v).into_owned()))
             .collect();
+        self.resource_json = written_tags(
+            self.resource_tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        self.resource_reserved = self
+            .resource_tags
+            .iter()
+            .any(|(k, _)| SCOPE_KEYS.contains(&k.as_str()) || STATUS_KEYS.contains(&k.as_str()));
         self.render_local();
+    }
+
+    fn written_runs(&self) -> bool {
+        #[cfg(test)]
+        if !self.written_runs {
+            return false;
+        }
+        !self.resource_reserved
     }
 
     /// A JSON `ListOfSpans`.
     pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + batch.len() * 640);
+        // Each scope's tags, written once a batch.
+        let mut scopes: Vec<(&InstrumentationScope, Vec<u8>)> = Vec::new();
         out.push(b'[');
         for (i, span) in batch.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            self.span(span).write(&mut out);
+            let scope = span.instrumentation_scope;
+            let known = scopes
+                .iter()
+                .position(|(s, _)| std::ptr::eq(*s, scope) || *s == scope);
+            let at = known.unwrap_or_else(|| {
+                scopes.push((scope, written_tags(scope_tags(scope))));
+                scopes.len() - 1
+            });
+            self.span(span, &scopes[at].1).write(&mut out);
         }
         out.push(b']');
         out
     }
 
-    fn span<'a>(&'a self, s: &SpanView<'a>) -> Span<'a> {
+    /// `scope_json`: the span's scope tags, written.
+    fn span<'a>(&'a self, s: &SpanView<'a>, scope_json: &'a [u8]) -> Span<'a> {
         let start = epoch_micros(s.start_time);
         let end = epoch_micros(s.end_time);
         let mut tags = Tags(Vec::with_capacity(
             s.attributes.len() + self.resource_tags.len() + 6,
         ));
-        for (k, v) in &self.resource_tags {
-            tags.insert(k.as_str(), v.as_str());
+        // The tags every span of this exporter (or scope) carries are written
+        // once, unless an attribute has one of their keys and so replaces it
+        // (then they go through `insert`, as the rest).
+        let written = self.written_runs();
+        let (mut resource_run, mut scope_run) = (written, written);
+        if written {
+            for kv in s.attributes {
+                let k = kv.key.as_str();
+                scope_run &= !(k.starts_with("otel.") && SCOPE_KEYS.contains(&k));
+                resource_run &= !self.resource_tags.iter().any(|(r, _)| r == k);
+            }
+        }
+        if resource_run {
+            tags.push_written(&self.resource_json);
+        } else {
+            for (k, v) in &self.resource_tags {
+                tags.insert(k.as_str(), v.as_str());
+            }
         }
         for kv in s.attributes {
             match &kv.value {
@@ -80,8 +149,12 @@ impl Encoder {
                 other => tags.insert(kv.key.as_str(), value_text(other)),
             }
         }
-        for (k, v) in scope_tags(s.instrumentation_scope) {
-            tags.insert(k, v);
+        if scope_run {
+            tags.push_written(scope_json);
+        } else {
+            for (k, v) in scope_tags(s.instrumentation_scope) {
+                tags.insert(k, v);
+            }
         }
         if let Some(code) = status_code(s.status) {
             tags.insert("otel.status_code", code);
@@ -185,4 +258,80 @@ fn remote_endpoint(s: &SpanView<'_>) -> Option<Endpoint> {
         }
     }
     (ep != Endpoint::default()).then_some(ep)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceId, TraceState};
+    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+
+    use super::*;
+    use crate::exporter::span_view::views;
+
+    fn span(scope: &InstrumentationScope, attributes: Vec<KeyValue>, status: Status) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(7u128),
+                SpanId::from(9u64),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Server,
+            name: "GET /x".into(),
+            start_time: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            end_time: UNIX_EPOCH + Duration::from_secs(1_800_000_001),
+            attributes,
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status,
+            instrumentation_scope: scope.clone(),
+        }
+    }
+
+    /// Tags written once (the resource's, a scope's) give the same bytes as
+    /// tags inserted one by one, whichever keys the attributes share with them.
+    #[test]
+    fn written_runs_change_no_byte() {
+        let ours = InstrumentationScope::builder("tower-otel-tracing").build();
+        let handler = InstrumentationScope::builder("handler")
+            .with_version("1.2")
+            .build();
+        let kv = |k: &'static str, v: &'static str| KeyValue::new(k, v);
+        let batch = vec![
+            span(&ours, vec![kv("http.method", "GET")], Status::Unset),
+            span(&handler, vec![kv("deployment", "attr wins")], Status::Ok),
+            span(&ours, vec![kv("otel.scope.name", "attr")], Status::Unset),
+            span(&handler, vec![kv("error", "x")], Status::error("boom")),
+            span(&ours, vec![kv("a", "1"), kv("a", "2")], Status::Unset),
+            span(&ours, vec![], Status::Unset),
+        ];
+        let resources = [
+            Resource::builder_empty().build(),
+            Resource::builder_empty()
+                .with_attribute(KeyValue::new("deployment", "prod"))
+                .with_attribute(KeyValue::new("service.name", "svc"))
+                .build(),
+            Resource::builder_empty()
+                .with_attribute(KeyValue::new("otel.scope.name", "resource"))
+                .with_attribute(KeyValue::new("error", "resource"))
+                .build(),
+        ];
+        for resource in &resources {
+            let mut encoder = Encoder::new(Endpoint::default());
+            encoder.set_resource(resource);
+            let fast = encoder.encode(&views(&batch));
+            encoder.written_runs = false;
+            let one_by_one = encoder.encode(&views(&batch));
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(one_by_one).unwrap()
+            );
+        }
+    }
 }

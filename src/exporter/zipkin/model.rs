@@ -66,10 +66,17 @@ impl Span<'_> {
         }
         if !self.tags.0.is_empty() {
             out.extend_from_slice(b",\"tags\":{");
-            for (i, (k, v)) in self.tags.0.iter().enumerate() {
+            for (i, entry) in self.tags.0.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
+                let (k, v) = match entry {
+                    Entry::Tag(k, v) => (k, v),
+                    Entry::Written(json) => {
+                        out.extend_from_slice(json);
+                        continue;
+                    }
+                };
                 key(out, k);
                 match v {
                     Tag::Text(text) => string(out, text),
@@ -154,17 +161,51 @@ impl<'a, T: Into<Cow<'a, str>>> From<T> for Tag<'a> {
 /// Tags in insertion order; a later tag with the same key replaces an earlier one
 /// (JSON objects with duplicate keys are read differently by different parsers).
 #[derive(Default)]
-pub(crate) struct Tags<'a>(pub(crate) Vec<(Cow<'a, str>, Tag<'a>)>);
+pub(crate) struct Tags<'a>(pub(crate) Vec<Entry<'a>>);
+
+/// One tag, or a run of tags written already (`"k":"v","k2":"v2"`): those
+/// every span of an exporter or scope carries, when no other tag of the span
+/// has one of their keys.
+pub(crate) enum Entry<'a> {
+    Tag(Cow<'a, str>, Tag<'a>),
+    Written(&'a [u8]),
+}
 
 impl<'a> Tags<'a> {
     pub(crate) fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: impl Into<Tag<'a>>) {
         let key = key.into();
         let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
+        let slot = self.0.iter_mut().find_map(|entry| match entry {
+            Entry::Tag(k, v) if *k == key => Some(v),
+            _ => None,
+        });
+        match slot {
+            Some(slot) => *slot = value,
+            None => self.0.push(Entry::Tag(key, value)),
         }
     }
+
+    /// Tags written already, whose keys the caller knows no other tag has.
+    pub(crate) fn push_written(&mut self, json: &'a [u8]) {
+        if !json.is_empty() {
+            self.0.push(Entry::Written(json));
+        }
+    }
+}
+
+/// `tags` written as the `"k":"v"` pairs of a `tags` object, comma-separated.
+pub(crate) fn written_tags<K: AsRef<str>, V: AsRef<str>>(
+    tags: impl IntoIterator<Item = (K, V)>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in tags {
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        key(&mut out, k.as_ref());
+        string(&mut out, v.as_ref());
+    }
+    out
 }
 
 /// Lower-case hex of `N / 2` bytes, without a heap allocation.
