@@ -574,9 +574,11 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         let mut children = Vec::with_capacity(spans - 1);
         let mut shapes = <[ChildShape; Message::KINDS]>::default();
         let mut shaped = [false; Message::KINDS];
-        // Sized for the usual kinds (`http receive`, and `http send` for the
-        // head and the body), so neither grows: a growth was one `realloc`.
+        // Two names at most (`http send` is the head's and the body's), each
+        // written once; the list is sized for the usual kinds: a growth was
+        // one `realloc`.
         let mut names = String::new();
+        let mut named: [Option<std::ops::Range<usize>>; 2] = [None, None];
         let mut attributes = Vec::with_capacity(match recorder.semconv {
             Semconv::Legacy => 4,
             Semconv::Stable => 5,
@@ -588,11 +590,16 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
             let shape = frame.message as usize;
             if !shaped[shape] {
                 shaped[shape] = true;
-                if names.is_empty() {
-                    names.reserve(2 * frame.name.len() + " http receive http send".len());
-                }
-                let from = (names.len(), attributes.len());
-                push_child_name(&mut names, frame.name, frame.message);
+                let which = usize::from(matches!(frame.message, Message::Request));
+                let name = named[which].get_or_insert_with(|| {
+                    if names.is_empty() {
+                        names.reserve(2 * frame.name.len() + " http receive http send".len());
+                    }
+                    let from = names.len();
+                    push_child_name(&mut names, frame.name, frame.message);
+                    from..names.len()
+                });
+                let from = attributes.len();
                 let failed = push_child_attributes(
                     recorder.semconv,
                     frame.message,
@@ -600,8 +607,8 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
                     &mut attributes,
                 );
                 shapes[shape] = ChildShape {
-                    name: from.0..names.len(),
-                    attributes: from.1..attributes.len(),
+                    name: name.clone(),
+                    attributes: from..attributes.len(),
                     status: child_status(failed),
                 };
             }
