@@ -9,6 +9,9 @@
 //!                  service, future   naming, grpc     truncation         otlp/     protobuf
 //!                  request_body      recorded         batch processor    console   text
 //!                  response_body     headers                             transport
+//!                                                                         export trait
+//!                                                                         span_view
+//!                                                                         finished
 //!        ▲                                ▲                ▲
 //!        └── config ──> settings ─────────┴────────────────┘
 //!            TracingConfig  one table of settings, resolved once (config, then OTEL_*)
@@ -23,7 +26,9 @@
 //!   (`span/clock.rs`); SDK spans as they happen under a user's tracer provider.
 //! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
 //!   [`Pipeline`](pipeline::Pipeline) handle.
-//! - [`exporter`]: one module per wire format behind the SDK's `SpanExporter`.
+//! - [`exporter`]: one module per wire format behind one trait; our exporters
+//!   read a request's spans from its record through a borrowed view, a user's
+//!   `SpanExporter` gets SDK `SpanData`.
 //! - [`config`] and [`settings`]: what users write, and what runs.
 //! - [`propagation`]: the caller's trace in and out of headers (W3C Trace Context
 //!   Level 2, B3, Jaeger).
@@ -41,8 +46,10 @@
 //! when it ends, the record itself goes to the batch processor through a
 //! lock-free queue (`pipeline/batch.rs`), and its server span and `http
 //! send`/`http receive` children are built there, on the export thread, without
-//! SDK spans; the handler's context holds a handle (`span/server_span.rs`) that
-//! takes its writes to the server span into the record.
+//! SDK spans (and, for our own exporters, without `SpanData`:
+//! `exporter/finished.rs`); the handler's context holds a handle
+//! (`span/server_span.rs`) that takes its writes to the server span into the
+//! record.
 //!
 //! Behaviour comes from the OpenTelemetry specifications where BentoML's is
 //! silent: [trace SDK](https://opentelemetry.io/docs/specs/otel/trace/sdk/),
