@@ -68,12 +68,17 @@ pub(crate) trait Collect: BatchItem + Sized {
     );
 }
 
+/// `span`, its values cut to `max_chars`.
+fn truncated(mut span: Box<SpanData>, max_chars: Option<usize>) -> Box<SpanData> {
+    if let Some(max) = max_chars {
+        truncate_span(&mut span, max);
+    }
+    span
+}
+
 impl Collect for SpanData {
-    fn span(mut span: Box<SpanData>, max_chars: Option<usize>) -> Self {
-        if let Some(max) = max_chars {
-            truncate_span(&mut span, max);
-        }
-        *span
+    fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self {
+        *truncated(span, max_chars)
     }
 
     fn request(
@@ -94,11 +99,8 @@ impl Collect for SpanData {
 }
 
 impl Collect for Finished {
-    fn span(mut span: Box<SpanData>, max_chars: Option<usize>) -> Self {
-        if let Some(max) = max_chars {
-            truncate_span(&mut span, max);
-        }
-        Finished::Span(span)
+    fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self {
+        Finished::Span(truncated(span, max_chars))
     }
 
     fn request(
