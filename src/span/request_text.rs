@@ -18,6 +18,8 @@
 
 use std::ops::Range;
 
+use arrayvec::ArrayString;
+
 /// Bytes kept inline: an API request's target, host and user agent fit.
 const INLINE: usize = 160;
 
@@ -44,8 +46,11 @@ impl Piece {
     }
 }
 
+/// Inline, the text stays a `str` (`ArrayString`): reading a piece back from
+/// bytes validated it as UTF-8 again each time, ~400 instructions a sampled
+/// request (callgrind, `ours_rate1_server_only`).
 enum Store {
-    Inline { bytes: [u8; INLINE], len: usize },
+    Inline(ArrayString<INLINE>),
     Heap(String),
 }
 
@@ -58,10 +63,7 @@ impl RequestText {
     /// Room for text of `len` bytes in all.
     pub(crate) fn with_capacity(len: usize) -> Self {
         let store = if len <= INLINE {
-            Store::Inline {
-                bytes: [0; INLINE],
-                len: 0,
-            }
+            Store::Inline(ArrayString::new())
         } else {
             Store::Heap(String::with_capacity(len))
         };
@@ -72,14 +74,12 @@ impl RequestText {
     /// not kept and its piece reads as empty.
     pub(crate) fn push(&mut self, s: &str) -> Piece {
         let (start, end) = match &mut self.store {
-            Store::Inline { bytes, len } => {
-                let start = *len;
-                let Some(slot) = bytes.get_mut(start..start + s.len()) else {
+            Store::Inline(text) => {
+                let start = text.len();
+                if text.try_push_str(s).is_err() {
                     return Piece::default();
-                };
-                slot.copy_from_slice(s.as_bytes());
-                *len += s.len();
-                (start, *len)
+                }
+                (start, text.len())
             }
             Store::Heap(text) => {
                 let start = text.len();
@@ -95,14 +95,12 @@ impl RequestText {
 
     /// The text of `piece`.
     pub(crate) fn get(&self, piece: Piece) -> &str {
-        match &self.store {
-            // Pieces are whole `str`s copied in, so this never fails.
-            Store::Inline { bytes, .. } => bytes
-                .get(piece.range())
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            Store::Heap(text) => text.get(piece.range()).unwrap_or_default(),
-        }
+        // Pieces are whole `str`s copied in, so this never fails.
+        let text = match &self.store {
+            Store::Inline(text) => text.as_str(),
+            Store::Heap(text) => text.as_str(),
+        };
+        text.get(piece.range()).unwrap_or_default()
     }
 }
 
@@ -121,7 +119,7 @@ mod tests {
                 .collect();
             let len = parts.iter().map(String::len).sum();
             let mut text = RequestText::with_capacity(len);
-            assert_eq!(matches!(text.store, Store::Inline { .. }), len <= INLINE);
+            assert_eq!(matches!(text.store, Store::Inline(_)), len <= INLINE);
             let pieces: Vec<Piece> = parts.iter().map(|p| text.push(p)).collect();
             for (piece, part) in pieces.iter().zip(&parts) {
                 assert_eq!(text.get(*piece), part);
