@@ -192,8 +192,10 @@ struct Inner {
     /// Built by the layer (not a user's provider): the layer shuts it down.
     owned: bool,
     tracer: SdkTracer,
-    /// The tracer's scope, for child spans made without the tracer.
-    scope: InstrumentationScope,
+    /// The tracer's scope, for child spans made without the tracer; shared
+    /// with our exporters' batch items, whose spans then all have one scope
+    /// at one address (`exporter/finished.rs`).
+    scope: Arc<InstrumentationScope>,
     /// The batch processor of a pipeline the layer built with an exporter
     /// (`None` for a user's provider, whose processors only the SDK can reach).
     batch: Option<Arc<BatchProcessor>>,
@@ -229,6 +231,11 @@ impl PipelineCore {
     }
 
     pub(crate) fn scope(&self) -> &InstrumentationScope {
+        &self.inner.scope
+    }
+
+    /// The same scope, shared.
+    pub(crate) fn shared_scope(&self) -> &Arc<InstrumentationScope> {
         &self.inner.scope
     }
 
@@ -288,7 +295,7 @@ impl PipelineCore {
                 provider,
                 owned,
                 tracer,
-                scope,
+                scope: Arc::new(scope),
                 batch,
                 counters: side.counters,
                 #[cfg(feature = "viewer")]

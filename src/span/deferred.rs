@@ -625,6 +625,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
             shapes,
             names,
             attributes,
+            scope: recorder.pipeline.shared_scope().clone(),
         }))
     }
 }
