@@ -27,7 +27,7 @@ pub(crate) enum Finished {
 /// A request's server span and its children (`http send`, `http receive`).
 #[derive(Debug)]
 pub(crate) struct RequestSpans {
-    /// The server span; the children's parent, trace state and scope.
+    /// The server span; the children's parent and trace state.
     pub(crate) server: SpanData,
     /// The children, in the order their frames ended.
     pub(crate) children: Vec<ChildSpan>,
