@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use super::model::{
     write_emit_batch, write_emit_batch_head, write_emit_batch_tail, write_span, Process, Span,
 };
-use super::protocol::Compact;
+use super::protocol::{Compact, Protocol};
 
 /// The largest datagram payload the agent accepts (its default, and BentoML's).
 pub(crate) const MAX_PACKET_SIZE: usize = 65_000;
@@ -180,6 +180,7 @@ mod tests {
                 key: Cow::Borrowed("payload"),
                 value: TagValue::Str(Cow::Owned("x".repeat(value_len + i % 7))),
             }],
+            written_tags: &super::super::model::NO_TAGS,
             logs: Vec::new(),
         }
     }

@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 
 use opentelemetry::trace::{SpanId, Status};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
-use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue};
+use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue, WrittenTags};
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
@@ -68,7 +68,8 @@ impl Converter {
         );
     }
 
-    pub(crate) fn span<'a>(&self, s: &SpanView<'a>) -> Span<'a> {
+    /// `scope_tags`: the span's scope tags, written (`ScopeTags`).
+    pub(crate) fn span<'a>(&self, s: &SpanView<'a>, scope_tags: &'a WrittenTags) -> Span<'a> {
         let (trace_id_low, trace_id_high) = trace_halves(s.span_context.trace_id().to_bytes());
         let mut references = Vec::with_capacity(1 + s.links.len());
         if s.parent_span_id != SpanId::INVALID {
@@ -114,9 +115,6 @@ impl Converter {
                 ));
             }
         }
-        for (k, v) in scope_tags(s.instrumentation_scope) {
-            tags.push(str_tag(k, Cow::Borrowed(v)));
-        }
 
         let logs = s
             .events
@@ -145,8 +143,46 @@ impl Converter {
             start_time: start as i64,
             duration: end.saturating_sub(start) as i64,
             tags,
+            written_tags: scope_tags,
             logs,
         }
+    }
+}
+
+/// Each scope's tags in a batch, written once in both protocols: they come
+/// last in every span's list, after the span's own.
+pub(crate) struct ScopeTags<'a>(Vec<(&'a InstrumentationScope, WrittenTags)>);
+
+impl<'a> ScopeTags<'a> {
+    pub(crate) fn new(batch: &[SpanView<'a>]) -> Self {
+        let mut scopes = ScopeTags(Vec::new());
+        for span in batch {
+            let scope = span.instrumentation_scope;
+            if scopes.find(scope).is_none() {
+                let tags: Vec<Tag<'_>> = scope_tags(scope)
+                    .map(|(k, v)| Tag {
+                        key: Cow::Borrowed(k),
+                        value: TagValue::Str(Cow::Borrowed(v)),
+                    })
+                    .collect();
+                scopes.0.push((scope, WrittenTags::new(&tags)));
+            }
+        }
+        scopes
+    }
+
+    fn find(&self, scope: &InstrumentationScope) -> Option<&WrittenTags> {
+        // A request's spans share their scope's address; a handler's span has
+        // its own copy.
+        self.0
+            .iter()
+            .find(|(s, _)| std::ptr::eq(*s, scope) || *s == scope)
+            .map(|(_, tags)| tags)
+    }
+
+    /// The written tags of `scope`, one of the batch's.
+    pub(crate) fn of(&self, scope: &InstrumentationScope) -> &WrittenTags {
+        self.find(scope).unwrap_or(&super::model::NO_TAGS)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::exporter::transport::HttpTransport;
 use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
 pub(crate) use agent::MAX_PACKET_SIZE;
-use convert::Converter;
+use convert::{Converter, ScopeTags};
 use model::{write_batch, Process, Span};
 use protocol::Binary;
 
@@ -95,20 +95,27 @@ impl JaegerExporter {
         }
     }
 
-    fn converted<'a>(&self, batch: &[SpanView<'a>]) -> Vec<Span<'a>> {
-        batch.iter().map(|s| self.converter.span(s)).collect()
+    fn converted<'a>(&self, batch: &[SpanView<'a>], scopes: &'a ScopeTags<'a>) -> Vec<Span<'a>> {
+        batch
+            .iter()
+            .map(|s| self.converter.span(s, scopes.of(s.instrumentation_scope)))
+            .collect()
     }
 
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
     pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(&views(batch)))
+        let views = views(batch);
+        let scopes = ScopeTags::new(&views);
+        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(&views, &scopes))
     }
 
     /// The binary `Batch` the collector would receive for `batch`.
     pub fn encode_binary(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        encode_binary(&process, &self.converted(&views(batch)))
+        let views = views(batch);
+        let scopes = ScopeTags::new(&views);
+        encode_binary(&process, &self.converted(&views, &scopes))
     }
 
     fn export_batch(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
@@ -120,7 +127,8 @@ impl JaegerExporter {
 
     fn send(&self, batch: &[SpanView<'_>]) -> Result<(), String> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        let spans = self.converted(batch);
+        let scopes = ScopeTags::new(batch);
+        let spans = self.converted(batch, &scopes);
         match &self.transport {
             Transport::Agent(agent) => {
                 let emitted = agent.emit(&process, &spans)?;

@@ -3,6 +3,8 @@
 //! protocol specifications straight into a `Vec<u8>`, with static dispatch: a
 //! generic protocol object behind `dyn` costs more per field than the field's bytes.
 
+use super::model::WrittenTags;
+
 /// Thrift field types, as the model needs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Type {
@@ -30,6 +32,10 @@ pub(crate) trait Protocol {
     fn i64(&mut self, v: i64);
     fn double(&mut self, v: f64);
     fn string(&mut self, s: &str);
+    /// Bytes this protocol wrote elsewhere (whole list elements).
+    fn raw(&mut self, bytes: &[u8]);
+    /// This protocol's encoding of tags written once for both.
+    fn written(tags: &WrittenTags) -> &[u8];
 }
 
 /// The compact protocol: zigzag varints, field ids as deltas from the previous
@@ -59,11 +65,6 @@ impl Compact {
     /// Bytes written so far.
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
-    }
-
-    /// Appends bytes this protocol wrote elsewhere (whole list elements).
-    pub(crate) fn raw(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
     }
 
     fn type_id(ty: Type) -> u8 {
@@ -166,6 +167,14 @@ impl Protocol for Compact {
         self.varint(s.len() as u64);
         self.buf.extend_from_slice(s.as_bytes());
     }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn written(tags: &WrittenTags) -> &[u8] {
+        &tags.compact
+    }
 }
 
 /// The strict binary protocol: big-endian fixed-width numbers, `i16` field ids.
@@ -241,6 +250,14 @@ impl Protocol for Binary {
     fn string(&mut self, s: &str) {
         self.i32(s.len() as i32);
         self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn written(tags: &WrittenTags) -> &[u8] {
+        &tags.binary
     }
 }
 
