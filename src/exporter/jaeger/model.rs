@@ -260,3 +260,75 @@ pub(crate) fn write_emit_batch_tail<P: Protocol>(o: &mut P) {
 pub(crate) fn write_span<P: Protocol>(o: &mut P, span: &Span<'_>) {
     span.write(o);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(key: &'static str, value: &'static str) -> Tag<'static> {
+        Tag {
+            key: Cow::Borrowed(key),
+            value: TagValue::Str(Cow::Borrowed(value)),
+        }
+    }
+
+    fn span<'a>(tags: Vec<Tag<'a>>, written_tags: &'a WrittenTags) -> Span<'a> {
+        Span {
+            trace_id_low: 1,
+            trace_id_high: 2,
+            span_id: 3,
+            parent_span_id: 4,
+            operation_name: "GET /x",
+            references: Vec::new(),
+            flags: 1,
+            start_time: 1_700_000_000_000_000,
+            duration: 5,
+            tags,
+            written_tags,
+            logs: vec![Log {
+                timestamp: 6,
+                fields: vec![tag("event", "e")],
+            }],
+        }
+    }
+
+    fn bytes<P: Protocol>(mut o: P, span: &Span<'_>, done: impl Fn(P) -> Vec<u8>) -> Vec<u8> {
+        // Inside a list of spans, as the batches write it, after other fields.
+        o.struct_begin();
+        o.field(Type::I64, 9);
+        o.i64(7);
+        write_span(&mut o, span);
+        o.struct_end();
+        done(o)
+    }
+
+    /// Tags written once and appended give the bytes the same tags written in
+    /// the span's own list give, in both protocols, whatever the span's own.
+    #[test]
+    fn written_tags_are_the_same_bytes_as_the_span_s_own() {
+        let scope = [tag("otel.scope.name", "s"), tag("otel.scope.version", "1")];
+        let written = WrittenTags::new(&scope);
+        for own in [
+            vec![],
+            vec![tag("http.method", "GET"), tag("span.kind", "server")],
+        ] {
+            let mut all = own.clone();
+            all.extend(scope.iter().cloned());
+            let (appended, inline) = (span(own, &written), span(all, &NO_TAGS));
+            let compact = |o: Compact| o.into_inner();
+            let binary = |o: Binary| o.into_inner();
+            assert_eq!(
+                bytes(Compact::new(Vec::new()), &appended, compact),
+                bytes(Compact::new(Vec::new()), &inline, compact)
+            );
+            assert_eq!(
+                bytes(Binary::new(Vec::new()), &appended, binary),
+                bytes(Binary::new(Vec::new()), &inline, binary)
+            );
+        }
+        let none = span(vec![], &NO_TAGS);
+        let mut o = Compact::new(Vec::new());
+        write_span(&mut o, &none);
+        assert!(!o.into_inner().is_empty());
+    }
+}
