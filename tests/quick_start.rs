@@ -79,7 +79,15 @@ fn start_example(
     });
     let addr = rx
         .recv_timeout(Duration::from_secs(30))
-        .expect("the example reports its address");
+        .unwrap_or_else(|e| {
+            // An example built by another command (`cargo run --example ...` with
+            // fewer features) may be the one at this path: say so.
+            panic!(
+                "the example did not report its address ({e}); it said:\n{}\n(if it lacks a \
+             feature, `cargo build --all-features --examples` rebuilds it)",
+                lines.lock().unwrap().join("\n")
+            )
+        });
     Server {
         child,
         addr,
