@@ -80,8 +80,3 @@ impl SpanView<'_> {
         }
     }
 }
-
-/// The views of a batch of SDK spans.
-pub(crate) fn views(batch: &[SpanData]) -> Vec<SpanView<'_>> {
-    batch.iter().map(SpanView::from).collect()
-}

@@ -572,8 +572,8 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         let ending = self.ending.get()?;
         let recorder = &*self.recorder;
         let mut children = Vec::with_capacity(spans - 1);
+        // A kind's shape is made with its first child (its name is never empty).
         let mut shapes = <[ChildShape; Message::KINDS]>::default();
-        let mut shaped = [false; Message::KINDS];
         // Two names at most (`http send` is the head's and the body's), each
         // written once; the list is sized for the usual kinds: a growth was
         // one `realloc`.
@@ -588,8 +588,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         // once a kind, not once a frame.
         let server = self.finish(ending, spans - 1, |frame| {
             let shape = frame.message as usize;
-            if !shaped[shape] {
-                shaped[shape] = true;
+            if shapes[shape].name.is_empty() {
                 let which = usize::from(matches!(frame.message, Message::Request));
                 let name = named[which].get_or_insert_with(|| {
                     if names.is_empty() {

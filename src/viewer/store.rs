@@ -341,7 +341,7 @@ impl TraceStore {
     /// [`record`](Self::record) for SDK spans.
     #[cfg(test)]
     pub(crate) fn record_spans(&self, batch: &[opentelemetry_sdk::trace::SpanData]) {
-        self.record(&crate::exporter::span_view::views(batch));
+        self.record(&crate::exporter::finished::batch_views(batch));
     }
 
     pub(crate) fn overview(&self) -> Overview {

@@ -17,7 +17,7 @@ use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
 use crate::exporter::export::Export;
 use crate::exporter::finished::{batch_views, Finished};
-use crate::exporter::span_view::{views, SpanView};
+use crate::exporter::span_view::SpanView;
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
@@ -105,7 +105,7 @@ impl JaegerExporter {
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
     pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        let views = views(batch);
+        let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
         AgentClient::new("localhost", 0, false).encode(&process, &self.converted(&views, &scopes))
     }
@@ -113,7 +113,7 @@ impl JaegerExporter {
     /// The binary `Batch` the collector would receive for `batch`.
     pub fn encode_binary(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        let views = views(batch);
+        let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
         encode_binary(&process, &self.converted(&views, &scopes))
     }
@@ -175,7 +175,7 @@ impl SpanExporter for JaegerExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        std::future::ready(self.export_batch(&views(&batch)))
+        std::future::ready(self.export_batch(&batch_views(&batch)))
     }
 
     fn set_resource(&mut self, resource: &Resource) {

@@ -17,7 +17,6 @@ use crate::config::redact::url_credentials;
 use crate::config::{Compression, ConfigError, OtlpProtocol, TracingConfig};
 use crate::exporter::export::Export;
 use crate::exporter::finished::{batch_views, Finished};
-use crate::exporter::span_view::views;
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{OtlpSettings, Settings};
 
@@ -116,7 +115,7 @@ impl OtlpExporter {
     /// assert!(!bytes.is_empty()); // the resource, with no spans
     /// ```
     pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        self.encoder.encode(&views(batch))
+        self.encoder.encode(&batch_views(batch))
     }
 
     fn failed(&self, n: usize, e: impl fmt::Display) -> OTelSdkError {
@@ -143,7 +142,7 @@ impl SpanExporter for OtlpExporter {
         let n = batch.len();
         let result = match &self.inner {
             Inner::Http(http) => http
-                .send(self.encoder.encode(&views(&batch)))
+                .send(self.encoder.encode(&batch_views(&batch)))
                 .map_err(|e| self.failed(n, e)),
             #[cfg(feature = "otlp-grpc")]
             Inner::Grpc(grpc) => grpc.export(batch).map_err(|e| self.failed(n, e)),

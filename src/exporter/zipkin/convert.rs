@@ -268,7 +268,7 @@ mod tests {
     use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
     use super::*;
-    use crate::exporter::span_view::views;
+    use crate::exporter::finished::batch_views;
 
     fn span(scope: &InstrumentationScope, attributes: Vec<KeyValue>, status: Status) -> SpanData {
         SpanData {
@@ -325,9 +325,9 @@ mod tests {
         for resource in &resources {
             let mut encoder = Encoder::new(Endpoint::default());
             encoder.set_resource(resource);
-            let fast = encoder.encode(&views(&batch));
+            let fast = encoder.encode(&batch_views(&batch));
             encoder.written_runs = false;
-            let one_by_one = encoder.encode(&views(&batch));
+            let one_by_one = encoder.encode(&batch_views(&batch));
             assert_eq!(
                 String::from_utf8(fast).unwrap(),
                 String::from_utf8(one_by_one).unwrap()

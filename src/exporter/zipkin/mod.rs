@@ -16,7 +16,7 @@ use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
 use crate::exporter::export::Export;
 use crate::exporter::finished::{batch_views, Finished};
-use crate::exporter::span_view::{views, SpanView};
+use crate::exporter::span_view::SpanView;
 use crate::exporter::transport::HttpTransport;
 use crate::settings::{Settings, ZipkinSettings};
 use convert::Encoder;
@@ -75,7 +75,7 @@ impl ZipkinExporter {
 
     /// The JSON body `export` posts for `batch`.
     pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
-        self.encoder.encode(&views(batch))
+        self.encoder.encode(&batch_views(batch))
     }
 
     fn post(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
@@ -105,7 +105,7 @@ impl SpanExporter for ZipkinExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        std::future::ready(self.post(&views(&batch)))
+        std::future::ready(self.post(&batch_views(&batch)))
     }
 
     fn set_resource(&mut self, resource: &Resource) {
