@@ -32,6 +32,10 @@ mod in_memory;
 mod jaeger;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
+// `get` serves Jaeger, `iter` OTLP.
+#[cfg_attr(not(all(feature = "jaeger", feature = "otlp")), allow(dead_code))]
+mod per_scope;
 // The viewer names span kinds as these formats do; with it alone the rest of
 // the mapping is unused.
 #[cfg_attr(

@@ -8,6 +8,7 @@ use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue, WrittenTags};
+use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
@@ -151,38 +152,28 @@ impl Converter {
 
 /// Each scope's tags in a batch, written once in both protocols: they come
 /// last in every span's list, after the span's own.
-pub(crate) struct ScopeTags<'a>(Vec<(&'a InstrumentationScope, WrittenTags)>);
+pub(crate) struct ScopeTags<'a>(PerScope<'a, WrittenTags>);
 
 impl<'a> ScopeTags<'a> {
     pub(crate) fn new(batch: &[SpanView<'a>]) -> Self {
-        let mut scopes = ScopeTags(Vec::new());
+        let mut scopes = PerScope::new();
         for span in batch {
-            let scope = span.instrumentation_scope;
-            if scopes.find(scope).is_none() {
+            scopes.get_or_insert_with(span.instrumentation_scope, |scope| {
                 let tags: Vec<Tag<'_>> = scope_tags(scope)
                     .map(|(k, v)| Tag {
                         key: Cow::Borrowed(k),
                         value: TagValue::Str(Cow::Borrowed(v)),
                     })
                     .collect();
-                scopes.0.push((scope, WrittenTags::new(&tags)));
-            }
+                WrittenTags::new(&tags)
+            });
         }
-        scopes
-    }
-
-    fn find(&self, scope: &InstrumentationScope) -> Option<&WrittenTags> {
-        // A request's spans share their scope's address; a handler's span has
-        // its own copy.
-        self.0
-            .iter()
-            .find(|(s, _)| std::ptr::eq(*s, scope) || *s == scope)
-            .map(|(_, tags)| tags)
+        ScopeTags(scopes)
     }
 
     /// The written tags of `scope`, one of the batch's.
     pub(crate) fn of(&self, scope: &InstrumentationScope) -> &WrittenTags {
-        self.find(scope).unwrap_or(&super::model::NO_TAGS)
+        self.0.get(scope).unwrap_or(&super::model::NO_TAGS)
     }
 }
 

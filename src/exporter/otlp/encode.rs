@@ -11,6 +11,7 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
+use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 
 const VARINT: u8 = 0;
@@ -43,18 +44,11 @@ impl Encoder {
     /// One `ExportTraceServiceRequest` holding `batch` under this resource, grouped
     /// by instrumentation scope.
     pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
-        let mut groups: Vec<(&InstrumentationScope, Vec<(&SpanView<'_>, usize)>)> = Vec::new();
+        let mut groups: PerScope<'_, Vec<(&SpanView<'_>, usize)>> = PerScope::new();
         for span in batch {
-            let entry = (span, span_len(span));
-            // A request's spans share one scope: the address answers first.
-            let scope = span.instrumentation_scope;
-            match groups
-                .iter_mut()
-                .find(|(s, _)| std::ptr::eq(*s, scope) || *s == scope)
-            {
-                Some((_, spans)) => spans.push(entry),
-                None => groups.push((scope, vec![entry])),
-            }
+            groups
+                .get_or_insert_with(span.instrumentation_scope, |_| Vec::new())
+                .push((span, span_len(span)));
         }
         let scope_spans: Vec<(usize, usize)> = groups
             .iter()

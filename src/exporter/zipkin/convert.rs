@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{written_tags, Annotation, Endpoint, Hex, Span, Tag, Tags};
+use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
     epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
@@ -97,21 +98,16 @@ impl Encoder {
     pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + batch.len() * 640);
         // Each scope's tags, written once a batch.
-        let mut scopes: Vec<(&InstrumentationScope, Vec<u8>)> = Vec::new();
+        let mut scopes = PerScope::new();
         out.push(b'[');
         for (i, span) in batch.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let scope = span.instrumentation_scope;
-            let known = scopes
-                .iter()
-                .position(|(s, _)| std::ptr::eq(*s, scope) || *s == scope);
-            let at = known.unwrap_or_else(|| {
-                scopes.push((scope, written_tags(scope_tags(scope))));
-                scopes.len() - 1
+            let scope_json = scopes.get_or_insert_with(span.instrumentation_scope, |scope| {
+                written_tags(scope_tags(scope))
             });
-            self.span(span, &scopes[at].1).write(&mut out);
+            self.span(span, scope_json).write(&mut out);
         }
         out.push(b']');
         out
@@ -265,6 +261,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use opentelemetry::trace::{SpanContext, TraceFlags, TraceId, TraceState};
+    use opentelemetry::InstrumentationScope;
     use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
     use super::*;
