@@ -124,6 +124,6 @@ impl Export for ZipkinExporter {
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.encoder.set_resource(resource);
+        SpanExporter::set_resource(self, resource);
     }
 }
