@@ -14,17 +14,78 @@ fn example_binary() -> PathBuf {
     example("summarize")
 }
 
+/// The example built with this test's features.
+///
+/// `target/<profile>/examples/<name>` is whichever build of the example cargo
+/// linked last. After the README's quick start (`--features axum,logs`) it can
+/// be a build without the exporters these tests use, and a later `cargo test`
+/// whose own build is already fresh does not link it back. Cargo keeps every
+/// feature set's build beside it as `<name>-<hash>`, so the newest one that can
+/// run this test's exporters is used instead.
 fn example(name: &str) -> PathBuf {
+    static SUMMARIZE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     // tests run from target/<profile>/deps; cargo builds examples next to it.
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join(name);
-    assert!(
-        bin.exists(),
-        "{} missing: run `cargo test --all-features`",
-        bin.display()
-    );
-    bin
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let linked = dir.join(name);
+    if name != "summarize" {
+        assert!(
+            linked.exists(),
+            "{} missing: run `cargo test --all-features`",
+            linked.display()
+        );
+        return linked;
+    }
+    SUMMARIZE
+        .get_or_init(|| {
+            if runs_our_exporters(&linked) {
+                return linked;
+            }
+            let mut builds: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|entry| {
+                    let entry = entry.ok()?;
+                    let file = entry.file_name().into_string().ok()?;
+                    let hash = file.strip_prefix(name)?.strip_prefix('-')?;
+                    hash.bytes()
+                        .all(|b| b.is_ascii_hexdigit())
+                        .then(|| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))?
+                })
+                .collect();
+            builds.sort();
+            builds
+                .into_iter()
+                .rev()
+                .map(|(_, path)| path)
+                .find(|path| runs_our_exporters(path))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "no build of the {name} example in {} has this test's exporters: \
+                         run `cargo build --all-features --examples`",
+                        dir.display()
+                    )
+                })
+        })
+        .clone()
+}
+
+/// Whether the example accepts every exporter these tests are compiled with
+/// (`--print-config` refuses an exporter its build left out).
+fn runs_our_exporters(bin: &std::path::Path) -> bool {
+    let compiled = [
+        ("zipkin", cfg!(feature = "zipkin")),
+        ("jaeger", cfg!(feature = "jaeger")),
+        ("otlp", cfg!(feature = "otlp")),
+    ];
+    compiled.iter().filter(|(_, on)| *on).all(|(exporter, _)| {
+        Command::new(bin)
+            .arg("--print-config")
+            .env("OTEL_TRACES_EXPORTER", exporter)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })
 }
 
 struct Server {

@@ -479,13 +479,7 @@ fn counted<E: Export>(
 }
 
 #[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
-fn not_compiled_in(name: &str) -> ConfigError {
-    ConfigError::of_kind(
-        crate::config::ConfigErrorKind::Unsupported,
-        crate::settings::fields::general::EXPORTER_TYPE.error_path(),
-        format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
-    )
-}
+use crate::settings::not_compiled_in;
 
 /// An exporter's batch processor, or why it could not be built.
 type Built = Result<BatchProcessor, ConfigError>;

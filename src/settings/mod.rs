@@ -35,6 +35,10 @@ use crate::config::{
 };
 pub(crate) use env::Environment;
 pub use fields::{fields, Field};
+#[cfg(all(feature = "otlp", not(feature = "otlp-grpc")))]
+pub(crate) use resolve::grpc_not_compiled_in;
+#[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
+pub(crate) use resolve::not_compiled_in;
 
 /// The sampler that decides which new requests are recorded
 /// (`OTEL_TRACES_SAMPLER` names).

@@ -104,6 +104,9 @@ fn finish(s: &mut Settings) -> Result<(), ConfigError> {
     s.zipkin.timeout = s.timeout;
     s.jaeger.timeout = s.timeout;
     s.otlp.timeout = s.timeout;
+    if !s.disabled {
+        compiled_in(s)?;
+    }
     if s.exporter == ExporterType::Otlp
         && s.otlp.insecure
         && s.otlp.endpoint.starts_with("https://")
@@ -121,6 +124,41 @@ fn finish(s: &mut Settings) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Settings that this build could not run are refused here, so `validate()` and a
+/// printed config fail the same way the layer would, naming the feature to enable.
+fn compiled_in(s: &Settings) -> Result<(), ConfigError> {
+    let missing = match s.exporter {
+        ExporterType::Zipkin if !cfg!(feature = "zipkin") => "zipkin",
+        ExporterType::Jaeger if !cfg!(feature = "jaeger") => "jaeger",
+        ExporterType::Otlp if !cfg!(feature = "otlp") => "otlp",
+        #[cfg(not(feature = "otlp-grpc"))]
+        ExporterType::Otlp if s.otlp.protocol == OtlpProtocol::Grpc => {
+            return Err(grpc_not_compiled_in());
+        }
+        _ => return Ok(()),
+    };
+    Err(not_compiled_in(missing))
+}
+
+/// An exporter this build leaves out.
+pub(crate) fn not_compiled_in(name: &str) -> ConfigError {
+    ConfigError::of_kind(
+        ConfigErrorKind::Unsupported,
+        fields::general::EXPORTER_TYPE.error_path(),
+        format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
+    )
+}
+
+/// OTLP over gRPC, which this build leaves out.
+#[cfg(not(feature = "otlp-grpc"))]
+pub(crate) fn grpc_not_compiled_in() -> ConfigError {
+    ConfigError::of_kind(
+        ConfigErrorKind::Unsupported,
+        fields::otlp::OTLP_PROTOCOL.error_path(),
+        "`grpc` needs the `otlp-grpc` cargo feature",
+    )
+}
+
 fn default_service_name() -> String {
     std::env::current_exe()
         .ok()
@@ -136,5 +174,54 @@ impl Settings {
     fn warn(&mut self, msg: String) {
         tracing::warn!("tower-otel-tracing: {msg}");
         self.warnings.push(msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each build accepts exactly the exporters it has, and names the feature
+    /// that is missing.
+    #[test]
+    fn exporters_left_out_of_the_build_are_refused() {
+        for (exporter, name, on) in [
+            (ExporterType::Zipkin, "zipkin", cfg!(feature = "zipkin")),
+            (ExporterType::Jaeger, "jaeger", cfg!(feature = "jaeger")),
+            (ExporterType::Otlp, "otlp", cfg!(feature = "otlp")),
+            (ExporterType::Console, "console", true),
+        ] {
+            let cfg = TracingConfig {
+                exporter_type: Some(exporter),
+                ..Default::default()
+            };
+            match cfg.validate() {
+                Ok(()) => assert!(on, "{name} accepted without its feature"),
+                Err(e) => {
+                    assert!(!on, "{name} refused: {e}");
+                    assert_eq!(e.path(), "tracing.exporter_type");
+                    assert!(
+                        e.to_string().contains(&format!("`{name}` cargo feature")),
+                        "{e}"
+                    );
+                }
+            }
+            let disabled = [("OTEL_SDK_DISABLED".to_owned(), "true".to_owned())];
+            let disabled = Settings::resolve_with(&cfg, disabled.into_iter().collect());
+            assert!(disabled.is_ok(), "{name}: a disabled SDK runs no exporter");
+        }
+        let mut grpc = TracingConfig {
+            exporter_type: Some(ExporterType::Otlp),
+            ..Default::default()
+        };
+        grpc.otlp.protocol = Some(OtlpProtocol::Grpc);
+        match grpc.validate() {
+            Ok(()) => assert!(cfg!(all(feature = "otlp", feature = "otlp-grpc"))),
+            Err(e) if cfg!(feature = "otlp") => {
+                assert!(!cfg!(feature = "otlp-grpc"), "{e}");
+                assert_eq!(e.path(), "tracing.otlp.protocol");
+            }
+            Err(e) => assert_eq!(e.path(), "tracing.exporter_type"),
+        }
     }
 }

@@ -76,13 +76,7 @@ impl OtlpExporter {
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => Inner::Grpc(Box::new(grpc::GrpcExporter::new(settings)?)),
             #[cfg(not(feature = "otlp-grpc"))]
-            OtlpProtocol::Grpc => {
-                return Err(ConfigError::of_kind(
-                    crate::config::ConfigErrorKind::Unsupported,
-                    crate::settings::fields::otlp::OTLP_PROTOCOL.error_path(),
-                    "`grpc` needs the `otlp-grpc` cargo feature",
-                ))
-            }
+            OtlpProtocol::Grpc => return Err(crate::settings::grpc_not_compiled_in()),
         };
         Ok(OtlpExporter {
             endpoint: settings.endpoint.clone(),
