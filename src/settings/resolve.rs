@@ -215,13 +215,17 @@ mod tests {
             ..Default::default()
         };
         grpc.otlp.protocol = Some(OtlpProtocol::Grpc);
+        let runs = cfg!(all(feature = "otlp", feature = "otlp-grpc"));
         match grpc.validate() {
-            Ok(()) => assert!(cfg!(all(feature = "otlp", feature = "otlp-grpc"))),
-            Err(e) if cfg!(feature = "otlp") => {
-                assert!(!cfg!(feature = "otlp-grpc"), "{e}");
-                assert_eq!(e.path(), "tracing.otlp.protocol");
+            Ok(()) => assert!(runs, "gRPC accepted without its feature"),
+            Err(e) => {
+                assert!(!runs, "gRPC refused: {e}");
+                let field = match cfg!(feature = "otlp") {
+                    true => "tracing.otlp.protocol",
+                    false => "tracing.exporter_type",
+                };
+                assert_eq!(e.path(), field);
             }
-            Err(e) => assert_eq!(e.path(), "tracing.exporter_type"),
         }
     }
 }
