@@ -12,6 +12,7 @@ use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::SpanData;
 
+use super::attributes::{AttributeList, Attributes};
 use super::span_view::SpanView;
 
 /// One item of a batch for our exporters.
@@ -27,8 +28,11 @@ pub(crate) enum Finished {
 /// A request's server span and its children (`http send`, `http receive`).
 #[derive(Debug)]
 pub(crate) struct RequestSpans {
-    /// The server span; the children's parent and trace state.
+    /// The server span; the children's parent and trace state. Its
+    /// attributes are in `server_attributes`.
     pub(crate) server: SpanData,
+    /// The server span's attributes, their texts in one buffer.
+    pub(crate) server_attributes: AttributeList,
     /// The children, in the order their frames ended.
     pub(crate) children: Vec<ChildSpan>,
     /// What children of one kind share, by [`ChildSpan::shape`] (a kind of
@@ -81,7 +85,7 @@ impl RequestSpans {
                 name: &self.names[shape.name.clone()],
                 start_time: child.start,
                 end_time: child.end,
-                attributes: &self.attributes[shape.attributes.clone()],
+                attributes: Attributes::List(&self.attributes[shape.attributes.clone()]),
                 dropped_attributes_count: 0,
                 events: &[],
                 dropped_events_count: 0,
@@ -93,6 +97,7 @@ impl RequestSpans {
         }));
         out.push(SpanView {
             instrumentation_scope: &self.scope,
+            attributes: Attributes::Record(&self.server_attributes),
             ..server.into()
         });
     }

@@ -19,6 +19,17 @@
 //! network exporters' on up to four export workers it hands batches to
 //! (`pipeline/concurrent.rs`), so one stalled export does not stop the rest.
 
+// The sink serves every build; of the view, each format reads what it needs.
+#[cfg_attr(
+    not(all(
+        feature = "zipkin",
+        feature = "jaeger",
+        feature = "otlp",
+        feature = "viewer"
+    )),
+    allow(dead_code)
+)]
+pub(crate) mod attributes;
 pub(crate) mod console;
 pub(crate) mod export;
 // Only the network exporters take these batches and read SDK spans as views.

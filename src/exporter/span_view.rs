@@ -7,8 +7,10 @@
 use std::time::SystemTime;
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
-use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanData;
+
+use super::attributes::Attributes;
 
 /// One finished span, every field borrowed; the fields are `SpanData`'s.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +22,7 @@ pub(crate) struct SpanView<'a> {
     pub(crate) name: &'a str,
     pub(crate) start_time: SystemTime,
     pub(crate) end_time: SystemTime,
-    pub(crate) attributes: &'a [KeyValue],
+    pub(crate) attributes: Attributes<'a>,
     pub(crate) dropped_attributes_count: u32,
     pub(crate) events: &'a [Event],
     pub(crate) dropped_events_count: u32,
@@ -40,7 +42,7 @@ impl<'a> From<&'a SpanData> for SpanView<'a> {
             name: &s.name,
             start_time: s.start_time,
             end_time: s.end_time,
-            attributes: &s.attributes,
+            attributes: Attributes::List(&s.attributes),
             dropped_attributes_count: s.dropped_attributes_count,
             events: &s.events.events,
             dropped_events_count: s.events.dropped_count,

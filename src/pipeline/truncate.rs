@@ -20,15 +20,19 @@ fn truncate_string_value(v: &mut StringValue, max_chars: usize) {
 
 fn truncate_attributes(attributes: &mut [KeyValue], max_chars: usize) {
     for kv in attributes {
-        match &mut kv.value {
-            Value::String(s) => truncate_string_value(s, max_chars),
-            Value::Array(Array::String(items)) => {
-                for s in items {
-                    truncate_string_value(s, max_chars);
-                }
+        truncate_value(&mut kv.value, max_chars);
+    }
+}
+
+fn truncate_value(value: &mut Value, max_chars: usize) {
+    match value {
+        Value::String(s) => truncate_string_value(s, max_chars),
+        Value::Array(Array::String(items)) => {
+            for s in items {
+                truncate_string_value(s, max_chars);
             }
-            _ => {}
         }
+        _ => {}
     }
 }
 
@@ -54,5 +58,9 @@ pub(crate) fn truncate_span(span: &mut SpanData, max_chars: usize) {
 /// attributes its children share.
 pub(crate) fn truncate_request(request: &mut RequestSpans, max_chars: usize) {
     truncate_span(&mut request.server, max_chars);
+    request.server_attributes.cut_values(
+        |kv| truncate_value(&mut kv.value, max_chars),
+        |text| truncate_str(text, max_chars).map(str::len),
+    );
     truncate_attributes(&mut request.attributes, max_chars);
 }

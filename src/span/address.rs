@@ -15,23 +15,34 @@ pub(crate) fn host_attribute(local: SocketAddr) -> String {
 /// `ip` or `ip:port`. IPv4 (nearly every request) is written by hand: the `Display`
 /// impls go through the formatting machinery and cost ten times as much.
 pub(crate) fn address_text(addr: SocketAddr, with_port: bool) -> String {
+    let mut out = String::with_capacity(21);
+    push_address(&mut out, addr, with_port);
+    out
+}
+
+/// [`address_text`], appended to `out`.
+pub(crate) fn push_address(out: &mut String, addr: SocketAddr, with_port: bool) {
+    use std::fmt::Write;
     match addr {
         SocketAddr::V4(v4) => {
-            let mut out = String::with_capacity(21);
             for (i, octet) in v4.ip().octets().into_iter().enumerate() {
                 if i > 0 {
                     out.push('.');
                 }
-                push_decimal(&mut out, u16::from(octet));
+                push_decimal(out, u16::from(octet));
             }
             if with_port {
                 out.push(':');
-                push_decimal(&mut out, v4.port());
+                push_decimal(out, v4.port());
             }
-            out
         }
-        SocketAddr::V6(_) if with_port => addr.to_string(),
-        SocketAddr::V6(v6) => v6.ip().to_string(),
+        // Writing to a `String` cannot fail.
+        SocketAddr::V6(_) if with_port => {
+            let _ = write!(out, "{addr}");
+        }
+        SocketAddr::V6(v6) => {
+            let _ = write!(out, "{}", v6.ip());
+        }
     }
 }
 

@@ -6,9 +6,10 @@
 use http::Version;
 use opentelemetry::{Key, KeyValue, Value};
 
-use super::address::{address_text, TextCache};
+use super::address::{address_text, push_address, TextCache};
 use super::request_parts::RequestParts;
-use super::url::{redacted_target, redacted_url, strip_userinfo};
+use super::url::{push_redacted_url, redacted_target, strip_userinfo};
+use crate::exporter::attributes::AttributeSink;
 
 pub(crate) const HTTP_SCHEME: Key = Key::from_static_str("http.scheme");
 pub(crate) const HTTP_HOST: Key = Key::from_static_str("http.host");
@@ -43,7 +44,7 @@ pub(crate) fn push_request_attributes(
     req: &RequestParts,
     method: &'static str,
     texts: &TextCache,
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) {
     let (local, peer) = (req.local, req.peer);
     let scheme = req.scheme();
@@ -56,17 +57,17 @@ pub(crate) fn push_request_attributes(
         attrs.push(KeyValue::new(HTTP_FLAVOR, f));
     }
     let target = req.target().unwrap_or("/");
-    attrs.push(KeyValue::new(
-        HTTP_TARGET,
-        redacted_target(target).into_owned(),
-    ));
+    attrs.push_cow(HTTP_TARGET, redacted_target(target));
     let requested = req.requested_host();
+    let url = |attrs: &mut _, host: &str| {
+        let capacity = scheme.len() + 3 + host.len() + target.len();
+        AttributeSink::push_written(attrs, HTTP_URL, capacity, |out| {
+            push_redacted_url(out, scheme, host, target)
+        });
+    };
     match (requested, local) {
-        (Some(host), _) => attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, host, target))),
-        (None, Some(local)) => {
-            let host = address_text(local, true);
-            attrs.push(KeyValue::new(HTTP_URL, redacted_url(scheme, &host, target)));
-        }
+        (Some(host), _) => url(attrs, host),
+        (None, Some(local)) => url(attrs, &address_text(local, true)),
         (None, None) => {}
     }
     attrs.push(KeyValue::new(HTTP_METHOD, method));
@@ -77,10 +78,10 @@ pub(crate) fn push_request_attributes(
         ));
     }
     if let Some(ua) = req.user_agent() {
-        attrs.push(KeyValue::new(HTTP_USER_AGENT, ua.to_owned()));
+        attrs.push_str(HTTP_USER_AGENT, ua);
     }
     if let Some(peer) = peer {
-        attrs.push(KeyValue::new(NET_PEER_IP, address_text(peer, false)));
+        attrs.push_written(NET_PEER_IP, 15, |out| push_address(out, peer, false));
         attrs.push(KeyValue::new(NET_PEER_PORT, i64::from(peer.port())));
     }
 }

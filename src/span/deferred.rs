@@ -34,6 +34,7 @@ use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::attributes::HTTP_CANCELLED;
 use super::clock::{tick, Anchor, Tick};
+use super::describe::server_attribute_capacity;
 use super::facts::{
     child_attributes, child_context, child_span_data, child_status, failure_facts, grpc_facts,
     push_child_attributes, response_facts,
@@ -48,6 +49,7 @@ use super::request_parts::{Keep, RequestParts};
 use super::server_span::{merge_status, ServerSpan};
 use super::totals::Totals;
 use crate::config::Semconv;
+use crate::exporter::attributes::{AttributeList, AttributeSink};
 use crate::exporter::finished::{ChildShape, ChildSpan, RequestSpans};
 use crate::pipeline::{FinishedRequest, KeptFor};
 
@@ -94,6 +96,11 @@ struct Ending {
     reason: Export,
 }
 
+/// Bytes of the server span's texts a record's list starts with: the target,
+/// URL, user agent and peer address of a usual request fit, so the buffer is
+/// one allocation (it grows for longer ones).
+const SERVER_TEXT_CAPACITY: usize = 256;
+
 /// Why a request's spans are exported.
 #[derive(Clone, Copy)]
 enum Export {
@@ -110,8 +117,9 @@ pub(crate) trait Source: Send + Sync + 'static {
     const SAMPLED: bool;
     /// A gRPC call: its status comes from `grpc-status`.
     fn is_grpc(&self) -> bool;
-    /// The server span's name and attributes; called once, at the end.
-    fn describe(&self, recorder: &Recorder) -> (String, Vec<KeyValue>);
+    /// The server span's name, its attributes written to `attributes`;
+    /// called once, at the end.
+    fn describe(&self, recorder: &Recorder, attributes: &mut impl AttributeSink) -> String;
 }
 
 /// Not sampled: the request's parts, described at the end if kept.
@@ -122,9 +130,8 @@ impl Source for RequestParts {
         RequestParts::is_grpc(self)
     }
 
-    fn describe(&self, recorder: &Recorder) -> (String, Vec<KeyValue>) {
-        let (name, attributes, _) = recorder.describe_parts(self);
-        (name, attributes)
+    fn describe(&self, recorder: &Recorder, attributes: &mut impl AttributeSink) -> String {
+        recorder.describe_into(self, attributes).0
     }
 }
 
@@ -141,8 +148,8 @@ impl Source for Sampled {
         self.0.is_grpc()
     }
 
-    fn describe(&self, recorder: &Recorder) -> (String, Vec<KeyValue>) {
-        self.0.describe(recorder)
+    fn describe(&self, recorder: &Recorder, attributes: &mut impl AttributeSink) -> String {
+        self.0.describe(recorder, attributes)
     }
 }
 
@@ -439,11 +446,13 @@ struct ChildFrame<'a> {
 
 impl<S: Source> DeferredSpan<S> {
     /// On the export thread: the server span, with each of its first
-    /// `children` frames handed to `child` on the way.
+    /// `children` frames handed to `child` on the way. Its attributes go to
+    /// `attributes`, not into the `SpanData`.
     fn finish(
         &self,
         ending: &Ending,
         children: usize,
+        attributes: &mut impl AttributeSink,
         mut child: impl FnMut(ChildFrame<'_>),
     ) -> SpanData {
         let (recorder, totals) = (&*self.recorder, &self.totals);
@@ -457,7 +466,7 @@ impl<S: Source> DeferredSpan<S> {
             false,
             sc.trace_state().clone(),
         );
-        let (name, mut attributes) = self.source.describe(recorder);
+        let name = self.source.describe(recorder, attributes);
         let rare = self
             .rare
             .lock()
@@ -469,14 +478,14 @@ impl<S: Source> DeferredSpan<S> {
         // them: the handler's writes (made while it ran) before the response's,
         // and every status merged by the SDK's rule.
         let user = rare.user;
-        attributes.extend(user.attributes);
+        attributes.extend_from(user.attributes);
         let mut status = user.status.unwrap_or(Status::Unset);
         let mut events = SpanEvents::default();
         events.events.extend(user.events);
         let code = self.status_code.load(Ordering::Relaxed);
         if code != 0 {
             let headers = &rare.response_headers[..];
-            if let Some(error) = response_facts(recorder, code, headers, &mut attributes) {
+            if let Some(error) = response_facts(recorder, code, headers, attributes) {
                 status = merge_status(status, error);
             }
         }
@@ -495,14 +504,14 @@ impl<S: Source> DeferredSpan<S> {
                     message: Cow::Owned(message),
                 },
             );
-            attributes.extend(error_type);
+            attributes.extend_from(error_type);
             events.events.push(Event::new("exception", at, event, 0));
             status = merge_status(status, error);
         }
         if ending.cancelled {
             attributes.push(KeyValue::new(HTTP_CANCELLED, true));
         }
-        attributes.extend(totals.attributes());
+        attributes.extend_from(totals.attributes());
         if let Export::Kept(reason) = ending.reason {
             attributes.push(KeyValue::new(SAMPLING_REASON, reason.as_str()));
         }
@@ -534,7 +543,7 @@ impl<S: Source> DeferredSpan<S> {
             name,
             start_time: anchor.at(self.start),
             end_time: anchor.at(ending.end),
-            attributes,
+            attributes: Vec::new(),
             dropped_attributes_count: 0,
             events,
             links,
@@ -553,7 +562,8 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         };
         let recorder = &*self.recorder;
         // Each child's name is made once, as its own `String`.
-        let server = self.finish(ending, spans - 1, |frame| {
+        let mut attributes = Vec::with_capacity(server_attribute_capacity(recorder.semconv));
+        let mut server = self.finish(ending, spans - 1, &mut attributes, |frame| {
             let (attrs, failed) = child_attributes(recorder.semconv, frame.message, frame.status);
             out.push(child_span_data(
                 recorder,
@@ -565,6 +575,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
                 failed,
             ));
         });
+        server.attributes = attributes;
         out.push(server);
     }
 
@@ -584,9 +595,15 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
             Semconv::Stable => 5,
             Semconv::Dup => 9,
         });
+        // The server span's texts share one buffer, sized for the usual
+        // request (target, URL, user agent, peer address).
+        let mut server_attributes = AttributeList::with_capacity(
+            server_attribute_capacity(recorder.semconv),
+            SERVER_TEXT_CAPACITY,
+        );
         // Children of one kind share a name, attributes and a status: made
         // once a kind, not once a frame.
-        let server = self.finish(ending, spans - 1, |frame| {
+        let server = self.finish(ending, spans - 1, &mut server_attributes, |frame| {
             let shape = frame.message as usize;
             if shapes[shape].name.is_empty() {
                 let which = usize::from(matches!(frame.message, Message::Request));
@@ -620,6 +637,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         });
         Some(Box::new(RequestSpans {
             server,
+            server_attributes,
             children,
             shapes,
             names,

@@ -8,6 +8,8 @@
 use http::Request;
 use opentelemetry::KeyValue;
 
+use crate::exporter::attributes::AttributeSink;
+
 use super::attributes::{push_request_attributes, HTTP_ROUTE};
 use super::naming::{sanitize_method, span_name, stable_span_name};
 use super::recorder::Recorder;
@@ -24,6 +26,18 @@ impl Recorder {
 
     /// The same, from the request's parts.
     pub(crate) fn describe_parts(&self, req: &RequestParts) -> (String, Vec<KeyValue>, bool) {
+        let mut attributes = Vec::with_capacity(server_attribute_capacity(self.semconv));
+        let (name, grpc) = self.describe_into(req, &mut attributes);
+        (name, attributes, grpc)
+    }
+
+    /// The server span's name and whether the request is gRPC; its
+    /// attributes go to `attributes`.
+    pub(crate) fn describe_into(
+        &self,
+        req: &RequestParts,
+        attributes: &mut impl AttributeSink,
+    ) -> (String, bool) {
         let method = sanitize_method(req.method());
         let semconv = self.semconv;
         // The stable conventions always name and describe the route when it is known;
@@ -40,22 +54,29 @@ impl Recorder {
         } else {
             stable_span_name(method, route)
         };
-        // Room for the response's attributes and the four totals (`totals.rs`) too,
-        // so that ending the span never grows the list.
-        let mut attributes = Vec::with_capacity(if semconv == Semconv::Dup { 30 } else { 17 });
         if semconv.legacy() {
-            push_request_attributes(req, method, &self.texts, &mut attributes);
+            push_request_attributes(req, method, &self.texts, attributes);
             if let (Some(route), false) = (route.filter(|_| self.route_names), semconv.stable()) {
-                attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+                attributes.push_str(HTTP_ROUTE, route);
             }
         }
         if semconv.stable() {
-            stable::push_server_attributes(req, route, &mut attributes);
+            stable::push_server_attributes(req, route, attributes);
         }
-        recorded_headers::push(&self.request_headers, req.recorded(), &mut attributes);
+        recorded_headers::push(&self.request_headers, req.recorded(), attributes);
         if grpc {
-            grpc::push_rpc_attributes(req.path(), &mut attributes);
+            grpc::push_rpc_attributes(req.path(), attributes);
         }
-        (name, attributes, grpc)
+        (name, grpc)
+    }
+}
+
+/// Room for a server span's attributes: the request's, the response's and the
+/// four totals (`totals.rs`), so that ending the span never grows the list.
+pub(crate) fn server_attribute_capacity(semconv: Semconv) -> usize {
+    if semconv == Semconv::Dup {
+        30
+    } else {
+        17
     }
 }

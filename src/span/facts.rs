@@ -17,6 +17,7 @@ use super::recorded_headers;
 use super::recorder::Recorder;
 use super::stable;
 use crate::config::Semconv;
+use crate::exporter::attributes::AttributeSink;
 
 /// The response head's attributes (status, opted-in headers), pushed onto
 /// `attrs` (a record's own list: no list of their own to allocate), and
@@ -25,7 +26,7 @@ pub(crate) fn response_facts(
     recorder: &Recorder,
     status: u16,
     headers: &(impl recorded_headers::HeaderValues + ?Sized),
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) -> Option<Status> {
     stable::push_status(recorder.semconv, status, status >= 500, attrs);
     recorded_headers::push(&recorder.response_headers, headers, attrs);

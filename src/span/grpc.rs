@@ -2,6 +2,7 @@
 //! server span keeps BentoML's `POST /pkg.Service/Method` name and gains
 //! `rpc.*` attributes and the status from `grpc-status`.
 
+use crate::exporter::attributes::AttributeSink;
 use http::HeaderMap;
 use opentelemetry::{Key, KeyValue};
 
@@ -33,11 +34,11 @@ pub(crate) fn rpc_name(path: &str) -> Option<&str> {
 }
 
 /// `rpc.system`, and `rpc.service`/`rpc.method` from `/pkg.Service/Method`.
-pub(crate) fn push_rpc_attributes(path: &str, attrs: &mut Vec<KeyValue>) {
+pub(crate) fn push_rpc_attributes(path: &str, attrs: &mut impl AttributeSink) {
     attrs.push(KeyValue::new(RPC_SYSTEM, "grpc"));
     if let Some((service, method)) = rpc_name(path).and_then(|n| n.split_once('/')) {
-        attrs.push(KeyValue::new(RPC_SERVICE, service.to_owned()));
-        attrs.push(KeyValue::new(RPC_METHOD, method.to_owned()));
+        attrs.push_str(RPC_SERVICE, service);
+        attrs.push_str(RPC_METHOD, method);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Header values are recorded only for the names a user opts in to, and values of
 //! sensitive names are replaced by `[REDACTED]` even then.
 
+use crate::exporter::attributes::AttributeSink;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
@@ -96,7 +97,7 @@ impl HeaderValues for [(HeaderName, HeaderValue)] {
 pub(crate) fn push<H: HeaderValues + ?Sized>(
     which: &[RecordedHeader],
     headers: &H,
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) {
     for h in which {
         let values: Vec<StringValue> = headers

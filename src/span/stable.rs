@@ -7,12 +7,13 @@
 use http::{Method, Uri};
 use opentelemetry::{Key, KeyValue};
 
-use super::address::address_text;
+use super::address::push_address;
 use super::attributes::{HTTP_STATUS_CODE, TYPE};
 use super::naming::sanitize_method;
 use super::request_parts::RequestParts;
 use super::url::{redacted_target, redacted_url, strip_userinfo};
 use crate::config::Semconv;
+use crate::exporter::attributes::AttributeSink;
 
 pub(crate) const HTTP_REQUEST_METHOD: Key = Key::from_static_str("http.request.method");
 pub(crate) const HTTP_REQUEST_METHOD_ORIGINAL: Key =
@@ -36,14 +37,11 @@ pub(crate) const ASGI_EVENT_TYPE: Key = Key::from_static_str("asgi.event.type");
 
 /// `http.request.method` (`_OTHER` for a method outside the standard set, with
 /// the original in `http.request.method_original`).
-fn push_method(method: &Method, attrs: &mut Vec<KeyValue>) {
+fn push_method(method: &Method, attrs: &mut impl AttributeSink) {
     let known = sanitize_method(method);
     attrs.push(KeyValue::new(HTTP_REQUEST_METHOD, known));
     if known == "_OTHER" {
-        attrs.push(KeyValue::new(
-            HTTP_REQUEST_METHOD_ORIGINAL,
-            method.as_str().to_owned(),
-        ));
+        attrs.push_str(HTTP_REQUEST_METHOD_ORIGINAL, method.as_str());
     }
 }
 
@@ -72,44 +70,40 @@ fn host_and_port<'a>(authority: &'a str, scheme: &str) -> (&'a str, Option<u16>)
 pub(crate) fn push_server_attributes(
     req: &RequestParts,
     route: Option<&str>,
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) {
     let peer = req.peer;
     push_method(req.method(), attrs);
     let scheme = req.scheme();
-    attrs.push(KeyValue::new(URL_SCHEME, scheme.to_owned()));
-    attrs.push(KeyValue::new(URL_PATH, req.path().to_owned()));
+    attrs.push_str(URL_SCHEME, scheme);
+    attrs.push_str(URL_PATH, req.path());
     if let Some(target) = req.target().filter(|_| req.has_query()) {
         // Signed-URL secrets go through the same redaction as every attribute.
         let target = redacted_target(target);
         if let Some((_, query)) = super::url::split_query(&target) {
-            attrs.push(KeyValue::new(URL_QUERY, query.to_owned()));
+            attrs.push_str(URL_QUERY, query);
         }
     }
     if let Some(authority) = req.requested_host() {
         let (host, port) = host_and_port(authority, scheme);
-        attrs.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+        attrs.push_str(SERVER_ADDRESS, host);
         if let Some(port) = port {
             attrs.push(KeyValue::new(SERVER_PORT, i64::from(port)));
         }
     }
     if let Some(peer) = peer {
-        let ip = address_text(peer, false);
-        attrs.push(KeyValue::new(CLIENT_ADDRESS, ip.clone()));
-        attrs.push(KeyValue::new(NETWORK_PEER_ADDRESS, ip));
+        attrs.push_written(CLIENT_ADDRESS, 15, |out| push_address(out, peer, false));
+        attrs.repeat_last(NETWORK_PEER_ADDRESS);
         attrs.push(KeyValue::new(NETWORK_PEER_PORT, i64::from(peer.port())));
     }
     if let Some(version) = super::attributes::protocol_version(req.version()) {
         attrs.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
     }
     if let Some(ua) = req.user_agent() {
-        attrs.push(KeyValue::new(USER_AGENT_ORIGINAL, ua.to_owned()));
+        attrs.push_str(USER_AGENT_ORIGINAL, ua);
     }
     if let Some(route) = route {
-        attrs.push(KeyValue::new(
-            super::attributes::HTTP_ROUTE,
-            route.to_owned(),
-        ));
+        attrs.push_str(super::attributes::HTTP_ROUTE, route);
     }
 }
 
@@ -133,17 +127,19 @@ pub(crate) fn push_client_attributes(method: &Method, uri: &Uri, attrs: &mut Vec
 
 /// A response status under the key(s) the conventions in use name it, and
 /// `error.type` (the code as text) when it is an error for this side.
-pub(crate) fn push_status(semconv: Semconv, status: u16, error: bool, attrs: &mut Vec<KeyValue>) {
+pub(crate) fn push_status(
+    semconv: Semconv,
+    status: u16,
+    error: bool,
+    attrs: &mut impl AttributeSink,
+) {
     if semconv.legacy() {
         attrs.push(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
     }
     if semconv.stable() {
         attrs.push(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status)));
         if error {
-            attrs.push(KeyValue::new(
-                ERROR_TYPE,
-                itoa::Buffer::new().format(status).to_owned(),
-            ));
+            attrs.push_str(ERROR_TYPE, itoa::Buffer::new().format(status));
         }
     }
 }

@@ -55,6 +55,12 @@ pub(crate) fn strip_userinfo(host: &str) -> &str {
 /// `scheme://host/target` with credentials and signed-URL secrets replaced.
 pub(crate) fn redacted_url(scheme: &str, host: &str, target: &str) -> String {
     let mut url = String::with_capacity(scheme.len() + 3 + host.len() + target.len());
+    push_redacted_url(&mut url, scheme, host, target);
+    url
+}
+
+/// [`redacted_url`], appended to `url`.
+pub(crate) fn push_redacted_url(url: &mut String, scheme: &str, host: &str, target: &str) {
     url.push_str(scheme);
     url.push_str("://");
     let bare_host = strip_userinfo(host);
@@ -62,8 +68,7 @@ pub(crate) fn redacted_url(scheme: &str, host: &str, target: &str) -> String {
         url.push_str("REDACTED:REDACTED@");
     }
     url.push_str(bare_host);
-    push_redacted_target(&mut url, target);
-    url
+    push_redacted_target(url, target);
 }
 
 /// A request target (`/path?query`) with the values of signed-URL parameters

@@ -5,8 +5,9 @@
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{SpanId, Status, TraceId};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::Value;
 
+use crate::exporter::attributes::Attributes;
 use crate::exporter::span_view::SpanView;
 
 /// Attribute values and status messages are cut to this many characters.
@@ -87,7 +88,7 @@ pub(crate) fn view_span(s: &SpanView<'_>) -> ViewSpan {
             .map(|e| ViewEvent {
                 name: cut(&e.name),
                 time: e.timestamp,
-                attributes: pairs(&e.attributes),
+                attributes: pairs(Attributes::List(&e.attributes)),
             })
             .collect(),
         links: s
@@ -99,10 +100,10 @@ pub(crate) fn view_span(s: &SpanView<'_>) -> ViewSpan {
     }
 }
 
-fn pairs(attributes: &[KeyValue]) -> Vec<(String, String)> {
+fn pairs(attributes: Attributes<'_>) -> Vec<(String, String)> {
     attributes
         .iter()
-        .map(|kv| (kv.key.as_str().to_owned(), text(&kv.value)))
+        .map(|a| (a.key.to_owned(), cut(&a.value.text())))
         .collect()
 }
 

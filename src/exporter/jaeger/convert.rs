@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 
 use opentelemetry::trace::{SpanId, Status};
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{InstrumentationScope, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue, WrittenTags};
+use crate::exporter::attributes::{Attributes, ValueRef};
 use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
@@ -36,7 +37,10 @@ impl Converter {
             tags: rest
                 .iter()
                 .map(|(k, v)| {
-                    let value = match self.tag(Cow::Borrowed(k.as_str()), v).value {
+                    let value = match self
+                        .tag(Cow::Borrowed(k.as_str()), ValueRef::Value(v))
+                        .value
+                    {
                         TagValue::Str(s) => TagValue::Str(Cow::Owned(s.into_owned())),
                         TagValue::Double(d) => TagValue::Double(d),
                         TagValue::Bool(b) => TagValue::Bool(b),
@@ -51,22 +55,20 @@ impl Converter {
         }
     }
 
-    fn tag<'a>(&self, key: Cow<'a, str>, v: &'a Value) -> Tag<'a> {
+    fn tag<'a>(&self, key: Cow<'a, str>, v: ValueRef<'a>) -> Tag<'a> {
         let value = match v {
-            Value::Bool(b) => TagValue::Bool(*b),
-            Value::I64(i) => TagValue::Long(*i),
-            Value::F64(f) => TagValue::Double(*f),
-            other => TagValue::Str(value_text(other)),
+            ValueRef::Text(s) => TagValue::Str(Cow::Borrowed(s)),
+            ValueRef::Value(Value::Bool(b)) => TagValue::Bool(*b),
+            ValueRef::Value(Value::I64(i)) => TagValue::Long(*i),
+            ValueRef::Value(Value::F64(f)) => TagValue::Double(*f),
+            ValueRef::Value(other) => TagValue::Str(value_text(other)),
         };
         Tag { key, value }
     }
 
-    fn extend_tags<'a>(&self, tags: &mut Vec<Tag<'a>>, attributes: &'a [KeyValue]) {
-        tags.extend(
-            attributes
-                .iter()
-                .map(|kv| self.tag(Cow::Borrowed(kv.key.as_str()), &kv.value)),
-        );
+    fn extend_tags<'a>(&self, tags: &mut Vec<Tag<'a>>, attributes: Attributes<'a>) {
+        tags.reserve(attributes.len());
+        attributes.for_each(|a| tags.push(self.tag(Cow::Borrowed(a.key), a.value)));
     }
 
     /// `scope_tags`: the span's scope tags, written (`ScopeTags`).
@@ -123,7 +125,7 @@ impl Converter {
             .map(|e| {
                 let mut fields = Vec::with_capacity(1 + e.attributes.len());
                 fields.push(str_tag("event", Cow::Borrowed(e.name.as_ref())));
-                self.extend_tags(&mut fields, &e.attributes);
+                self.extend_tags(&mut fields, Attributes::List(&e.attributes));
                 Log {
                     timestamp: epoch_micros(e.timestamp) as i64,
                     fields,

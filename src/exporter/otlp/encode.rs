@@ -8,9 +8,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
-use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
+use opentelemetry::{Array, InstrumentationScope, Value};
 use opentelemetry_sdk::Resource;
 
+use crate::exporter::attributes::{Attributes, ValueRef};
 use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 
@@ -35,7 +36,7 @@ impl Encoder {
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
         let mut out = Vec::new();
         for (key, value) in resource.iter() {
-            write_key_value(&mut out, 1, key.as_str(), value);
+            write_key_value(&mut out, 1, key.as_str(), ValueRef::Value(value));
         }
         self.resource = out;
         self.schema_url = resource.schema_url().map(str::to_owned);
@@ -158,7 +159,23 @@ fn nanos(t: SystemTime) -> u64 {
 
 // AnyValue: 1 string, 2 bool, 3 int, 4 double, 5 array. A oneof member is written
 // even when it holds its type's default, so "" and 0 stay distinguishable from unset.
-fn any_value_len(value: &Value) -> usize {
+#[inline]
+fn any_value_len(value: ValueRef<'_>) -> usize {
+    match value {
+        ValueRef::Text(s) => string_len(1, s),
+        ValueRef::Value(v) => value_len(v),
+    }
+}
+
+#[inline]
+fn write_any_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
+    match value {
+        ValueRef::Text(s) => string_field(out, 1, s),
+        ValueRef::Value(v) => write_value(out, v),
+    }
+}
+
+fn value_len(value: &Value) -> usize {
     match value {
         Value::Bool(_) => KEY_LEN + 1,
         Value::I64(i) => uint_len(*i as u64),
@@ -170,7 +187,7 @@ fn any_value_len(value: &Value) -> usize {
     }
 }
 
-fn write_any_value(out: &mut Vec<u8>, value: &Value) {
+fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Bool(b) => uint_field(out, 2, u64::from(*b)),
         Value::I64(i) => uint_field(out, 3, *i as u64),
@@ -219,13 +236,13 @@ fn write_array(out: &mut Vec<u8>, array: &Array) {
 }
 
 // KeyValue: 1 key, 2 value.
-fn key_value_len(key: &str, value: &Value) -> usize {
+fn key_value_len(key: &str, value: ValueRef<'_>) -> usize {
     string_len(1, key) + nested_len(2, any_value_len(value))
 }
 
 /// A `KeyValue` message in `field`, header included. The value's length is
 /// worked out once for both headers (twice cost ~100 instructions a span).
-fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
+fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
     let value_len = any_value_len(value);
     message_header(out, field, string_len(1, key) + nested_len(2, value_len));
     string_field(out, 1, key);
@@ -233,17 +250,14 @@ fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
     write_any_value(out, value);
 }
 
-fn attributes_len(field: u32, attributes: &[KeyValue]) -> usize {
-    attributes
-        .iter()
-        .map(|kv| nested_len(field, key_value_len(kv.key.as_str(), &kv.value)))
-        .sum()
+fn attributes_len(field: u32, attributes: Attributes<'_>) -> usize {
+    let mut len = 0;
+    attributes.for_each(|a| len += nested_len(field, key_value_len(a.key, a.value)));
+    len
 }
 
-fn write_attributes(out: &mut Vec<u8>, field: u32, attributes: &[KeyValue]) {
-    for kv in attributes {
-        write_key_value(out, field, kv.key.as_str(), &kv.value);
-    }
+fn write_attributes(out: &mut Vec<u8>, field: u32, attributes: Attributes<'_>) {
+    attributes.for_each(|a| write_key_value(out, field, a.key, a.value));
 }
 
 // InstrumentationScope: 1 name, 2 version, 3 attributes.
@@ -252,7 +266,12 @@ fn scope_len(scope: &InstrumentationScope) -> usize {
         + scope.version().map_or(0, |v| string_len(2, v))
         + scope
             .attributes()
-            .map(|kv| nested_len(3, key_value_len(kv.key.as_str(), &kv.value)))
+            .map(|kv| {
+                nested_len(
+                    3,
+                    key_value_len(kv.key.as_str(), ValueRef::Value(&kv.value)),
+                )
+            })
             .sum::<usize>()
 }
 
@@ -264,7 +283,7 @@ fn write_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
         string_field(out, 2, version);
     }
     for kv in scope.attributes() {
-        write_key_value(out, 3, kv.key.as_str(), &kv.value);
+        write_key_value(out, 3, kv.key.as_str(), ValueRef::Value(&kv.value));
     }
 }
 
@@ -322,7 +341,7 @@ fn event_len(e: &opentelemetry::trace::Event) -> usize {
     KEY_LEN
         + 8
         + optional_string_len(2, &e.name)
-        + attributes_len(3, &e.attributes)
+        + attributes_len(3, Attributes::List(&e.attributes))
         + dropped_len(e.dropped_attributes_count)
 }
 
@@ -331,7 +350,7 @@ fn write_event(out: &mut Vec<u8>, e: &opentelemetry::trace::Event) {
     if !e.name.is_empty() {
         string_field(out, 2, &e.name);
     }
-    write_attributes(out, 3, &e.attributes);
+    write_attributes(out, 3, Attributes::List(&e.attributes));
     write_dropped(out, 4, e.dropped_attributes_count);
 }
 
@@ -341,7 +360,7 @@ fn link_len(l: &opentelemetry::trace::Link) -> usize {
     nested_len(1, 16)
         + nested_len(2, 8)
         + optional_string_len(3, &l.span_context.trace_state().header())
-        + attributes_len(4, &l.attributes)
+        + attributes_len(4, Attributes::List(&l.attributes))
         + dropped_len(l.dropped_attributes_count)
         + KEY_LEN
         + 4
@@ -354,7 +373,7 @@ fn write_link(out: &mut Vec<u8>, l: &opentelemetry::trace::Link) {
     if !state.is_empty() {
         string_field(out, 3, &state);
     }
-    write_attributes(out, 4, &l.attributes);
+    write_attributes(out, 4, Attributes::List(&l.attributes));
     write_dropped(out, 5, l.dropped_attributes_count);
     fixed32_field(out, 6, flags(&l.span_context, l.span_context.is_remote()));
 }

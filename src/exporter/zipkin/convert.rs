@@ -8,6 +8,7 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{written_tags, Annotation, Endpoint, Hex, Span, Tag, Tags};
+use crate::exporter::attributes::ValueRef;
 use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
@@ -126,11 +127,11 @@ impl Encoder {
         let written = self.written_runs();
         let (mut resource_run, mut scope_run) = (written, written);
         if written {
-            for kv in s.attributes {
-                let k = kv.key.as_str();
+            s.attributes.for_each(|a| {
+                let k = a.key;
                 scope_run &= !(k.starts_with("otel.") && SCOPE_KEYS.contains(&k));
                 resource_run &= !self.resource_tags.iter().any(|(r, _)| r == k);
-            }
+            });
         }
         if resource_run {
             tags.push_written(&self.resource_json);
@@ -139,12 +140,10 @@ impl Encoder {
                 tags.insert(k.as_str(), v.as_str());
             }
         }
-        for kv in s.attributes {
-            match &kv.value {
-                Value::I64(n) => tags.insert(kv.key.as_str(), Tag::Int(*n)),
-                other => tags.insert(kv.key.as_str(), value_text(other)),
-            }
-        }
+        s.attributes.for_each(|a| match a.value {
+            ValueRef::Value(Value::I64(n)) => tags.insert(a.key, Tag::Int(*n)),
+            other => tags.insert(a.key, other.text()),
+        });
         if scope_run {
             tags.push_written(scope_json);
         } else {
@@ -238,16 +237,16 @@ fn remote_endpoint(s: &SpanView<'_>) -> Option<Endpoint> {
         return None;
     }
     let mut ep = Endpoint::default();
-    for kv in s.attributes {
-        match (kv.key.as_str(), &kv.value) {
+    for a in s.attributes.iter() {
+        match (a.key, a.value) {
             // A later value of the same key replaces an earlier one (as setting an
             // attribute again does), so one peer address, never one of each family.
-            ("net.peer.ip", Value::String(ip)) => match ip.as_str().parse::<IpAddr>() {
-                Ok(IpAddr::V4(v4)) => (ep.ipv4, ep.ipv6) = (Some(v4), None),
-                Ok(IpAddr::V6(v6)) => (ep.ipv4, ep.ipv6) = (None, Some(v6)),
-                Err(_) => {}
+            ("net.peer.ip", ip) => match ip.as_str().map(str::parse::<IpAddr>) {
+                Some(Ok(IpAddr::V4(v4))) => (ep.ipv4, ep.ipv6) = (Some(v4), None),
+                Some(Ok(IpAddr::V6(v6))) => (ep.ipv4, ep.ipv6) = (None, Some(v6)),
+                _ => {}
             },
-            ("net.peer.port", Value::I64(p)) => {
+            ("net.peer.port", ValueRef::Value(Value::I64(p))) => {
                 ep.port = u16::try_from(*p).ok().filter(|p| *p != 0)
             }
             _ => {}
