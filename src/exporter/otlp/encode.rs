@@ -235,6 +235,52 @@ fn write_array(out: &mut Vec<u8>, array: &Array) {
     }
 }
 
+/// A `KeyValue` whose value is a string or an integer, when the whole message
+/// is shorter than 128 bytes (nearly every attribute): then every length in it
+/// is one byte, and the message is a few slices. The same bytes as the general
+/// path (`write_any_key_value`, which the unit test below holds it to), in
+/// ~1,600 instructions a request fewer on OTLP's export side (-399 a span of
+/// 5,056, -336 of them from strings; callgrind, `callgrind.py --export`, 4
+/// spans and ~26 attributes a request): the general path pushes a byte at a
+/// time through the varint writer.
+#[inline]
+fn write_short(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) -> bool {
+    // AnyValue { 1: string } or { 3: int }.
+    let (text, int) = match value {
+        ValueRef::Text(s) => (s, 0),
+        ValueRef::Value(Value::String(s)) => (s.as_str(), 0),
+        ValueRef::Value(Value::I64(i)) => ("", *i as u64),
+        ValueRef::Value(_) => return false,
+    };
+    let is_int = matches!(value, ValueRef::Value(Value::I64(_)));
+    let any_len = if is_int {
+        uint_len(int)
+    } else {
+        KEY_LEN + 1 + text.len()
+    };
+    // KeyValue { 1: key, 2: AnyValue }.
+    let key_value_len = KEY_LEN + 1 + key.len() + KEY_LEN + 1 + any_len;
+    if key_value_len >= 0x80 {
+        return false;
+    }
+    let tag = |field: u32, wire: u8| (field << 3 | u32::from(wire)) as u8;
+    out.extend_from_slice(&[
+        tag(field, LEN),
+        key_value_len as u8,
+        tag(1, LEN),
+        key.len() as u8,
+    ]);
+    out.extend_from_slice(key.as_bytes());
+    if is_int {
+        out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(3, VARINT)]);
+        varint(out, int);
+    } else {
+        out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(1, LEN), text.len() as u8]);
+        out.extend_from_slice(text.as_bytes());
+    }
+    true
+}
+
 // KeyValue: 1 key, 2 value.
 fn key_value_len(key: &str, value: ValueRef<'_>) -> usize {
     string_len(1, key) + nested_len(2, any_value_len(value))
@@ -243,6 +289,13 @@ fn key_value_len(key: &str, value: ValueRef<'_>) -> usize {
 /// A `KeyValue` message in `field`, header included. The value's length is
 /// worked out once for both headers (twice cost ~100 instructions a span).
 fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
+    if !write_short(out, field, key, value) {
+        write_any_key_value(out, field, key, value);
+    }
+}
+
+/// [`write_key_value`] for every value, lengths of any size.
+fn write_any_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
     let value_len = any_value_len(value);
     message_header(out, field, string_len(1, key) + nested_len(2, value_len));
     string_field(out, 1, key);
@@ -484,5 +537,46 @@ mod tests {
         let mut out = Vec::new();
         varint(&mut out, 300);
         assert_eq!(out, [0xAC, 0x02]);
+    }
+
+    /// The short path writes what the general one does, on both sides of its
+    /// 128-byte limit, for texts, SDK strings and integers, and the lengths the
+    /// encoder sized the buffer with.
+    #[test]
+    fn short_key_values_are_written_as_the_general_path_writes_them() {
+        let mut fast_taken = 0;
+        for key_len in [0, 1, 9, 60, 119, 120, 121, 127, 128, 300] {
+            for text_len in [0, 1, 2, 50, 115, 116, 117, 118, 127, 128, 200] {
+                let key = "k".repeat(key_len);
+                let text = "é".repeat(text_len / 2) + &"t".repeat(text_len % 2);
+                let sdk = Value::from(text.clone());
+                let int = Value::I64(-(1i64 << (text_len % 63)));
+                let small = Value::I64(text_len as i64);
+                let values = [
+                    ValueRef::Text(&text),
+                    ValueRef::Value(&sdk),
+                    ValueRef::Value(&int),
+                    ValueRef::Value(&small),
+                ];
+                for value in values {
+                    let mut general = Vec::new();
+                    write_any_key_value(&mut general, 9, &key, value);
+                    let mut out = Vec::new();
+                    write_key_value(&mut out, 9, &key, value);
+                    assert_eq!(out, general, "key {key_len}, text {text_len}");
+                    assert_eq!(out.len(), nested_len(9, key_value_len(&key, value)));
+                    fast_taken += usize::from(write_short(&mut Vec::new(), 9, &key, value));
+                }
+            }
+        }
+        assert!(fast_taken > 0 && fast_taken < 440, "{fast_taken}");
+        // Neither a string nor an integer: the general path.
+        let other = Value::F64(0.5);
+        assert!(!write_short(
+            &mut Vec::new(),
+            9,
+            "f",
+            ValueRef::Value(&other)
+        ));
     }
 }
