@@ -30,6 +30,8 @@
     allow(dead_code)
 )]
 pub(crate) mod attributes;
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+mod body_size;
 pub(crate) mod console;
 pub(crate) mod export;
 // Only the network exporters take these batches and read SDK spans as views.

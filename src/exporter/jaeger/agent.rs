@@ -1,5 +1,6 @@
 //! To the Jaeger agent: one `emitBatch` compact-Thrift message per UDP datagram.
 
+use crate::exporter::body_size::BodySize;
 use std::net::{ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -7,6 +8,9 @@ use super::model::{
     write_emit_batch, write_emit_batch_head, write_emit_batch_tail, write_span, Process, Span,
 };
 use super::protocol::{Compact, Protocol};
+
+/// A span's bytes in compact Thrift before the first batch says.
+const COMPACT_SPAN_BYTES: usize = 384;
 
 /// The largest datagram payload the agent accepts (its default, and BentoML's).
 pub(crate) const MAX_PACKET_SIZE: usize = 65_000;
@@ -17,6 +21,8 @@ pub(crate) struct AgentClient {
     split_oversized: bool,
     max_packet_size: usize,
     sequence: AtomicI32,
+    /// The encoded spans of a batch (compact Thrift).
+    body: BodySize,
 }
 
 /// What one export did: datagrams sent, and the spans it had to drop.
@@ -36,6 +42,7 @@ impl AgentClient {
             split_oversized,
             max_packet_size: MAX_PACKET_SIZE,
             sequence: AtomicI32::new(0),
+            body: BodySize::new(COMPACT_SPAN_BYTES),
         }
     }
 
@@ -46,7 +53,7 @@ impl AgentClient {
     /// The `emitBatch` message for these spans, compact protocol.
     pub(crate) fn encode(&self, process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let mut out = Compact::new(Vec::with_capacity(256 + spans.len() * 256));
+        let mut out = Compact::new(Vec::with_capacity(self.body.capacity(spans.len())));
         write_emit_batch(&mut out, seq, process, spans);
         out.into_inner()
     }
@@ -87,13 +94,14 @@ impl AgentClient {
         spans: &[Span<'_>],
         emitted: &mut Emitted,
     ) -> Vec<Vec<u8>> {
-        let mut encoded = Compact::new(Vec::with_capacity(spans.len() * 256));
+        let mut encoded = Compact::new(Vec::with_capacity(self.body.capacity(spans.len())));
         let mut ends = Vec::with_capacity(spans.len());
         for span in spans {
             write_span(&mut encoded, span);
             ends.push(encoded.len());
         }
         let body = encoded.into_inner();
+        self.body.learn(spans.len(), body.len());
         let span_bytes = |from: usize, to: usize| {
             let start = if from == 0 { 0 } else { ends[from - 1] };
             start..ends[to - 1]

@@ -15,6 +15,7 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
+use crate::exporter::body_size::BodySize;
 use crate::exporter::export::Export;
 use crate::exporter::finished::{batch_views, Finished};
 use crate::exporter::span_view::SpanView;
@@ -50,6 +51,8 @@ pub struct JaegerExporter {
     transport: Transport,
     converter: Converter,
     process: Mutex<Process>,
+    /// The collector's bodies (binary Thrift).
+    body: BodySize,
 }
 
 enum Transport {
@@ -79,6 +82,7 @@ impl JaegerExporter {
             transport,
             converter: Converter,
             process: Mutex::new(Process::default()),
+            body: BodySize::new(BINARY_SPAN_BYTES),
         })
     }
 
@@ -115,7 +119,7 @@ impl JaegerExporter {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
-        encode_binary(&process, &self.converted(&views, &scopes))
+        encode_binary(&process, &self.converted(&views, &scopes), &self.body)
     }
 
     fn export_batch(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
@@ -145,7 +149,10 @@ impl JaegerExporter {
                 Ok(())
             }
             Transport::Collector(http) => http
-                .post("application/x-thrift", &encode_binary(&process, &spans))
+                .post(
+                    "application/x-thrift",
+                    &encode_binary(&process, &spans, &self.body),
+                )
                 .map_err(|e| {
                     format!(
                         "to Jaeger collector {}: {e}",
@@ -156,10 +163,16 @@ impl JaegerExporter {
     }
 }
 
-fn encode_binary(process: &Process, spans: &[Span<'_>]) -> Vec<u8> {
-    let mut out = Binary::new(Vec::with_capacity(256 + spans.len() * 256));
+/// A span's bytes in binary Thrift before the first body says (a server span
+/// with its usual tags is ~900, a child ~350).
+const BINARY_SPAN_BYTES: usize = 512;
+
+fn encode_binary(process: &Process, spans: &[Span<'_>], size: &BodySize) -> Vec<u8> {
+    let mut out = Binary::new(Vec::with_capacity(size.capacity(spans.len())));
     write_batch(&mut out, process, spans);
-    out.into_inner()
+    let out = out.into_inner();
+    size.learn(spans.len(), out.len());
+    out
 }
 
 impl fmt::Debug for JaegerExporter {

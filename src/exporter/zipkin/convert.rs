@@ -9,6 +9,7 @@ use opentelemetry_sdk::Resource;
 
 use super::model::{written_tags, Annotation, Endpoint, Hex, Span, Tag, Tags};
 use crate::exporter::attributes::ValueRef;
+use crate::exporter::body_size::BodySize;
 use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 use crate::exporter::tags::{
@@ -16,7 +17,7 @@ use crate::exporter::tags::{
 };
 
 /// Everything span-independent: the local endpoint and the resource tags.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Encoder {
     pub(crate) local: Endpoint,
     /// `local` as JSON, rendered when it changes.
@@ -26,6 +27,8 @@ pub(crate) struct Encoder {
     /// `resource_tags` written once: about a third of a span's strings, for
     /// every span (`Entry::Written`).
     resource_json: Vec<u8>,
+    /// The bodies' size.
+    body: BodySize,
     /// A resource tag has the key of a scope or status tag, which would
     /// replace it: every tag then goes through `Tags::insert`.
     resource_reserved: bool,
@@ -46,6 +49,9 @@ const SCOPE_KEYS: [&str; 4] = [
 /// The keys of the status tags.
 const STATUS_KEYS: [&str; 2] = ["otel.status_code", "error"];
 
+/// A span's bytes in Zipkin JSON before the first body says.
+const JSON_SPAN_BYTES: usize = 640;
+
 impl Encoder {
     pub(crate) fn new(local: Endpoint) -> Self {
         let mut encoder = Encoder {
@@ -54,6 +60,7 @@ impl Encoder {
             resource_tags: Vec::new(),
             resource_json: Vec::new(),
             resource_reserved: false,
+            body: BodySize::new(JSON_SPAN_BYTES),
             #[cfg(test)]
             written_runs: true,
         };
@@ -97,7 +104,7 @@ impl Encoder {
 
     /// A JSON `ListOfSpans`.
     pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + batch.len() * 640);
+        let mut out = Vec::with_capacity(self.body.capacity(batch.len()));
         // Each scope's tags, written once a batch.
         let mut scopes = PerScope::new();
         out.push(b'[');
@@ -111,6 +118,7 @@ impl Encoder {
             self.span(span, scope_json).write(&mut out);
         }
         out.push(b']');
+        self.body.learn(batch.len(), out.len());
         out
     }
 
