@@ -11,7 +11,9 @@
 //!                  response_body     headers                             transport
 //!                                                                         export trait
 //!                                                                         span_view
+//!                                                                         attributes
 //!                                                                         finished
+//!                                                                         body_size
 //!        ▲                                ▲                ▲
 //!        └── config ──> settings ─────────┴────────────────┘
 //!            TracingConfig  one table of settings, resolved once (config, then OTEL_*)
@@ -28,7 +30,8 @@
 //!   [`Pipeline`](pipeline::Pipeline) handle.
 //! - [`exporter`]: one module per wire format behind one trait; our exporters
 //!   read a request's spans from its record through a borrowed view, a user's
-//!   `SpanExporter` gets SDK `SpanData`.
+//!   `SpanExporter` gets SDK `SpanData`. A server span described for our
+//!   exporters keeps its texts in one buffer (`exporter/attributes.rs`).
 //! - [`config`] and [`settings`]: what users write, and what runs.
 //! - [`propagation`]: the caller's trace in and out of headers (W3C Trace Context
 //!   Level 2, B3, Jaeger).
