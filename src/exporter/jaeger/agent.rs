@@ -180,14 +180,15 @@ mod tests {
             span_id: 1000 + i as i64,
             parent_span_id: 0,
             operation_name: "POST /summarize",
-            references: Vec::new(),
+            references: &[],
             flags: 1,
             start_time: 1_700_000_000_000_000 + i as i64,
             duration: 250,
-            tags: vec![Tag {
+            // Leaked: a test's spans live to its end.
+            tags: Vec::leak(vec![Tag {
                 key: Cow::Borrowed("payload"),
                 value: TagValue::Str(Cow::Owned("x".repeat(value_len + i % 7))),
-            }],
+            }]),
             written_tags: &super::super::model::NO_TAGS,
             logs: Vec::new(),
         }

@@ -71,10 +71,48 @@ impl Converter {
         attributes.for_each(|a| tags.push(self.tag(Cow::Borrowed(a.key), a.value)));
     }
 
-    /// `scope_tags`: the span's scope tags, written (`ScopeTags`).
-    pub(crate) fn span<'a>(&self, s: &SpanView<'a>, scope_tags: &'a WrittenTags) -> Span<'a> {
+    /// The spans of `batch` (with `scopes`, its scopes' tags), their tags and
+    /// references in `lists`.
+    pub(crate) fn spans<'a>(
+        &self,
+        batch: &[SpanView<'a>],
+        scopes: &'a ScopeTags<'a>,
+        lists: &'a mut Lists<'a>,
+    ) -> Vec<Span<'a>> {
+        lists
+            .tags
+            .reserve(batch.iter().map(|s| s.attributes.len() + 4).sum());
+        let mut listed = Vec::with_capacity(batch.len());
+        for s in batch {
+            let from = (lists.tags.len(), lists.references.len());
+            let span = self.span(s, scopes.of(s.instrumentation_scope), lists);
+            listed.push((
+                span,
+                from.0..lists.tags.len(),
+                from.1..lists.references.len(),
+            ));
+        }
+        let lists: &'a Lists<'a> = lists;
+        listed
+            .into_iter()
+            .map(|(span, tags, references)| Span {
+                tags: &lists.tags[tags],
+                references: &lists.references[references],
+                ..span
+            })
+            .collect()
+    }
+
+    /// `scope_tags`: the span's scope tags, written (`ScopeTags`). Its own
+    /// tags and references go to the end of `lists`; the span's are empty.
+    fn span<'a>(
+        &self,
+        s: &SpanView<'a>,
+        scope_tags: &'a WrittenTags,
+        lists: &mut Lists<'a>,
+    ) -> Span<'a> {
         let (trace_id_low, trace_id_high) = trace_halves(s.span_context.trace_id().to_bytes());
-        let mut references = Vec::with_capacity(1 + s.links.len());
+        let references = &mut lists.references;
         if s.parent_span_id != SpanId::INVALID {
             // A remote parent gets its CHILD_OF reference too: it is the only
             // place Jaeger records the relationship for a parent it has not seen.
@@ -95,8 +133,8 @@ impl Converter {
             });
         }
 
-        let mut tags: Vec<Tag<'a>> = Vec::with_capacity(s.attributes.len() + 6);
-        self.extend_tags(&mut tags, s.attributes);
+        let tags = &mut lists.tags;
+        self.extend_tags(tags, s.attributes);
         let str_tag = |key: &'static str, v: Cow<'a, str>| Tag {
             key: Cow::Borrowed(key),
             value: TagValue::Str(v),
@@ -141,15 +179,26 @@ impl Converter {
             span_id: span_id(s.span_context.span_id()),
             parent_span_id: span_id(s.parent_span_id),
             operation_name: s.name,
-            references,
+            references: &[],
             flags: i32::from(s.span_context.trace_flags().to_u8() & 1),
             start_time: start as i64,
             duration: end.saturating_sub(start) as i64,
-            tags,
+            tags: &[],
             written_tags: scope_tags,
             logs,
         }
     }
+}
+
+/// A batch's tags and references, one list of each for all its spans: a
+/// list of each for every span was two allocations a span, all alive until
+/// the batch was written, and ~870 instructions a span in the allocator
+/// (callgrind, `callgrind.py --export`: agent 7,230 -> 6,336, collector
+/// 6,386 -> 5,523).
+#[derive(Default)]
+pub(crate) struct Lists<'a> {
+    tags: Vec<Tag<'a>>,
+    references: Vec<SpanRef>,
 }
 
 /// Each scope's tags in a batch, written once in both protocols: they come

@@ -23,7 +23,7 @@ use crate::exporter::transport::HttpTransport;
 use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
 pub(crate) use agent::MAX_PACKET_SIZE;
-use convert::{Converter, ScopeTags};
+use convert::{Converter, Lists, ScopeTags};
 use model::{write_batch, Process, Span};
 use protocol::Binary;
 
@@ -99,11 +99,13 @@ impl JaegerExporter {
         }
     }
 
-    fn converted<'a>(&self, batch: &[SpanView<'a>], scopes: &'a ScopeTags<'a>) -> Vec<Span<'a>> {
-        batch
-            .iter()
-            .map(|s| self.converter.span(s, scopes.of(s.instrumentation_scope)))
-            .collect()
+    fn converted<'a>(
+        &self,
+        batch: &[SpanView<'a>],
+        scopes: &'a ScopeTags<'a>,
+        lists: &'a mut Lists<'a>,
+    ) -> Vec<Span<'a>> {
+        self.converter.spans(batch, scopes, lists)
     }
 
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
@@ -111,7 +113,9 @@ impl JaegerExporter {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
-        AgentClient::new("localhost", 0, false).encode(&process, &self.converted(&views, &scopes))
+        let mut lists = Lists::default();
+        let spans = self.converted(&views, &scopes, &mut lists);
+        AgentClient::new("localhost", 0, false).encode(&process, &spans)
     }
 
     /// The binary `Batch` the collector would receive for `batch`.
@@ -119,7 +123,12 @@ impl JaegerExporter {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
-        encode_binary(&process, &self.converted(&views, &scopes), &self.body)
+        let mut lists = Lists::default();
+        encode_binary(
+            &process,
+            &self.converted(&views, &scopes, &mut lists),
+            &self.body,
+        )
     }
 
     fn export_batch(&self, batch: &[SpanView<'_>]) -> OTelSdkResult {
@@ -132,7 +141,8 @@ impl JaegerExporter {
     fn send(&self, batch: &[SpanView<'_>]) -> Result<(), String> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let scopes = ScopeTags::new(batch);
-        let spans = self.converted(batch, &scopes);
+        let mut lists = Lists::default();
+        let spans = self.converted(batch, &scopes, &mut lists);
         match &self.transport {
             Transport::Agent(agent) => {
                 let emitted = agent.emit(&process, &spans)?;

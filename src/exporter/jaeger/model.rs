@@ -47,11 +47,11 @@ pub(crate) struct Span<'a> {
     pub(crate) span_id: i64,
     pub(crate) parent_span_id: i64,
     pub(crate) operation_name: &'a str,
-    pub(crate) references: Vec<SpanRef>,
+    pub(crate) references: &'a [SpanRef],
     pub(crate) flags: i32,
     pub(crate) start_time: i64,
     pub(crate) duration: i64,
-    pub(crate) tags: Vec<Tag<'a>>,
+    pub(crate) tags: &'a [Tag<'a>],
     /// Tags written once for many spans (a scope's), after `tags`.
     pub(crate) written_tags: &'a WrittenTags,
     pub(crate) logs: Vec<Log<'a>>,
@@ -171,7 +171,7 @@ impl Span<'_> {
         o.field(Type::String, 5);
         o.string(self.operation_name);
         if !self.references.is_empty() {
-            list_field(o, 6, &self.references, |o, r| r.write(o));
+            list_field(o, 6, self.references, |o, r| r.write(o));
         }
         o.field(Type::I32, 7);
         o.i32(self.flags);
@@ -181,7 +181,7 @@ impl Span<'_> {
         if tags > 0 {
             o.field(Type::List, 10);
             o.list_begin(Type::Struct, tags);
-            for tag in &self.tags {
+            for tag in self.tags {
                 tag.write(o);
             }
             o.raw(P::written(self.written_tags));
@@ -272,14 +272,14 @@ mod tests {
         }
     }
 
-    fn span<'a>(tags: Vec<Tag<'a>>, written_tags: &'a WrittenTags) -> Span<'a> {
+    fn span<'a>(tags: &'a [Tag<'a>], written_tags: &'a WrittenTags) -> Span<'a> {
         Span {
             trace_id_low: 1,
             trace_id_high: 2,
             span_id: 3,
             parent_span_id: 4,
             operation_name: "GET /x",
-            references: Vec::new(),
+            references: &[],
             flags: 1,
             start_time: 1_700_000_000_000_000,
             duration: 5,
@@ -314,7 +314,7 @@ mod tests {
         ] {
             let mut all = own.clone();
             all.extend(scope.iter().cloned());
-            let (appended, inline) = (span(own, &written), span(all, &NO_TAGS));
+            let (appended, inline) = (span(&own, &written), span(&all, &NO_TAGS));
             let compact = |o: Compact| o.into_inner();
             let binary = |o: Binary| o.into_inner();
             assert_eq!(
@@ -326,7 +326,7 @@ mod tests {
                 bytes(Binary::new(Vec::new()), &inline, binary)
             );
         }
-        let none = span(vec![], &NO_TAGS);
+        let none = span(&[], &NO_TAGS);
         let mut o = Compact::new(Vec::new());
         write_span(&mut o, &none);
         assert!(!o.into_inner().is_empty());
