@@ -46,7 +46,7 @@ mod jaeger;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
-// `get` serves Jaeger, `iter` OTLP.
+// `get` serves Jaeger and Zipkin, `iter` OTLP.
 #[cfg_attr(not(all(feature = "jaeger", feature = "otlp")), allow(dead_code))]
 mod per_scope;
 // The viewer names span kinds as these formats do; with it alone the rest of

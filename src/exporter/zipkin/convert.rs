@@ -7,7 +7,7 @@ use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
-use super::model::{written_tags, Annotation, Endpoint, Hex, Span, Tag, Tags};
+use super::model::{written_tags, Annotation, Endpoint, Entry, Hex, Span, Tag, Tags};
 use crate::exporter::attributes::ValueRef;
 use crate::exporter::body_size::BodySize;
 use crate::exporter::per_scope::PerScope;
@@ -107,15 +107,27 @@ impl Encoder {
         let mut out = Vec::with_capacity(self.body.capacity(batch.len()));
         // Each scope's tags, written once a batch.
         let mut scopes = PerScope::new();
+        for span in batch {
+            scopes.get_or_insert_with(span.instrumentation_scope, |scope| {
+                written_tags(scope_tags(scope))
+            });
+        }
+        // One list of tags for every span in turn: a list a span was an
+        // allocation each, past the allocator's per-thread cache for a
+        // server span's (~20 tags): -226 instructions a span (callgrind).
+        let mut tags = Vec::new();
         out.push(b'[');
         for (i, span) in batch.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let scope_json = scopes.get_or_insert_with(span.instrumentation_scope, |scope| {
-                written_tags(scope_tags(scope))
-            });
-            self.span(span, scope_json).write(&mut out);
+            let scope_json = scopes
+                .get(span.instrumentation_scope)
+                .map_or(&[][..], Vec::as_slice);
+            let span = self.span(span, scope_json, tags);
+            span.write(&mut out);
+            tags = span.tags.0;
+            tags.clear();
         }
         out.push(b']');
         self.body.learn(batch.len(), out.len());
@@ -123,12 +135,17 @@ impl Encoder {
     }
 
     /// `scope_json`: the span's scope tags, written.
-    fn span<'a>(&'a self, s: &SpanView<'a>, scope_json: &'a [u8]) -> Span<'a> {
+    /// `tags`: an empty list for the span's tags.
+    fn span<'a>(
+        &'a self,
+        s: &SpanView<'a>,
+        scope_json: &'a [u8],
+        mut tags: Vec<Entry<'a>>,
+    ) -> Span<'a> {
         let start = epoch_micros(s.start_time);
         let end = epoch_micros(s.end_time);
-        let mut tags = Tags(Vec::with_capacity(
-            s.attributes.len() + self.resource_tags.len() + 6,
-        ));
+        tags.reserve(s.attributes.len() + self.resource_tags.len() + 6);
+        let mut tags = Tags(tags);
         // The tags every span of this exporter (or scope) carries are written
         // once, unless an attribute has one of their keys and so replaces it
         // (then they go through `insert`, as the rest).
