@@ -126,7 +126,7 @@ impl Encoder {
                 .map_or(&[][..], Vec::as_slice);
             let span = self.span(span, scope_json, tags);
             span.write(&mut out);
-            tags = span.tags.0;
+            tags = span.tags.entries;
             tags.clear();
         }
         out.push(b']');
@@ -145,7 +145,7 @@ impl Encoder {
         let start = epoch_micros(s.start_time);
         let end = epoch_micros(s.end_time);
         tags.reserve(s.attributes.len() + self.resource_tags.len() + 6);
-        let mut tags = Tags(tags);
+        let mut tags = Tags::new(tags);
         // The tags every span of this exporter (or scope) carries are written
         // once, unless an attribute has one of their keys and so replaces it
         // (then they go through `insert`, as the rest).
