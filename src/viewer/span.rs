@@ -101,10 +101,9 @@ pub(crate) fn view_span(s: &SpanView<'_>) -> ViewSpan {
 }
 
 fn pairs(attributes: Attributes<'_>) -> Vec<(String, String)> {
-    attributes
-        .iter()
-        .map(|a| (a.key.to_owned(), cut(&a.value.text())))
-        .collect()
+    let mut pairs = Vec::with_capacity(attributes.len());
+    attributes.for_each(|a| pairs.push((a.key.to_owned(), cut(&a.value.text()))));
+    pairs
 }
 
 /// A value as the tag-based exporters write it (arrays as JSON), cut to length.

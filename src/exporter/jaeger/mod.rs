@@ -99,22 +99,13 @@ impl JaegerExporter {
         }
     }
 
-    fn converted<'a>(
-        &self,
-        batch: &[SpanView<'a>],
-        scopes: &'a ScopeTags<'a>,
-        lists: &'a mut Lists<'a>,
-    ) -> Vec<Span<'a>> {
-        self.converter.spans(batch, scopes, lists)
-    }
-
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
     pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);
         let scopes = ScopeTags::new(&views);
         let mut lists = Lists::default();
-        let spans = self.converted(&views, &scopes, &mut lists);
+        let spans = self.converter.spans(&views, &scopes, &mut lists);
         AgentClient::new("localhost", 0, false).encode(&process, &spans)
     }
 
@@ -126,7 +117,7 @@ impl JaegerExporter {
         let mut lists = Lists::default();
         encode_binary(
             &process,
-            &self.converted(&views, &scopes, &mut lists),
+            &self.converter.spans(&views, &scopes, &mut lists),
             &self.body,
         )
     }
@@ -142,7 +133,7 @@ impl JaegerExporter {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let scopes = ScopeTags::new(batch);
         let mut lists = Lists::default();
-        let spans = self.converted(batch, &scopes, &mut lists);
+        let spans = self.converter.spans(batch, &scopes, &mut lists);
         match &self.transport {
             Transport::Agent(agent) => {
                 let emitted = agent.emit(&process, &spans)?;

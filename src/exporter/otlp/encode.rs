@@ -247,16 +247,14 @@ fn write_array(out: &mut Vec<u8>, array: &Array) {
 fn write_short(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) -> bool {
     // AnyValue { 1: string } or { 3: int }.
     let (text, int) = match value {
-        ValueRef::Text(s) => (s, 0),
-        ValueRef::Value(Value::String(s)) => (s.as_str(), 0),
-        ValueRef::Value(Value::I64(i)) => ("", *i as u64),
+        ValueRef::Text(s) => (Some(s), 0),
+        ValueRef::Value(Value::String(s)) => (Some(s.as_str()), 0),
+        ValueRef::Value(Value::I64(i)) => (None, *i as u64),
         ValueRef::Value(_) => return false,
     };
-    let is_int = matches!(value, ValueRef::Value(Value::I64(_)));
-    let any_len = if is_int {
-        uint_len(int)
-    } else {
-        KEY_LEN + 1 + text.len()
+    let any_len = match text {
+        Some(text) => KEY_LEN + 1 + text.len(),
+        None => uint_len(int),
     };
     // KeyValue { 1: key, 2: AnyValue }.
     let key_value_len = KEY_LEN + 1 + key.len() + KEY_LEN + 1 + any_len;
@@ -271,12 +269,15 @@ fn write_short(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) ->
         key.len() as u8,
     ]);
     out.extend_from_slice(key.as_bytes());
-    if is_int {
-        out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(3, VARINT)]);
-        varint(out, int);
-    } else {
-        out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(1, LEN), text.len() as u8]);
-        out.extend_from_slice(text.as_bytes());
+    match text {
+        Some(text) => {
+            out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(1, LEN), text.len() as u8]);
+            out.extend_from_slice(text.as_bytes());
+        }
+        None => {
+            out.extend_from_slice(&[tag(2, LEN), any_len as u8, tag(3, VARINT)]);
+            varint(out, int);
+        }
     }
     true
 }

@@ -262,7 +262,7 @@ fn remote_endpoint(s: &SpanView<'_>) -> Option<Endpoint> {
         return None;
     }
     let mut ep = Endpoint::default();
-    for a in s.attributes.iter() {
+    s.attributes.for_each(|a| {
         match (a.key, a.value) {
             // A later value of the same key replaces an earlier one (as setting an
             // attribute again does), so one peer address, never one of each family.
@@ -276,7 +276,7 @@ fn remote_endpoint(s: &SpanView<'_>) -> Option<Endpoint> {
             }
             _ => {}
         }
-    }
+    });
     (ep != Endpoint::default()).then_some(ep)
 }
 
