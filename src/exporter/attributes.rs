@@ -62,15 +62,20 @@ impl<'a> From<&'a KeyValue> for Attribute<'a> {
 pub(crate) enum Attributes<'a> {
     /// An SDK span's.
     List(&'a [KeyValue]),
-    /// A server span described for our own exporters.
-    Record(&'a AttributeList),
+    /// Some of an [`AttributeList`]'s: a request's server span's, or what
+    /// the children of one kind share.
+    Record {
+        entries: &'a [Entry],
+        /// The list's buffer, which the entries' texts are ranges of.
+        text: &'a str,
+    },
 }
 
 impl<'a> Attributes<'a> {
     pub(crate) fn len(self) -> usize {
         match self {
             Attributes::List(list) => list.len(),
-            Attributes::Record(record) => record.entries.len(),
+            Attributes::Record { entries, .. } => entries.len(),
         }
     }
 
@@ -81,9 +86,8 @@ impl<'a> Attributes<'a> {
     pub(crate) fn for_each(self, mut f: impl FnMut(Attribute<'a>)) {
         match self {
             Attributes::List(list) => list.iter().for_each(|kv| f(kv.into())),
-            Attributes::Record(record) => {
-                let text = &record.text;
-                record.entries.iter().for_each(|entry| f(entry.view(text)));
+            Attributes::Record { entries, text } => {
+                entries.iter().for_each(|entry| f(entry.view(text)));
             }
         }
     }
@@ -92,13 +96,12 @@ impl<'a> Attributes<'a> {
     pub(crate) fn to_vec(self) -> Vec<KeyValue> {
         match self {
             Attributes::List(list) => list.to_vec(),
-            Attributes::Record(record) => record
-                .entries
+            Attributes::Record { entries, text } => entries
                 .iter()
                 .map(|entry| match entry {
                     Entry::Value(kv) => kv.clone(),
                     Entry::Text(key, range) => {
-                        KeyValue::new(key.clone(), record.text[range.clone()].to_owned())
+                        KeyValue::new(key.clone(), text[range.clone()].to_owned())
                     }
                 })
                 .collect(),
@@ -106,7 +109,9 @@ impl<'a> Attributes<'a> {
     }
 }
 
-/// Attributes whose texts share one buffer.
+/// Attributes whose texts share one buffer, which holds other texts too (a
+/// request's child span names): one list and one buffer a request, not one
+/// each for the server span's attributes, the children's and their names.
 #[derive(Debug, Default)]
 pub(crate) struct AttributeList {
     entries: Vec<Entry>,
@@ -141,6 +146,32 @@ impl AttributeList {
             entries: Vec::with_capacity(attributes),
             text: String::with_capacity(text),
         }
+    }
+
+    /// Attributes in the list.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The attributes in `range` (of [`len`](Self::len)s).
+    pub(crate) fn get(&self, range: Range<usize>) -> Attributes<'_> {
+        Attributes::Record {
+            entries: &self.entries[range],
+            text: &self.text,
+        }
+    }
+
+    /// Appends what `write` writes to the buffer, as a text of no attribute;
+    /// its range, for [`text`](Self::text).
+    pub(crate) fn write_text(&mut self, write: impl FnOnce(&mut String)) -> Range<usize> {
+        let from = self.text.len();
+        write(&mut self.text);
+        from..self.text.len()
+    }
+
+    /// A text [`write_text`](Self::write_text) wrote.
+    pub(crate) fn text(&self, range: Range<usize>) -> &str {
+        &self.text[range]
     }
 
     /// Each value, to be cut in place: `cut` gets a key-value to change, or a
@@ -290,7 +321,7 @@ mod tests {
         write(&mut list);
         let mut record = AttributeList::with_capacity(2, 4);
         write(&mut record);
-        let (list, record) = (Attributes::List(&list), Attributes::Record(&record));
+        let (list, record) = (Attributes::List(&list), record.get(0..record.len()));
         assert_eq!(list.len(), 8);
         assert_eq!(record.len(), list.len());
         assert_eq!(record.to_vec(), list.to_vec());
@@ -302,6 +333,34 @@ mod tests {
         assert_eq!(texts[5], ("empty", Some("")));
     }
 
+    /// A request's list: the server span's attributes, a child's name and
+    /// the child's attributes, each read back alone.
+    #[test]
+    fn ranges_of_one_list_read_apart() {
+        let mut list = AttributeList::default();
+        list.push_str(Key::from_static_str("url"), "http://x/long");
+        let server = 0..list.len();
+        let name = list.write_text(|s| s.push_str("GET /long http send"));
+        let from = list.len();
+        list.push(KeyValue::new("type", "http.response.body"));
+        list.push_str(Key::from_static_str("peer"), "10.0.0.1");
+        let child = from..list.len();
+        // Names are not attribute values: cutting leaves them whole.
+        list.cut_values(|_| {}, |text| (text.len() > 5).then_some(5));
+        assert_eq!(list.text(name), "GET /long http send");
+        let read = |range| {
+            let mut out = Vec::new();
+            list.get(range)
+                .for_each(|a| out.push((a.key, a.value.as_str().unwrap())));
+            out
+        };
+        assert_eq!(read(server), [("url", "http:")]);
+        assert_eq!(
+            read(child),
+            [("type", "http.response.body"), ("peer", "10.0.")]
+        );
+    }
+
     #[test]
     fn texts_are_cut_in_place() {
         let mut record = AttributeList::default();
@@ -309,7 +368,9 @@ mod tests {
         record.push_str(Key::from_static_str("b"), "gh");
         record.cut_values(|_| {}, |text| (text.len() > 3).then_some(3));
         let mut texts = Vec::new();
-        Attributes::Record(&record).for_each(|a| texts.push(a.value.as_str().unwrap()));
+        record
+            .get(0..2)
+            .for_each(|a| texts.push(a.value.as_str().unwrap()));
         assert_eq!(texts, ["abc", "gh"]);
     }
 }

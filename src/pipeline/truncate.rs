@@ -58,9 +58,8 @@ pub(crate) fn truncate_span(span: &mut SpanData, max_chars: usize) {
 /// attributes its children share.
 pub(crate) fn truncate_request(request: &mut RequestSpans, max_chars: usize) {
     truncate_span(&mut request.server, max_chars);
-    request.server_attributes.cut_values(
+    request.attributes.cut_values(
         |kv| truncate_value(&mut kv.value, max_chars),
         |text| truncate_str(text, max_chars).map(str::len),
     );
-    truncate_attributes(&mut request.attributes, max_chars);
 }

@@ -20,6 +20,7 @@
 //! span's build, its locked attribute writes and a clock read per frame.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
@@ -446,14 +447,15 @@ struct ChildFrame<'a> {
 
 impl<S: Source> DeferredSpan<S> {
     /// On the export thread: the server span, with each of its first
-    /// `children` frames handed to `child` on the way. Its attributes go to
-    /// `attributes`, not into the `SpanData`.
-    fn finish(
+    /// `children` frames handed to `child` on the way, after all of the
+    /// server span's attributes went to `attributes` (not into the `SpanData`;
+    /// `child` gets them too, to write after them).
+    fn finish<A: AttributeSink>(
         &self,
         ending: &Ending,
         children: usize,
-        attributes: &mut impl AttributeSink,
-        mut child: impl FnMut(ChildFrame<'_>),
+        attributes: &mut A,
+        mut child: impl FnMut(ChildFrame<'_>, &mut A),
     ) -> SpanData {
         let (recorder, totals) = (&*self.recorder, &self.totals);
         let span = self.cx.span();
@@ -517,14 +519,17 @@ impl<S: Source> DeferredSpan<S> {
         }
         // Only the frames whose spans are on were logged (`frame`).
         self.frames.for_each(children, |frame| {
-            child(ChildFrame {
-                server: &server,
-                name: &name,
-                message: frame.message,
-                start: anchor.at(frame.start),
-                end: anchor.at(frame.end),
-                status: (code != 0).then_some(code),
-            });
+            child(
+                ChildFrame {
+                    server: &server,
+                    name: &name,
+                    message: frame.message,
+                    start: anchor.at(frame.start),
+                    end: anchor.at(frame.end),
+                    status: (code != 0).then_some(code),
+                },
+                attributes,
+            );
         });
         let mut links = SpanLinks::default();
         if let Some(link) = &self.link {
@@ -563,7 +568,7 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         let recorder = &*self.recorder;
         // Each child's name is made once, as its own `String`.
         let mut attributes = Vec::with_capacity(server_attribute_capacity(recorder.semconv));
-        let mut server = self.finish(ending, spans - 1, &mut attributes, |frame| {
+        let mut server = self.finish(ending, spans - 1, &mut attributes, |frame, _| {
             let (attrs, failed) = child_attributes(recorder.semconv, frame.message, frame.status);
             out.push(child_span_data(
                 recorder,
@@ -586,45 +591,38 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
         // A kind's shape is made with its first child (its name is never empty).
         let mut shapes = <[ChildShape; Message::KINDS]>::default();
         // Two names at most (`http send` is the head's and the body's), each
-        // written once; the list is sized for the usual kinds: a growth was
-        // one `realloc`.
-        let mut names = String::new();
-        let mut named: [Option<std::ops::Range<usize>>; 2] = [None, None];
-        let mut attributes = Vec::with_capacity(match recorder.semconv {
+        // written once.
+        let mut named: [Option<Range<usize>>; 2] = [None, None];
+        // Sized for the usual request: the server span's attributes and
+        // texts (target, URL, user agent, peer address), then two kinds of
+        // children's attributes and names; growing was one `realloc`.
+        let child_attributes = match recorder.semconv {
             Semconv::Legacy => 4,
             Semconv::Stable => 5,
             Semconv::Dup => 9,
-        });
-        // The server span's texts share one buffer, sized for the usual
-        // request (target, URL, user agent, peer address).
-        let mut server_attributes = AttributeList::with_capacity(
-            server_attribute_capacity(recorder.semconv),
+        };
+        let mut attributes = AttributeList::with_capacity(
+            server_attribute_capacity(recorder.semconv) + child_attributes,
             SERVER_TEXT_CAPACITY,
         );
+        let mut server_attributes = None;
         // Children of one kind share a name, attributes and a status: made
         // once a kind, not once a frame.
-        let server = self.finish(ending, spans - 1, &mut server_attributes, |frame| {
+        let server = self.finish(ending, spans - 1, &mut attributes, |frame, list| {
+            // Every server attribute is written before the first child.
+            server_attributes.get_or_insert(list.len());
             let shape = frame.message as usize;
             if shapes[shape].name.is_empty() {
                 let which = usize::from(matches!(frame.message, Message::Request));
                 let name = named[which].get_or_insert_with(|| {
-                    if names.is_empty() {
-                        names.reserve(2 * frame.name.len() + " http receive http send".len());
-                    }
-                    let from = names.len();
-                    push_child_name(&mut names, frame.name, frame.message);
-                    from..names.len()
+                    list.write_text(|text| push_child_name(text, frame.name, frame.message))
                 });
-                let from = attributes.len();
-                let failed = push_child_attributes(
-                    recorder.semconv,
-                    frame.message,
-                    frame.status,
-                    &mut attributes,
-                );
+                let from = list.len();
+                let failed =
+                    push_child_attributes(recorder.semconv, frame.message, frame.status, list);
                 shapes[shape] = ChildShape {
                     name: name.clone(),
-                    attributes: from..attributes.len(),
+                    attributes: from..list.len(),
                     status: child_status(failed),
                 };
             }
@@ -635,13 +633,13 @@ impl<S: Source> FinishedRequest for DeferredSpan<S> {
                 shape,
             });
         });
+        let server_attributes = server_attributes.unwrap_or(attributes.len());
         Some(Box::new(RequestSpans {
             server,
             server_attributes,
+            attributes,
             children,
             shapes,
-            names,
-            attributes,
             scope: recorder.pipeline.shared_scope().clone(),
         }))
     }

@@ -75,7 +75,7 @@ pub(crate) fn push_child_attributes(
     semconv: Semconv,
     message: Message,
     status: Option<u16>,
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) -> bool {
     let failed = matches!(message, Message::ResponseStart) && status.is_some_and(|s| s >= 500);
     if let (Message::ResponseStart, Some(code)) = (message, status) {

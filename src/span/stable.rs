@@ -148,7 +148,7 @@ pub(crate) fn push_status(
 pub(crate) fn push_message_type(
     semconv: Semconv,
     message: &'static str,
-    attrs: &mut Vec<KeyValue>,
+    attrs: &mut impl AttributeSink,
 ) {
     if semconv.legacy() {
         attrs.push(KeyValue::new(TYPE, message));
