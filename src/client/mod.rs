@@ -12,6 +12,27 @@
 //! Propagation follows the OpenTelemetry propagators specification
 //! (<https://opentelemetry.io/docs/specs/otel/context/api-propagators/>); the span,
 //! the HTTP client conventions BentoML's instrumented client writes.
+//!
+//! ```
+//! use tower::ServiceExt;
+//! use tower_otel_tracing::client::TracingClientLayer;
+//! use tower_otel_tracing::TracingConfig;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tracing = TracingClientLayer::try_from_config(TracingConfig::default())?;
+//! let _guard = tracing.guard();
+//! let client = tower::ServiceBuilder::new().layer(tracing).service_fn(
+//!     |req: http::Request<String>| async move {
+//!         // The server on the other end reads the trace from this header.
+//!         assert!(req.headers().contains_key("traceparent"));
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//!     },
+//! );
+//! client.oneshot(http::Request::get("http://users.internal/42").body(String::new())?).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod body;
 mod call;
@@ -67,6 +88,30 @@ impl TracingClientLayer {
 
     /// Whether to record a CLIENT span per sampled call (default on). Off, calls
     /// only carry the context, as BentoML's newer client does.
+    ///
+    /// ```
+    /// use tower_otel_tracing::exporter::InMemoryExporter;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    /// use tower::ServiceExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let spans = InMemoryExporter::default();
+    /// let cfg = TracingConfig { sample_rate: Some(1.0), ..Default::default() };
+    /// let layer = TracingLayer::builder(cfg).exporter(spans.clone()).build()?;
+    /// let client = tower::ServiceBuilder::new()
+    ///     .layer(layer.client().client_spans(false))
+    ///     .service_fn(|req: http::Request<String>| async move {
+    ///         assert!(req.headers().contains_key("traceparent"));
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    ///     });
+    /// let resp = client.oneshot(http::Request::new(String::new())).await?;
+    /// http_body_util::BodyExt::collect(resp.into_body()).await?;
+    /// layer.pipeline().force_flush()?;
+    /// assert!(spans.finished_spans().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn client_spans(self, on: bool) -> Self {
         let s = &self.state;
         Self::new(ClientState {
@@ -80,16 +125,58 @@ impl TracingClientLayer {
     }
 
     /// The export pipeline the spans go to (shared with the server layer).
+    ///
+    /// ```
+    /// use opentelemetry::trace::Tracer;
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let server = TracingLayer::from_config(TracingConfig {
+    ///     exporter_type: Some(ExporterType::InMemory),
+    ///     sample_rate: Some(1.0),
+    ///     ..Default::default()
+    /// });
+    /// let client = server.client();
+    /// client.pipeline().tracer("checkout").in_span("charge card", |_cx| {});
+    /// client.pipeline().force_flush()?;
+    /// // One pipeline: the server layer's counts include the span.
+    /// assert_eq!(server.pipeline().stats().exported, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pipeline(&self) -> &Pipeline {
         &self.state.pipeline
     }
 
     /// A guard over the pipeline, for programs with no server layer.
+    ///
+    /// ```
+    /// use tower_otel_tracing::client::TracingClientLayer;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let layer = TracingClientLayer::try_from_config(TracingConfig::default())?;
+    /// let guard = layer.guard();
+    /// // ... make the program's calls through `layer` ...
+    /// // Exports what the calls recorded before the program exits.
+    /// guard.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn guard(&self) -> crate::TracingGuard {
         crate::TracingGuard::new(self.pipeline().clone())
     }
 
     /// The same tracing as a `reqwest-middleware` middleware (feature `reqwest`).
+    ///
+    /// ```
+    /// use tower_otel_tracing::client::TracingClientLayer;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let tracing = TracingClientLayer::try_from_config(TracingConfig::default())?;
+    /// let _guard = tracing.guard();
+    /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+    ///     .with(tracing.reqwest())
+    ///     .build();
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     #[cfg(feature = "reqwest")]
     pub fn reqwest(&self) -> ReqwestTracing {
         ReqwestTracing::new(self.state.clone())

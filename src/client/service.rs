@@ -44,6 +44,19 @@ impl<S> TracingClientService<S> {
     }
 
     /// The wrapped client.
+    ///
+    /// ```
+    /// use tower::Layer;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// struct UsersApi {
+    ///     base_url: &'static str,
+    /// }
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let client = layer.client().layer(UsersApi { base_url: "http://users.internal" });
+    /// assert_eq!(client.get_ref().base_url, "http://users.internal");
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }

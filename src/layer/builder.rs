@@ -100,6 +100,16 @@ impl TracingLayerBuilder {
     /// Peers come from [`ConnectionInfo`](crate::ConnectionInfo) or axum's
     /// `ConnectInfo`; a request whose peer is unknown is not trusted. Invalid
     /// networks are reported by [`build`](Self::build).
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let builder = || TracingLayer::builder(TracingConfig::default());
+    /// let layer = builder().trusted_networks(["10.0.0.0/8", "fd00::/8"]).build()?;
+    /// let err = builder().trusted_networks(["10.0.0.300/8"]).build().unwrap_err();
+    /// assert_eq!(err.path(), "trusted_networks");
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn trusted_networks<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
         cidrs: I,
@@ -110,6 +120,22 @@ impl TracingLayerBuilder {
 
     /// Reads `OTEL_*` overrides from exactly these variables instead of the process
     /// environment (for tests, or to embed the layer with settings from elsewhere).
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let cfg = TracingConfig {
+    ///     exporter_type: Some(ExporterType::InMemory),
+    ///     ..Default::default()
+    /// };
+    /// let layer = TracingLayer::builder(cfg)
+    ///     .env_vars([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .build()?;
+    /// // The variable wins over the config's exporter.
+    /// assert!(layer.pipeline().in_memory_exporter().is_none());
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn env_vars<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -133,6 +159,23 @@ impl TracingLayerBuilder {
     /// Uses a tracer provider you built and own: its sampler, processors and
     /// exporters apply, and the config's exporter, sampling and truncation do not.
     /// The layer never shuts it down; [`TracingGuard::shutdown`](crate::TracingGuard::shutdown) still can.
+    ///
+    /// ```
+    /// use opentelemetry::trace::Tracer;
+    /// use opentelemetry_sdk::trace::SdkTracerProvider;
+    /// use tower_otel_tracing::exporter::InMemoryExporter;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let spans = InMemoryExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .tracer_provider(provider)
+    ///     .build()?;
+    /// // The provider's default sampler records it, whatever the config's sample rate.
+    /// layer.pipeline().tracer("checkout").in_span("charge card", |_cx| {});
+    /// assert_eq!(spans.finished_spans().len(), 1);
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn tracer_provider(mut self, provider: SdkTracerProvider) -> Self {
         self.provider = Some(provider);
         self
@@ -153,6 +196,16 @@ impl TracingLayerBuilder {
     }
 
     /// Whether to record the `http receive` child spans (default on).
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// // Uploads arrive in many small frames; a span per frame would bury the trace.
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .receive_spans(false)
+    ///     .build()?;
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn receive_spans(mut self, on: bool) -> Self {
         self.receive_spans = on;
         self
@@ -163,6 +216,19 @@ impl TracingLayerBuilder {
     /// `GET /users/{id}` is one name instead of one per id. Off by default: BentoML
     /// names spans after the path. Requests no route matched keep the path.
     /// The layer must run after routing (axum's `Router::layer` does).
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .route_names(true)
+    ///     .build()?;
+    /// let app: Router = Router::new()
+    ///     .route("/users/{id}", get(|| async { "user" }))
+    ///     .layer(layer);
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn route_names(mut self, on: bool) -> Self {
         self.route_names = on;
         self
@@ -173,6 +239,17 @@ impl TracingLayerBuilder {
     /// here; values of `authorization`, `proxy-authorization`, `cookie`,
     /// `set-cookie`, `x-api-key`, `x-auth-token` and of
     /// [`sanitize_headers`](Self::sanitize_headers) become `[REDACTED]`.
+    /// Invalid names are reported by [`build`](Self::build).
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let builder = || TracingLayer::builder(TracingConfig::default());
+    /// let layer = builder().request_headers(["user-agent", "x-request-id"]).build()?;
+    /// let err = builder().request_headers(["user agent"]).build().unwrap_err();
+    /// assert_eq!(err.path(), "request_headers");
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn request_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.request_headers = names.into_iter().map(Into::into).collect();
         self
@@ -180,6 +257,15 @@ impl TracingLayerBuilder {
 
     /// Records these response headers as `http.response.header.<name>`, with the
     /// same redaction as [`request_headers`](Self::request_headers).
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .response_headers(["content-type", "cache-control"])
+    ///     .build()?;
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn response_headers<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
         names: I,
@@ -189,6 +275,17 @@ impl TracingLayerBuilder {
     }
 
     /// More header names whose recorded values are replaced by `[REDACTED]`.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// // The trace shows whether a caller sent a token, never the token itself.
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .request_headers(["x-session-token"])
+    ///     .sanitize_headers(["x-session-token"])
+    ///     .build()?;
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn sanitize_headers<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
         names: I,
@@ -201,6 +298,29 @@ impl TracingLayerBuilder {
     /// every traced response, sampled or not, under these header names, so clients
     /// can quote them (BentoML uses `X-BentoML-Trace-ID` and `X-BentoML-Request-ID`).
     /// Off by default. Invalid names are reported by [`build`](Self::build).
+    ///
+    /// ```
+    /// use tower::ServiceExt;
+    /// use tower_otel_tracing::layer::RequestBody;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .trace_id_headers("x-trace-id", "x-request-id")
+    ///     .build()?;
+    /// let svc = tower::ServiceBuilder::new().layer(layer).service_fn(
+    ///     |_req: http::Request<RequestBody<String>>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    ///     },
+    /// );
+    /// // Not sampled (sample rate 0), yet the ids are there to quote.
+    /// let resp = svc.oneshot(http::Request::new(String::new())).await?;
+    /// assert_eq!(resp.headers()["x-trace-id"].len(), 32);
+    /// assert_eq!(resp.headers()["x-request-id"].len(), 16);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn trace_id_headers(mut self, trace_id: &str, span_id: &str) -> Self {
         self.trace_headers = Some((trace_id.to_owned(), span_id.to_owned()));
         self

@@ -9,6 +9,31 @@
 //!   context and takes the response head;
 //! - `request_body.rs`, `response_body.rs`: [`RequestBody`] and [`ResponseBody`],
 //!   which record each frame read and sent, and end the server span after the last.
+//!
+//! ```
+//! use tower::ServiceExt;
+//! use tower_otel_tracing::exporter::InMemoryExporter;
+//! use tower_otel_tracing::layer::{RequestBody, TracingLayer};
+//! use tower_otel_tracing::TracingConfig;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spans = InMemoryExporter::default();
+//! let cfg = TracingConfig { sample_rate: Some(1.0), ..Default::default() };
+//! let layer = TracingLayer::builder(cfg).exporter(spans.clone()).build()?;
+//! let svc = tower::ServiceBuilder::new().layer(layer.clone()).service_fn(
+//!     |_req: http::Request<RequestBody<String>>| async {
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(String::from("hi")))
+//!     },
+//! );
+//! let resp = svc.oneshot(http::Request::get("/hello").body(String::new())?).await?;
+//! // The server span ends with the response body's last frame.
+//! http_body_util::BodyExt::collect(resp.into_body()).await?;
+//! layer.pipeline().force_flush()?;
+//! assert!(spans.finished_spans().iter().any(|s| s.name == "GET /hello"));
+//! # Ok(())
+//! # }
+//! ```
 
 mod builder;
 mod decision;
@@ -103,11 +128,38 @@ impl TracingLayer {
 
     /// A builder for the options a config file does not carry: your own exporter
     /// or tracer provider, the server's address, which child spans to record.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .local_addr(([127, 0, 0, 1], 3000).into())
+    ///     .send_spans(false)
+    ///     .build()?;
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn builder(cfg: TracingConfig) -> TracingLayerBuilder {
         TracingLayerBuilder::new(cfg)
     }
 
     /// The handle to the export pipeline: flush, stats, the tracer provider.
+    ///
+    /// ```
+    /// use opentelemetry::trace::Tracer;
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig {
+    ///     exporter_type: Some(ExporterType::InMemory),
+    ///     sample_rate: Some(1.0),
+    ///     ..Default::default()
+    /// });
+    /// // A handler's own span, exported with the layer's spans.
+    /// layer.pipeline().tracer("checkout").in_span("charge card", |_cx| {});
+    /// layer.pipeline().force_flush()?;
+    /// assert_eq!(layer.pipeline().stats().exported, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pipeline(&self) -> &Pipeline {
         &self.state.pipeline
     }
@@ -191,6 +243,18 @@ impl TracingLayer {
 
     /// A guard over the pipeline: it shuts the pipeline down (flushing it) when
     /// dropped or on [`TracingGuard::shutdown`], and derefs to the [`Pipeline`].
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let guard = layer.guard();
+    /// // The server has stopped and dropped its layer; the guard keeps the pipeline up.
+    /// drop(layer);
+    /// assert!(guard.force_flush().is_ok());
+    /// guard.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn guard(&self) -> TracingGuard {
         TracingGuard::new(self.pipeline().clone())
     }
@@ -211,6 +275,20 @@ impl fmt::Debug for TracingLayer {
 impl TracingClientLayer {
     /// A client layer with a pipeline of its own, for programs that only make
     /// calls (a CLI, a worker).
+    ///
+    /// ```
+    /// use tower_otel_tracing::client::TracingClientLayer;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let layer = TracingClientLayer::from_config(TracingConfig::default());
+    /// // Held until the program's last call, so its spans are exported before exit.
+    /// let _guard = layer.guard();
+    /// let client = tower::ServiceBuilder::new()
+    ///     .layer(layer)
+    ///     .service_fn(|_req: http::Request<String>| async {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    ///     });
+    /// ```
     ///
     /// # Panics
     /// When the config is invalid, naming the field and value.

@@ -50,6 +50,27 @@ impl<B> RequestBody<B> {
     }
 
     /// The wrapped body.
+    ///
+    /// ```
+    /// use tower::ServiceExt;
+    /// use tower_otel_tracing::layer::RequestBody;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let svc = tower::ServiceBuilder::new()
+    ///     .layer(TracingLayer::from_config(TracingConfig::default()))
+    ///     .service_fn(|req: http::Request<RequestBody<String>>| async move {
+    ///         // Code that needs the concrete body type; frames read from it are not recorded.
+    ///         let body: String = req.into_body().into_inner();
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(body))
+    ///     });
+    /// let resp = svc.oneshot(http::Request::new("hello".to_owned())).await?;
+    /// let body = http_body_util::BodyExt::collect(resp.into_body()).await?;
+    /// assert_eq!(&body.to_bytes()[..], b"hello");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_inner(self) -> B {
         self.inner
     }

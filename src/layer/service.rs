@@ -47,6 +47,19 @@ impl<S> TracingService<S> {
     }
 
     /// The wrapped service.
+    ///
+    /// ```
+    /// use tower::Layer;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// struct Users {
+    ///     table: &'static str,
+    /// }
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let svc = layer.layer(Users { table: "users" });
+    /// assert_eq!(svc.get_ref().table, "users");
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
