@@ -7,6 +7,33 @@
 //!
 //! The names follow OpenTelemetry's log data model
 //! (<https://opentelemetry.io/docs/specs/otel/logs/data-model/#field-traceid>).
+//!
+//! ```
+//! use opentelemetry::trace::Tracer;
+//! use tower_otel_tracing::logs::TraceIds;
+//! use tower_otel_tracing::{TracingConfig, TracingLayer};
+//! # #[derive(Clone, Default)]
+//! # struct Out(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+//! # impl std::io::Write for Out {
+//! #     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+//! #     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+//! # }
+//! # let out = Out::default();
+//!
+//! // In a program, `.init()` instead of `.finish()` and `with_default`.
+//! let subscriber = tracing_subscriber::fmt()
+//!     .event_format(TraceIds::text(tracing_subscriber::fmt::format()))
+//! #   .with_writer({ let out = out.clone(); move || out.clone() })
+//!     .finish();
+//! let layer = TracingLayer::from_config(TracingConfig::default());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     // Unsampled (the default rate is 0), yet the line still gets the ids.
+//!     let tracer = layer.pipeline().tracer("checkout");
+//!     tracer.in_span("charge card", |_cx| tracing::info!("card charged"));
+//! });
+//! # let line = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+//! assert!(line.starts_with("trace_id="));
+//! ```
 
 use std::fmt;
 

@@ -39,6 +39,20 @@ impl InMemoryExporter {
     }
 
     /// Forgets the spans exported so far.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// use opentelemetry_sdk::trace::SdkTracerProvider;
+    /// use tower_otel_tracing::exporter::InMemoryExporter;
+    ///
+    /// let spans = InMemoryExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// provider.tracer("test").in_span("warm-up", |_cx| {});
+    /// assert_eq!(spans.finished_spans().len(), 1);
+    /// // Between test cases, so each one sees only its own spans.
+    /// spans.reset();
+    /// assert!(spans.finished_spans().is_empty());
+    /// ```
     pub fn reset(&self) {
         self.spans
             .lock()
@@ -47,6 +61,22 @@ impl InMemoryExporter {
     }
 
     /// The resource the provider gave the exporter.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let cfg = TracingConfig {
+    ///     exporter_type: Some(ExporterType::InMemory),
+    ///     service_name: Some("checkout".into()),
+    ///     ..Default::default()
+    /// };
+    /// let layer = TracingLayer::from_config(cfg);
+    /// let exporter = layer.pipeline().in_memory_exporter().unwrap();
+    /// let resource = exporter.resource().expect("set when the pipeline was built");
+    /// let name = resource.get(&opentelemetry::Key::new("service.name"));
+    /// assert_eq!(name, Some("checkout".into()));
+    /// ```
     pub fn resource(&self) -> Option<Resource> {
         self.resource
             .lock()

@@ -18,6 +18,25 @@
 //! Exports run on the batch processor's own thread, never on a request; the
 //! network exporters' on up to four export workers it hands batches to
 //! (`pipeline/concurrent.rs`), so one stalled export does not stop the rest.
+//!
+//! ```
+//! use opentelemetry::trace::Tracer;
+//! use tower_otel_tracing::exporter::InMemoryExporter;
+//! use tower_otel_tracing::{TracingConfig, TracingLayer};
+//!
+//! // Any SpanExporter goes behind the layer's batch processor in place of the
+//! // config's `exporter_type`.
+//! let spans = InMemoryExporter::default();
+//! let cfg = TracingConfig {
+//!     sample_rate: Some(1.0),
+//!     ..Default::default()
+//! };
+//! let layer = TracingLayer::builder(cfg).exporter(spans.clone()).build()?;
+//! layer.pipeline().tracer("jobs").in_span("nightly cleanup", |_cx| {});
+//! layer.pipeline().force_flush()?;
+//! assert_eq!(spans.finished_spans()[0].name, "nightly cleanup");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 // The sink serves every build; of the view, each format reads what it needs.
 #[cfg_attr(

@@ -19,6 +19,25 @@
 //! With the `viewer` feature, every exporter is wrapped in the viewer's tee
 //! (`viewer/tee.rs`), which copies each export batch into the viewer's store on
 //! the batch processor's thread.
+//!
+//! ```
+//! use opentelemetry::trace::Tracer;
+//! use tower_otel_tracing::config::ExporterType;
+//! use tower_otel_tracing::{TracingConfig, TracingLayer};
+//!
+//! let cfg = TracingConfig {
+//!     exporter_type: Some(ExporterType::InMemory),
+//!     sample_rate: Some(1.0),
+//!     ..Default::default()
+//! };
+//! let pipeline = TracingLayer::from_config(cfg).pipeline().clone();
+//! pipeline.tracer("jobs").in_span("nightly cleanup", |_cx| {});
+//! // Spans leave on the export thread; flushing makes the counts final.
+//! pipeline.force_flush()?;
+//! let stats = pipeline.stats();
+//! assert_eq!((stats.started, stats.exported, stats.queued), (1, 1, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 // Only the network exporters export concurrently; without them only the
 // in-flight count (always zero) is used.
@@ -106,6 +125,24 @@ impl Pipeline {
     }
 
     /// The tracer provider behind the layer.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// use opentelemetry::InstrumentationScope;
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// # let cfg = TracingConfig { exporter_type: Some(ExporterType::InMemory), sample_rate: Some(1.0), ..Default::default() };
+    /// let pipeline = TracingLayer::from_config(cfg).pipeline().clone();
+    /// // A versioned scope, which `tracer(name)` cannot give.
+    /// let scope = InstrumentationScope::builder("billing").with_version("1.4.0").build();
+    /// let tracer = pipeline.tracer_provider().tracer_with_scope(scope);
+    /// tracer.in_span("charge card", |_cx| {});
+    /// pipeline.force_flush()?;
+    /// let spans = pipeline.in_memory_exporter().unwrap().finished_spans();
+    /// assert_eq!(spans[0].instrumentation_scope.version(), Some("1.4.0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tracer_provider(&self) -> &SdkTracerProvider {
         &self.core().inner.provider
     }
@@ -116,6 +153,22 @@ impl Pipeline {
     }
 
     /// The in-memory exporter, when `exporter_type` is `in_memory`.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExporterType;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let cfg = TracingConfig {
+    ///     exporter_type: Some(ExporterType::InMemory),
+    ///     ..Default::default()
+    /// };
+    /// let layer = TracingLayer::from_config(cfg);
+    /// let spans = layer.pipeline().in_memory_exporter().expect("exporter_type is in_memory");
+    /// assert!(spans.finished_spans().is_empty());
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// assert!(layer.pipeline().in_memory_exporter().is_none());
+    /// ```
     pub fn in_memory_exporter(&self) -> Option<InMemoryExporter> {
         self.core().inner.in_memory.clone()
     }

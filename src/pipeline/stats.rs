@@ -50,6 +50,17 @@ pub struct TracingStats {
 
 impl TracingStats {
     /// Requests exported by the keep rules, whatever the reason.
+    ///
+    /// ```
+    /// use tower_otel_tracing::pipeline::TracingStats;
+    ///
+    /// let stats = TracingStats {
+    ///     kept_errors: 3,
+    ///     kept_slow: 2,
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(stats.kept(), 5);
+    /// ```
     pub fn kept(&self) -> u64 {
         self.kept_errors + self.kept_slow
     }

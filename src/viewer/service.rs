@@ -68,6 +68,19 @@ impl TraceViewer {
     }
 
     /// The path the viewer is mounted at, which the layer does not trace.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let viewer = layer.viewer();
+    /// assert_eq!(viewer.path(), "/_traces");
+    /// // Mounted elsewhere, its requests would be traced and its links would break.
+    /// let app: Router = Router::new()
+    ///     .nest_service(viewer.path(), viewer.clone())
+    ///     .layer(layer);
+    /// ```
     pub fn path(&self) -> &str {
         &self.base
     }

@@ -87,6 +87,18 @@ impl JaegerExporter {
     }
 
     /// The exporter `cfg` describes, without looking at the environment.
+    ///
+    /// ```
+    /// use tower_otel_tracing::exporter::JaegerExporter;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let mut cfg = TracingConfig::default();
+    /// cfg.jaeger.collector_endpoint = Some("http://jaeger:14268/api/traces".into());
+    /// // Nothing is sent, nor any connection opened, until the first export.
+    /// let exporter = JaegerExporter::from_config(&cfg)?;
+    /// assert_eq!(exporter.destination(), "http://jaeger:14268/api/traces");
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
         Self::new(&Settings::resolve_with(cfg, Default::default())?.jaeger)
     }
@@ -100,6 +112,22 @@ impl JaegerExporter {
     }
 
     /// The compact `emitBatch` message the agent would receive for `batch` (unsplit).
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// use opentelemetry_sdk::trace::SdkTracerProvider;
+    /// use tower_otel_tracing::exporter::{InMemoryExporter, JaegerExporter};
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let spans = InMemoryExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// provider.tracer("checkout").in_span("charge card", |_cx| {});
+    /// let exporter = JaegerExporter::from_config(&TracingConfig::default())?;
+    /// let datagram = exporter.encode_compact(&spans.finished_spans());
+    /// assert_eq!(datagram[0], 0x82); // the compact protocol's id
+    /// assert!(datagram.windows(11).any(|w| w == b"charge card"));
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn encode_compact(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);
@@ -110,6 +138,23 @@ impl JaegerExporter {
     }
 
     /// The binary `Batch` the collector would receive for `batch`.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// use opentelemetry_sdk::trace::SdkTracerProvider;
+    /// use tower_otel_tracing::exporter::{InMemoryExporter, JaegerExporter};
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let spans = InMemoryExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// provider.tracer("checkout").in_span("charge card", |_cx| {});
+    /// let exporter = JaegerExporter::from_config(&TracingConfig::default())?;
+    /// let body = exporter.encode_binary(&spans.finished_spans());
+    /// // A struct whose field 1 is the process, as Jaeger's `Batch` begins.
+    /// assert!(body.starts_with(&[0x0c, 0x00, 0x01]));
+    /// assert!(body.windows(11).any(|w| w == b"charge card"));
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn encode_binary(&self, batch: &[SpanData]) -> Vec<u8> {
         let process = self.process.lock().unwrap_or_else(|e| e.into_inner());
         let views = batch_views(batch);

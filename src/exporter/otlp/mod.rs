@@ -86,6 +86,18 @@ impl OtlpExporter {
     }
 
     /// The exporter `cfg` describes, without looking at the environment.
+    ///
+    /// ```
+    /// use tower_otel_tracing::exporter::OtlpExporter;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let mut cfg = TracingConfig::default();
+    /// cfg.otlp.endpoint = Some("http://collector:4318/v1/traces".into());
+    /// // Nothing is sent, nor any connection opened, until the first export.
+    /// let exporter = OtlpExporter::from_config(&cfg)?;
+    /// assert_eq!(exporter.endpoint(), "http://collector:4318/v1/traces");
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
         Self::new(&Settings::resolve_with(cfg, Default::default())?.otlp)
     }

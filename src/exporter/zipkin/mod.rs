@@ -64,6 +64,18 @@ impl ZipkinExporter {
     }
 
     /// The exporter `cfg` describes, without looking at the environment.
+    ///
+    /// ```
+    /// use tower_otel_tracing::exporter::ZipkinExporter;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let mut cfg = TracingConfig::default();
+    /// cfg.zipkin.endpoint = Some("http://zipkin:9411/api/v2/spans".into());
+    /// // Nothing is sent, nor any connection opened, until the first export.
+    /// let exporter = ZipkinExporter::from_config(&cfg)?;
+    /// assert_eq!(exporter.endpoint(), "http://zipkin:9411/api/v2/spans");
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn from_config(cfg: &TracingConfig) -> Result<Self, ConfigError> {
         Self::new(&Settings::resolve_with(cfg, Default::default())?.zipkin)
     }
@@ -74,6 +86,22 @@ impl ZipkinExporter {
     }
 
     /// The JSON body `export` posts for `batch`.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// use opentelemetry_sdk::trace::SdkTracerProvider;
+    /// use tower_otel_tracing::exporter::{InMemoryExporter, ZipkinExporter};
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let spans = InMemoryExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// provider.tracer("checkout").in_span("charge card", |_cx| {});
+    /// let exporter = ZipkinExporter::from_config(&TracingConfig::default())?;
+    /// let body = exporter.encode(&spans.finished_spans());
+    /// let json: serde_json::Value = serde_json::from_slice(&body)?;
+    /// assert_eq!(json[0]["name"], "charge card");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn encode(&self, batch: &[SpanData]) -> Vec<u8> {
         self.encoder.encode(&batch_views(batch))
     }
