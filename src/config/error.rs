@@ -75,11 +75,33 @@ impl ConfigError {
     }
 
     /// What kind of problem this is.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ConfigErrorKind;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let err = TracingConfig { sample_rate: Some(1.5), ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ConfigErrorKind::InvalidValue);
+    /// ```
     pub fn kind(&self) -> ConfigErrorKind {
         self.kind
     }
 
     /// The file the configuration was read from, if any.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use tower_otel_tracing::config::ConfigFormat;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// // The extension is checked before the file is opened.
+    /// let err = TracingConfig::from_path("tracing.ini").unwrap_err();
+    /// assert_eq!(err.file(), Some(Path::new("tracing.ini")));
+    /// let err = TracingConfig::parse("{", ConfigFormat::Json).unwrap_err();
+    /// assert_eq!(err.file(), None);
+    /// ```
     pub fn file(&self) -> Option<&Path> {
         self.file.as_deref()
     }
@@ -91,6 +113,18 @@ impl ConfigError {
     }
 
     /// What is wrong, including the offending value.
+    ///
+    /// Unlike `Display`, it leaves out the file and the field path.
+    ///
+    /// ```
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let err = TracingConfig { sample_rate: Some(1.5), ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.message(), "invalid value `1.5`: expected a number from 0 to 1");
+    /// assert_eq!(err.to_string(), format!("tracing.sample_rate: {}", err.message()));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

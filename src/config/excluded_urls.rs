@@ -56,16 +56,43 @@ impl ExcludedUrls {
     }
 
     /// Parses BentoML's comma-separated form, e.g. `"readyz,livez"`.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExcludedUrls;
+    ///
+    /// let excluded = ExcludedUrls::from_comma_separated("readyz, livez,")?;
+    /// assert_eq!(excluded.patterns(), ["readyz", "livez"]);
+    /// assert!(excluded.is_excluded("http://svc/livez"));
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn from_comma_separated(list: &str) -> Result<Self, ConfigError> {
         ExcludedUrls::new(list.split(','))
     }
 
     /// The patterns, trimmed, in the order given.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExcludedUrls;
+    ///
+    /// let excluded = ExcludedUrls::new([" readyz ", "", "^http://svc/metrics$"])?;
+    /// assert_eq!(excluded.patterns(), ["readyz", "^http://svc/metrics$"]);
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
     /// Whether no pattern is configured.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::ExcludedUrls;
+    ///
+    /// // Blank entries are dropped, so this list excludes nothing.
+    /// let excluded = ExcludedUrls::from_comma_separated(" , ")?;
+    /// assert!(excluded.is_empty());
+    /// assert!(!excluded.is_excluded("http://svc/readyz"));
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }

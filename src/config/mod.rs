@@ -11,6 +11,20 @@
 //! - `validate.rs`: the one check per kind of value (URL, header, port, ...);
 //! - `redact.rs`: how secrets are kept out of messages;
 //! - `error.rs`: [`ConfigError`].
+//!
+//! A config usually arrives as text, BentoML's dictionary bare or under `tracing`:
+//!
+//! ```
+//! use tower_otel_tracing::config::{ConfigFormat, ExporterType};
+//! use tower_otel_tracing::TracingConfig;
+//!
+//! let json = r#"{"tracing": {"exporter_type": "console", "sample_rate": 0.25}}"#;
+//! let cfg = TracingConfig::parse(json, ConfigFormat::Json)?;
+//! assert_eq!(cfg.exporter_type, Some(ExporterType::Console));
+//! // Parsing checks types only; ranges, URLs and files are checked here.
+//! cfg.validate()?;
+//! # Ok::<(), tower_otel_tracing::ConfigError>(())
+//! ```
 
 mod error;
 mod excluded_urls;
@@ -148,6 +162,13 @@ pub enum KeepDetail {
 
 impl KeepDetail {
     /// Its name in config files.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::KeepDetail;
+    ///
+    /// assert_eq!(KeepDetail::Full.as_str(), "full");
+    /// assert_eq!(KeepDetail::default().as_str(), "server");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             KeepDetail::Server => "server",

@@ -36,9 +36,27 @@ pub enum Propagator {
 
 impl Propagator {
     /// The default: W3C trace context and baggage.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::Propagator;
+    /// use tower_otel_tracing::settings::Settings;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let settings = Settings::resolve_with(&TracingConfig::default(), Default::default())?;
+    /// assert_eq!(settings.propagators, Propagator::DEFAULT);
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub const DEFAULT: [Propagator; 2] = [Propagator::TraceContext, Propagator::Baggage];
 
     /// Its name in `OTEL_PROPAGATORS` and config files.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::Propagator;
+    ///
+    /// let names: Vec<&str> = Propagator::DEFAULT.iter().map(|p| p.as_str()).collect();
+    /// assert_eq!(names.join(","), "tracecontext,baggage");
+    /// assert_eq!(Propagator::from_name(Propagator::B3Multi.as_str()), Some(Propagator::B3Multi));
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Propagator::TraceContext => "tracecontext",

@@ -40,6 +40,13 @@ impl Semconv {
     }
 
     /// Its name in config files.
+    ///
+    /// ```
+    /// use tower_otel_tracing::config::Semconv;
+    ///
+    /// assert_eq!(Semconv::Stable.as_str(), "stable");
+    /// assert_eq!(Semconv::default().as_str(), "legacy");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Semconv::Legacy => "legacy",

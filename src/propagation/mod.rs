@@ -5,6 +5,23 @@
 //!
 //! Formats follow the OpenTelemetry propagators specification:
 //! <https://opentelemetry.io/docs/specs/otel/context/api-propagators/>.
+//!
+//! ```
+//! use http::{HeaderMap, HeaderValue};
+//! use opentelemetry::propagation::TextMapPropagator;
+//! use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+//! use tower_otel_tracing::propagation::TraceContextPropagator;
+//!
+//! let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+//! let mut incoming = HeaderMap::new();
+//! incoming.insert("traceparent", HeaderValue::from_static(traceparent));
+//! let propagator = TraceContextPropagator::new();
+//! let cx = propagator.extract(&HeaderExtractor(&incoming));
+//! // No span of ours was started, so the caller's context goes on unchanged.
+//! let mut outgoing = HeaderMap::new();
+//! propagator.inject_context(&cx, &mut HeaderInjector(&mut outgoing));
+//! assert_eq!(outgoing["traceparent"], traceparent);
+//! ```
 
 mod b3;
 mod jaeger;

@@ -45,11 +45,43 @@ const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
 
 /// The random-trace-id flag of Trace Context Level 2.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::TraceContextExt;
+/// use std::collections::HashMap;
+/// use tower_otel_tracing::propagation::{TraceContextPropagator, RANDOM};
+///
+/// let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03";
+/// let headers = HashMap::from([("traceparent".to_string(), traceparent.to_string())]);
+/// let cx = TraceContextPropagator::new().extract(&headers);
+/// let flags = cx.span().span_context().trace_flags();
+/// assert!(flags.is_sampled() && flags & RANDOM == RANDOM);
+/// ```
 pub const RANDOM: TraceFlags = TraceFlags::new(0x02);
 
 /// The most `tracestate` characters sent onward. The specification asks for at
 /// least 512; 32 members of the longest legal form would be 16,447 characters,
 /// more than many servers accept in one header.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use std::collections::HashMap;
+/// use tower_otel_tracing::propagation::{TraceContextPropagator, MAX_TRACESTATE_LEN};
+///
+/// let members: Vec<String> = (0..20).map(|i| format!("k{i}={}", "v".repeat(250))).collect();
+/// let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+/// let incoming = HashMap::from([
+///     ("traceparent".to_string(), traceparent.to_string()),
+///     ("tracestate".to_string(), members.join(",")),
+/// ]);
+/// let propagator = TraceContextPropagator::new();
+/// let mut outgoing = HashMap::new();
+/// propagator.inject_context(&propagator.extract(&incoming), &mut outgoing);
+/// // Cut by whole entries from the right: the caller's first members survive.
+/// assert!(outgoing["tracestate"].len() <= MAX_TRACESTATE_LEN);
+/// assert!(outgoing["tracestate"].starts_with("k0="));
+/// ```
 pub const MAX_TRACESTATE_LEN: usize = 4096;
 
 /// The most members a `tracestate` list may have.

@@ -14,6 +14,19 @@
 //! (<https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/>,
 //! <https://opentelemetry.io/docs/specs/otel/protocol/exporter/>). The layer, the
 //! pipeline and every exporter read only [`Settings`] or their section of it.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use tower_otel_tracing::settings::{Settings, Source};
+//! use tower_otel_tracing::TracingConfig;
+//!
+//! let cfg = TracingConfig { service_name: Some("summarizer".into()), ..Default::default() };
+//! let env = HashMap::from([("OTEL_SERVICE_NAME".to_owned(), "summarizer-canary".to_owned())]);
+//! let settings = Settings::resolve_with(&cfg, env)?;
+//! assert_eq!(settings.service_name, "summarizer-canary");
+//! assert_eq!(settings.source("service_name"), Source::Env("OTEL_SERVICE_NAME"));
+//! # Ok::<(), tower_otel_tracing::ConfigError>(())
+//! ```
 
 mod env;
 pub(crate) mod fields;
@@ -173,6 +186,20 @@ impl fmt::Display for Source {
 }
 
 /// The Zipkin exporter's settings (`zipkin.*`, `OTEL_EXPORTER_ZIPKIN_*`).
+///
+/// ```
+/// use tower_otel_tracing::config::ZipkinConfig;
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
+///
+/// let zipkin = ZipkinConfig { local_node_port: Some(31313), ..Default::default() };
+/// let cfg = TracingConfig { zipkin, ..Default::default() };
+/// let url = "http://zipkin:9411/api/v2/spans";
+/// let env = [("OTEL_EXPORTER_ZIPKIN_ENDPOINT".to_owned(), url.to_owned())].into();
+/// let zipkin = Settings::resolve_with(&cfg, env)?.zipkin;
+/// assert_eq!((zipkin.endpoint.as_str(), zipkin.local_node_port), (url, Some(31313)));
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ZipkinSettings {
@@ -189,6 +216,20 @@ pub struct ZipkinSettings {
 }
 
 /// The Jaeger exporter's settings (`jaeger.*`, `OTEL_EXPORTER_JAEGER_*`).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
+///
+/// let cfg = TracingConfig { timeout: Some(2.0), ..Default::default() };
+/// let env = [("OTEL_EXPORTER_JAEGER_AGENT_HOST".to_owned(), "jaeger-agent".to_owned())].into();
+/// let jaeger = Settings::resolve_with(&cfg, env)?.jaeger;
+/// assert_eq!((jaeger.agent_host_name.as_str(), jaeger.agent_port), ("jaeger-agent", 6831));
+/// assert!(jaeger.collector_endpoint.is_none(), "no collector: batches go to the agent");
+/// assert_eq!(jaeger.timeout, Duration::from_secs(2));
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct JaegerSettings {
@@ -209,6 +250,22 @@ pub struct JaegerSettings {
 }
 
 /// The OTLP exporter's settings (`otlp.*`, `OTEL_EXPORTER_OTLP_*`).
+///
+/// ```
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
+///
+/// let env = [
+///     ("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), "http://collector:4318".to_owned()),
+///     ("OTEL_EXPORTER_OTLP_HEADERS".to_owned(), "api-key=s3cret".to_owned()),
+/// ];
+/// let otlp = Settings::resolve_with(&TracingConfig::default(), env.into())?.otlp;
+/// // The generic variable is a base URL; the traces path is added.
+/// assert_eq!(otlp.endpoint, "http://collector:4318/v1/traces");
+/// assert_eq!(otlp.http_headers[0].0, "api-key");
+/// assert!(!format!("{otlp:?}").contains("s3cret"));
+/// # Ok::<(), tower_otel_tracing::ConfigError>(())
+/// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OtlpSettings {
@@ -231,6 +288,24 @@ pub struct OtlpSettings {
 }
 
 /// A CA certificate file, read once when the settings were resolved.
+///
+/// ```
+/// use tower_otel_tracing::config::{OtlpConfig, OtlpHttpConfig};
+/// use tower_otel_tracing::settings::Settings;
+/// use tower_otel_tracing::TracingConfig;
+///
+/// # let path = std::env::temp_dir().join("tower-otel-tracing-doc-certificate.pem");
+/// # std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")?;
+/// let http = OtlpHttpConfig { certificate_file: Some(path.clone()), ..Default::default() };
+/// let otlp = OtlpConfig { http, ..Default::default() };
+/// let cfg = TracingConfig { otlp, ..Default::default() };
+/// let settings = Settings::resolve_with(&cfg, Default::default())?;
+/// let cert = settings.otlp.certificate.ok_or("no certificate")?;
+/// assert_eq!(cert.path, path);
+/// assert!(cert.pem.starts_with(b"-----BEGIN CERTIFICATE-----"));
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Certificate {
     /// Where it was read from.
@@ -313,6 +388,19 @@ pub struct Settings {
 impl Settings {
     /// Resolves `cfg` against the process environment. The error is the config's
     /// first invalid field; invalid variables are warnings and are ignored.
+    ///
+    /// ```
+    /// use tower_otel_tracing::settings::Settings;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// let cfg = TracingConfig { sample_rate: Some(0.1), ..Default::default() };
+    /// let settings = Settings::resolve(&cfg)?;
+    /// // A bad variable in the deployment does not stop the service.
+    /// for warning in &settings.warnings {
+    ///     eprintln!("{warning}");
+    /// }
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
     pub fn resolve(cfg: &TracingConfig) -> Result<Settings, ConfigError> {
         resolve::resolve(cfg, &Environment::Process)
     }
@@ -356,11 +444,28 @@ impl TracingConfig {
     }
 
     /// The ratio of new traces recorded, as configured (default 0).
+    ///
+    /// ```
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// assert_eq!(TracingConfig::default().effective_sample_rate(), 0.0);
+    /// let cfg = TracingConfig { sample_rate: Some(0.25), ..Default::default() };
+    /// assert_eq!(cfg.effective_sample_rate(), 0.25);
+    /// ```
     pub fn effective_sample_rate(&self) -> f64 {
         self.sample_rate.unwrap_or(fields::DEFAULT_SAMPLE_RATE)
     }
 
     /// The export timeout, as configured (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_otel_tracing::TracingConfig;
+    ///
+    /// assert_eq!(TracingConfig::default().effective_timeout(), Duration::from_secs(10));
+    /// let cfg = TracingConfig { timeout: Some(2.5), ..Default::default() };
+    /// assert_eq!(cfg.effective_timeout(), Duration::from_millis(2500));
+    /// ```
     pub fn effective_timeout(&self) -> Duration {
         self.timeout
             .map_or(fields::DEFAULT_TIMEOUT, Duration::from_secs_f64)

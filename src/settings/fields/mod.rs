@@ -69,6 +69,14 @@ impl Field {
         self.key
     }
     /// Its path in the config, under `tracing.` (`None`: environment only).
+    ///
+    /// ```
+    /// use tower_otel_tracing::settings::fields;
+    ///
+    /// let path = |key| fields().iter().find(|f| f.key() == key).unwrap().config_path();
+    /// assert_eq!(path("sampler"), Some("sample_rate"));
+    /// assert_eq!(path("disabled"), None, "only OTEL_SDK_DISABLED sets it");
+    /// ```
     pub fn config_path(&self) -> Option<&'static str> {
         self.config
     }
@@ -77,6 +85,14 @@ impl Field {
         self.vars
     }
     /// What a valid value is.
+    ///
+    /// ```
+    /// let ipv4 = tower_otel_tracing::settings::fields()
+    ///     .iter()
+    ///     .find(|f| f.key() == "zipkin.local_node_ipv4")
+    ///     .unwrap();
+    /// assert_eq!(ipv4.expected(), "an IPv4 address");
+    /// ```
     pub fn expected(&self) -> &'static str {
         self.expected
     }
@@ -116,6 +132,15 @@ pub(super) enum DefaultText {
 }
 
 /// Every setting, in resolution order.
+///
+/// ```
+/// use tower_otel_tracing::settings::fields;
+///
+/// for field in fields() {
+///     println!("{:<45} {}", field.key(), field.vars().join(", "));
+/// }
+/// assert_eq!(fields()[0].vars(), ["OTEL_SDK_DISABLED"]);
+/// ```
 pub fn fields() -> &'static [&'static Field] {
     static ALL: LazyLock<Vec<&'static Field>> = LazyLock::new(|| {
         [general::ROWS, zipkin::ROWS, jaeger::ROWS, otlp::ROWS]
