@@ -82,8 +82,7 @@ impl Encoder {
             out.extend_from_slice(&self.resource);
             for (scope, spans) in groups.iter() {
                 nested(out, 2, BATCH_LENGTH, |out| {
-                    message_header(out, 1, scope_len(scope));
-                    write_scope(out, scope);
+                    nested(out, 1, SMALL_LENGTH, |out| write_scope(out, scope));
                     for span in spans {
                         nested(out, 2, SPAN_LENGTH, |out| write_span(out, span));
                     }
@@ -194,30 +193,10 @@ fn nanos(t: SystemTime) -> u64 {
 // AnyValue: 1 string, 2 bool, 3 int, 4 double, 5 array. A oneof member is written
 // even when it holds its type's default, so "" and 0 stay distinguishable from unset.
 #[inline]
-fn any_value_len(value: ValueRef<'_>) -> usize {
-    match value {
-        ValueRef::Text(s) => string_len(1, s),
-        ValueRef::Value(v) => value_len(v),
-    }
-}
-
-#[inline]
 fn write_any_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
         ValueRef::Text(s) => string_field(out, 1, s),
         ValueRef::Value(v) => write_value(out, v),
-    }
-}
-
-fn value_len(value: &Value) -> usize {
-    match value {
-        Value::Bool(_) => KEY_LEN + 1,
-        Value::I64(i) => uint_len(*i as u64),
-        Value::F64(_) => KEY_LEN + 8,
-        Value::String(s) => string_len(1, s.as_str()),
-        Value::Array(a) => nested_len(5, array_len(a)),
-        // A kind of value newer than this encoder: sent as its text.
-        other => string_len(1, &other.to_string()),
     }
 }
 
@@ -227,26 +206,12 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::I64(i) => uint_field(out, 3, *i as u64),
         Value::F64(f) => fixed64_field(out, 4, f.to_bits()),
         Value::String(s) => string_field(out, 1, s.as_str()),
-        Value::Array(a) => {
-            message_header(out, 5, array_len(a));
-            write_array(out, a);
-        }
+        Value::Array(a) => nested(out, 5, SMALL_LENGTH, |out| write_array(out, a)),
         other => string_field(out, 1, &other.to_string()),
     }
 }
 
 // ArrayValue: 1 repeated AnyValue.
-fn array_len(array: &Array) -> usize {
-    let element = |len: usize| nested_len(1, len);
-    match array {
-        Array::Bool(v) => v.len() * element(KEY_LEN + 1),
-        Array::I64(v) => v.iter().map(|i| element(uint_len(*i as u64))).sum(),
-        Array::F64(v) => v.len() * element(KEY_LEN + 8),
-        Array::String(v) => v.iter().map(|s| element(string_len(1, s.as_str()))).sum(),
-        _ => 0,
-    }
-}
-
 fn write_array(out: &mut Vec<u8>, array: &Array) {
     match array {
         Array::Bool(v) => v.iter().for_each(|b| {
@@ -316,13 +281,7 @@ fn write_short(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) ->
     true
 }
 
-// KeyValue: 1 key, 2 value.
-fn key_value_len(key: &str, value: ValueRef<'_>) -> usize {
-    string_len(1, key) + nested_len(2, any_value_len(value))
-}
-
-/// A `KeyValue` message in `field`, header included. The value's length is
-/// worked out once for both headers (twice cost ~100 instructions a span).
+/// A `KeyValue` message (1 key, 2 value) in `field`, header included.
 fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
     if !write_short(out, field, key, value) {
         write_any_key_value(out, field, key, value);
@@ -331,11 +290,10 @@ fn write_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>
 
 /// [`write_key_value`] for every value, lengths of any size.
 fn write_any_key_value(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) {
-    let value_len = any_value_len(value);
-    message_header(out, field, string_len(1, key) + nested_len(2, value_len));
-    string_field(out, 1, key);
-    message_header(out, 2, value_len);
-    write_any_value(out, value);
+    nested(out, field, SMALL_LENGTH, |out| {
+        string_field(out, 1, key);
+        nested(out, 2, SMALL_LENGTH, |out| write_any_value(out, value));
+    });
 }
 
 fn write_attributes(out: &mut Vec<u8>, field: u32, attributes: Attributes<'_>) {
@@ -343,20 +301,6 @@ fn write_attributes(out: &mut Vec<u8>, field: u32, attributes: Attributes<'_>) {
 }
 
 // InstrumentationScope: 1 name, 2 version, 3 attributes.
-fn scope_len(scope: &InstrumentationScope) -> usize {
-    optional_string_len(1, scope.name())
-        + scope.version().map_or(0, |v| string_len(2, v))
-        + scope
-            .attributes()
-            .map(|kv| {
-                nested_len(
-                    3,
-                    key_value_len(kv.key.as_str(), ValueRef::Value(&kv.value)),
-                )
-            })
-            .sum::<usize>()
-}
-
 fn write_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
     if !scope.name().is_empty() {
         string_field(out, 1, scope.name());
@@ -366,14 +310,6 @@ fn write_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
     }
     for kv in scope.attributes() {
         write_key_value(out, 3, kv.key.as_str(), ValueRef::Value(&kv.value));
-    }
-}
-
-fn optional_string_len(field: u32, s: &str) -> usize {
-    if s.is_empty() {
-        0
-    } else {
-        string_len(field, s)
     }
 }
 
@@ -506,8 +442,7 @@ mod tests {
     }
 
     /// The short path writes what the general one does, on both sides of its
-    /// 128-byte limit, for texts, SDK strings and integers, and the lengths the
-    /// encoder sized the buffer with.
+    /// 128-byte limit, for texts, SDK strings and integers.
     #[test]
     fn short_key_values_are_written_as_the_general_path_writes_them() {
         let mut fast_taken = 0;
@@ -530,7 +465,6 @@ mod tests {
                     let mut out = Vec::new();
                     write_key_value(&mut out, 9, &key, value);
                     assert_eq!(out, general, "key {key_len}, text {text_len}");
-                    assert_eq!(out.len(), nested_len(9, key_value_len(&key, value)));
                     fast_taken += usize::from(write_short(&mut Vec::new(), 9, &key, value));
                 }
             }
