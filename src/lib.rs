@@ -160,17 +160,19 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod civil_date;
 pub mod client;
 pub mod config;
+mod conventions;
 pub mod exporter;
 pub mod layer;
 #[cfg(feature = "logs")]
 pub mod logs;
 pub mod pipeline;
 pub mod propagation;
+mod record;
 mod request;
 pub mod settings;
-mod span;
 mod text;
 #[cfg(feature = "viewer")]
 pub mod viewer;

@@ -11,7 +11,7 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::call::ClientSpan;
-use crate::span::failure::Failure;
+use crate::conventions::failure::Failure;
 
 pin_project! {
     /// The response body a traced call returns: the inner body, frame for frame.

@@ -13,15 +13,15 @@ use opentelemetry_sdk::trace::IdGenerator;
 
 use super::inject::AddMissing;
 use crate::config::Semconv;
+use crate::conventions::client::{client_attributes, client_span_name};
+use crate::conventions::failure::Failure;
+use crate::conventions::grpc;
+use crate::conventions::legacy::HTTP_CANCELLED;
+use crate::conventions::stable;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
 use crate::pipeline::Pipeline;
 use crate::propagation::{random_flag, Propagation};
-use crate::span::attributes::HTTP_CANCELLED;
-use crate::span::client::{client_attributes, client_span_name};
-use crate::span::failure::Failure;
-use crate::span::grpc;
-use crate::span::recorder::Recorder;
-use crate::span::stable;
+use crate::record::Recorder;
 
 /// What every call of a client layer reads: the server layer's pipeline,
 /// sampling policy and propagators, shared.
@@ -71,11 +71,15 @@ pub(crate) fn start(
     let held = !sampled && !suppressed && cx.get::<HeldTrace>().is_some();
     let mut span = None;
     let injected = if (sampled || held) && state.client_spans {
-        let tracer = state.recorder.pipeline.layer_tracer();
+        let tracer = state.pipeline.core().layer_tracer();
         let builder = tracer
             .span_builder(client_span_name(method))
             .with_kind(SpanKind::Client)
-            .with_attributes(client_attributes(state.recorder.semconv, method, uri));
+            .with_attributes(client_attributes(
+                state.recorder.conventions.semconv,
+                method,
+                uri,
+            ));
         let built = if state.policy.is_some() && sampled {
             presampled(|| tracer.build_with_context(builder, &cx))
         } else {
@@ -86,7 +90,7 @@ pub(crate) fn start(
             let mut client = ClientSpan {
                 span: Some(built),
                 grpc: grpc::is_grpc_headers(headers),
-                semconv: state.recorder.semconv,
+                semconv: state.recorder.conventions.semconv,
             };
             if client.grpc {
                 client.add(grpc::rpc_attributes(uri.path()));

@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 
 use super::body::ClientResponseBody;
 use super::call::ClientSpan;
-use crate::span::failure::Failure;
+use crate::conventions::failure::Failure;
 
 pin_project! {
     /// The response future of [`TracingClientService`](super::TracingClientService).

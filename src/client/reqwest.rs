@@ -11,7 +11,7 @@ use reqwest_middleware::{Middleware, Next};
 
 use super::body::ClientResponseBody;
 use super::call::{start, ClientSpan, ClientState};
-use crate::span::failure::Failure;
+use crate::conventions::failure::Failure;
 
 /// Traces calls made through a `reqwest_middleware::ClientWithMiddleware`: the
 /// same injection and CLIENT span as [`TracingClientLayer`](super::TracingClientLayer),

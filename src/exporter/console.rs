@@ -6,10 +6,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{Array, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+
+use super::Export;
+use crate::record::{batch_views, Attributes, FinishedSpans, SpanView, ValueRef};
 
 /// Prints finished spans in the layout of the OpenTelemetry Collector's `debug`
 /// exporter (detailed verbosity), the layout BentoML's tracing guide shows, so
@@ -46,20 +49,41 @@ impl ConsoleExporter {
             resource: Resource::builder_empty().build(),
         }
     }
+
+    /// Writes one batch's spans.
+    fn write(&self, views: &[SpanView<'_>]) -> OTelSdkResult {
+        let text = render(&self.resource, views);
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| OTelSdkError::InternalFailure(format!("console exporter: {e}")))
+    }
 }
 
+/// As a user's exporter (`TracingLayerBuilder::exporter`, or any SDK pipeline).
 impl SpanExporter for ConsoleExporter {
     fn export(
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        let text = render(&self.resource, &batch);
-        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = out
-            .write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| OTelSdkError::InternalFailure(format!("console exporter: {e}")));
-        std::future::ready(result)
+        std::future::ready(self.write(&batch_views(&batch)))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.clone();
+    }
+}
+
+/// As the layer's own exporter (`exporter_type: console`): a request's spans
+/// are read from its description, as the network exporters read them.
+impl Export for ConsoleExporter {
+    type Item = FinishedSpans;
+
+    fn export(
+        &self,
+        batch: Vec<FinishedSpans>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(self.write(&batch_views(&batch)))
     }
 
     fn set_resource(&mut self, resource: &Resource) {
@@ -68,7 +92,7 @@ impl SpanExporter for ConsoleExporter {
 }
 
 /// Renders one batch; spans are grouped by instrumentation scope in order of first appearance.
-pub(crate) fn render(resource: &Resource, batch: &[SpanData]) -> String {
+fn render(resource: &Resource, batch: &[SpanView<'_>]) -> String {
     let mut s = String::with_capacity(512 + batch.len() * 768);
     s.push_str("ResourceSpans #0\nResource SchemaURL: ");
     s.push_str(resource.schema_url().unwrap_or(""));
@@ -76,13 +100,13 @@ pub(crate) fn render(resource: &Resource, batch: &[SpanData]) -> String {
     let mut attrs: Vec<_> = resource.iter().collect();
     attrs.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     for (k, v) in attrs {
-        let _ = writeln!(s, "     -> {}: {}", k.as_str(), Typed(v));
+        let _ = writeln!(s, "     -> {}: {}", k.as_str(), Typed(ValueRef::Value(v)));
     }
 
     let mut scopes: Vec<&opentelemetry::InstrumentationScope> = Vec::new();
     for span in batch {
-        if !scopes.contains(&&span.instrumentation_scope) {
-            scopes.push(&span.instrumentation_scope);
+        if !scopes.contains(&span.instrumentation_scope) {
+            scopes.push(span.instrumentation_scope);
         }
     }
     for (si, scope) in scopes.into_iter().enumerate() {
@@ -98,7 +122,7 @@ pub(crate) fn render(resource: &Resource, batch: &[SpanData]) -> String {
             scope.name(),
             scope.version().unwrap_or("")
         );
-        let spans = batch.iter().filter(|sp| &sp.instrumentation_scope == scope);
+        let spans = batch.iter().filter(|sp| sp.instrumentation_scope == scope);
         for (i, span) in spans.enumerate() {
             render_span(&mut s, i, span);
         }
@@ -106,13 +130,13 @@ pub(crate) fn render(resource: &Resource, batch: &[SpanData]) -> String {
     s
 }
 
-fn render_span(s: &mut String, i: usize, span: &SpanData) {
+fn render_span(s: &mut String, i: usize, span: &SpanView<'_>) {
     let parent = if span.parent_span_id == SpanId::INVALID {
         String::new()
     } else {
         span.parent_span_id.to_string()
     };
-    let (code, message) = match &span.status {
+    let (code, message) = match span.status {
         Status::Unset => ("Unset", ""),
         Status::Ok => ("Ok", ""),
         Status::Error { description } => ("Error", description.as_ref()),
@@ -123,13 +147,13 @@ fn render_span(s: &mut String, i: usize, span: &SpanData) {
         span.span_context.trace_id(),
         span.span_context.span_id(),
         span.name,
-        kind(&span.span_kind),
+        kind(span.span_kind),
         Timestamp(span.start_time),
         Timestamp(span.end_time),
     );
-    if !span.attributes.is_empty() {
+    if span.attributes.len() > 0 {
         s.push_str("Attributes:\n");
-        write_attributes(s, "     -> ", &span.attributes);
+        write_attributes(s, "     -> ", span.attributes);
     }
     if !span.events.is_empty() {
         s.push_str("Events:\n");
@@ -143,16 +167,16 @@ fn render_span(s: &mut String, i: usize, span: &SpanData) {
             );
             if !event.attributes.is_empty() {
                 s.push_str("     -> Attributes::\n");
-                write_attributes(s, "          -> ", &event.attributes);
+                write_attributes(s, "          -> ", Attributes::List(&event.attributes));
             }
         }
     }
 }
 
-fn write_attributes(s: &mut String, indent: &str, attributes: &[KeyValue]) {
-    for kv in attributes {
-        let _ = writeln!(s, "{indent}{}: {}", kv.key.as_str(), Typed(&kv.value));
-    }
+fn write_attributes(s: &mut String, indent: &str, attributes: Attributes<'_>) {
+    attributes.for_each(|a| {
+        let _ = writeln!(s, "{indent}{}: {}", a.key, Typed(a.value));
+    });
 }
 
 fn kind(kind: &SpanKind) -> &'static str {
@@ -166,7 +190,7 @@ fn kind(kind: &SpanKind) -> &'static str {
 }
 
 /// A value with its OTLP type, as the debug exporter prints it: `Str(x)`, `Int(1)`.
-struct Typed<'a>(&'a Value);
+struct Typed<'a>(ValueRef<'a>);
 
 impl fmt::Display for Typed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,7 +204,11 @@ impl fmt::Display for Typed<'_> {
             }
             f.write_str("])")
         }
-        match self.0 {
+        let value = match self.0 {
+            ValueRef::Text(text) => return write!(f, "Str({text})"),
+            ValueRef::Value(value) => value,
+        };
+        match value {
             Value::String(v) => write!(f, "Str({})", v.as_str()),
             Value::I64(v) => write!(f, "Int({v})"),
             Value::F64(v) => write!(f, "Double({v})"),
@@ -204,7 +232,7 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = d.as_secs();
-        let (y, m, day) = civil_from_days((secs / 86_400) as i64);
+        let (y, m, day) = crate::civil_date::civil_from_days((secs / 86_400) as i64);
         let rem = secs % 86_400;
         write!(
             f,
@@ -217,22 +245,6 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`), to avoid a date crate for one line of output. The viewer
-/// dates its traces with it too.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,10 +252,6 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_853), (2024, 5, 10));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
         let t = UNIX_EPOCH + Duration::new(1_715_321_644, 614_485_867);
         assert_eq!(
             Timestamp(t).to_string(),
@@ -253,11 +261,24 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        assert_eq!(Typed(&Value::from("a")).to_string(), "Str(a)");
-        assert_eq!(Typed(&Value::from(200i64)).to_string(), "Int(200)");
-        assert_eq!(Typed(&Value::from(true)).to_string(), "Bool(true)");
-        assert_eq!(Typed(&Value::from(1.5)).to_string(), "Double(1.5)");
+        assert_eq!(
+            Typed(ValueRef::Value(&Value::from("a"))).to_string(),
+            "Str(a)"
+        );
+        assert_eq!(
+            Typed(ValueRef::Value(&Value::from(200i64))).to_string(),
+            "Int(200)"
+        );
+        assert_eq!(
+            Typed(ValueRef::Value(&Value::from(true))).to_string(),
+            "Bool(true)"
+        );
+        assert_eq!(
+            Typed(ValueRef::Value(&Value::from(1.5))).to_string(),
+            "Double(1.5)"
+        );
         let arr = Value::Array(Array::I64(vec![1, 2]));
-        assert_eq!(Typed(&arr).to_string(), "Slice([1,2])");
+        assert_eq!(Typed(ValueRef::Value(&arr)).to_string(), "Slice([1,2])");
+        assert_eq!(Typed(ValueRef::Text("t")).to_string(), "Str(t)");
     }
 }

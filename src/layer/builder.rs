@@ -10,13 +10,14 @@ use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporte
 use super::state::{LayerState, TraceHeaders, Trust};
 use super::TracingLayer;
 use crate::config::{ConfigError, TracingConfig};
+use crate::conventions::address::TextCache;
+use crate::conventions::recorded_headers::RecordedHeaders;
+use crate::conventions::Conventions;
 use crate::pipeline::sampler::SamplingPolicy;
 use crate::pipeline::{self, Pipeline, Sink};
 use crate::propagation::Propagation;
+use crate::record::{frame_span_cap, Recorder};
 use crate::settings::{Environment, Settings};
-use crate::span::address::TextCache;
-use crate::span::recorded_headers::RecordedHeaders;
-use crate::span::recorder::{frame_span_cap, Recorder};
 
 /// Options beyond the config file. Made by [`TracingLayer::builder`].
 ///
@@ -408,18 +409,21 @@ impl TracingLayerBuilder {
             ));
         }
         let recorder = Recorder {
-            pipeline: pipeline.core().clone(),
+            conventions: Conventions {
+                semconv: settings.semconv,
+                route_names: self.route_names,
+                request_headers: recorded.request,
+                response_headers: recorded.response,
+                local_addr: self.local_addr,
+                texts: TextCache::default(),
+            },
             ids: RandomIdGenerator::default(),
             send_spans: self.send_spans,
             receive_spans: self.receive_spans,
-            request_headers: recorded.request,
-            response_headers: recorded.response,
-            semconv: settings.semconv,
-            local_addr: self.local_addr,
-            route_names: self.route_names,
-            texts: TextCache::default(),
             keep: settings.keep,
             frame_span_cap: frame_span_cap(settings.max_frame_spans),
+            sink: pipeline.record_sink(),
+            scope: pipeline.core().scope().clone(),
         };
         Ok(TracingLayer {
             state: Arc::new(LayerState {

@@ -3,8 +3,6 @@
 //! layer decides with its own copy of the sampling policy before any SDK span
 //! exists, so an unsampled request builds no attributes and no span.
 
-use std::sync::Arc;
-
 use http::Request;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt, Tracer};
@@ -13,13 +11,13 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
+use crate::conventions::describe::server_attribute_capacity;
+use crate::conventions::request_parts::{Keep, RequestParts};
+use crate::conventions::url::exclusion_url;
 use crate::pipeline::sampler::HeldTrace;
 use crate::propagation::{random_flag, RANDOM};
+use crate::record::{Record, Recording, UserProvider};
 use crate::request::{addresses, TraceInfo};
-use crate::span::deferred::DeferredSpan;
-use crate::span::naming::ChildNames;
-use crate::span::url::exclusion_url;
-use crate::span::{Recording, RequestSpan};
 
 /// How a request is traced, decided when it arrives.
 pub(crate) enum Tracked {
@@ -35,9 +33,10 @@ pub(crate) enum Tracked {
     Recorded(Recording),
 }
 
-/// Decides how `req` is traced and, when sampled, starts its record (or, under a
-/// user's provider, its SDK server span). Everything costly (attributes, the span
-/// name, the record) happens only once a request is known to be recorded.
+/// Decides how `req` is traced and, when it is recorded, starts its record
+/// (under a user's provider, with that provider's server span in its context).
+/// Everything costly (the record, and under a user's provider the span name)
+/// happens only once a request is known to be recorded.
 pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     if state.disabled {
         return Tracked::Untraced;
@@ -49,7 +48,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         }
     }
     if let Some(excluded) = &state.excluded {
-        let (local, _) = addresses(req.extensions(), state.recorder.local_addr);
+        let (local, _) = addresses(req.extensions(), state.recorder.conventions.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {
             return excluded_context(state);
         }
@@ -69,30 +68,38 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
         }
         // The layer's own pipeline: a record, its spans built at the end
         // (or, without an exporter, dropped).
-        let record = DeferredSpan::sampled(recorder.clone(), &parent_cx, trace_id, req, link);
+        let record = Record::sampled(recorder.clone(), &parent_cx, trace_id, req, link);
         insert_info(req, record.cx.span().span_context(), true, random(&parent));
-        return Tracked::Recorded(Recording::Record(record));
+        return Tracked::Recorded(Recording::Sampled(record));
     }
 
     // A user-supplied provider samples; ask it with a bare span first.
-    let tracer = recorder.pipeline.layer_tracer();
-    let (name, attributes, grpc) = recorder.describe(req);
-    let children = ChildNames::new(recorder.send_spans, recorder.receive_spans, &name);
+    let tracer = state.pipeline.core().layer_tracer();
+    let conventions = &recorder.conventions;
+    let parts = RequestParts::capture(req, conventions, Keep::Clones);
+    let mut attributes = Vec::with_capacity(server_attribute_capacity(conventions.semconv));
+    let name = conventions.describe(&parts, &mut attributes);
     let builder = tracer
-        .span_builder(name)
+        .span_builder(name.clone())
         .with_kind(SpanKind::Server)
         .with_links(links(link));
     let mut span = tracer.build_with_context(builder, &parent_cx);
     let parent = parent_cx.span().span_context().clone();
-    if opentelemetry::trace::Span::is_recording(&span) {
+    let recording = opentelemetry::trace::Span::is_recording(&span);
+    if recording {
         opentelemetry::trace::Span::set_attributes(&mut span, attributes);
-        let cx = parent_cx.with_span(span);
-        sampled(state, req, cx, children, grpc, random(&parent))
-    } else {
-        let cx = parent_cx.with_span(span);
-        insert_info(req, cx.span().span_context(), false, random(&parent));
-        Tracked::Unsampled(cx)
     }
+    let cx = parent_cx.with_span(span);
+    insert_info(req, cx.span().span_context(), recording, random(&parent));
+    if !recording {
+        return Tracked::Unsampled(cx);
+    }
+    let kind = UserProvider {
+        name,
+        grpc: parts.is_grpc(),
+    };
+    let record = Record::user_provider(recorder.clone(), cx, kind, &parent);
+    Tracked::Recorded(Recording::UserProvider(record))
 }
 
 /// What an excluded request runs under. Suppression stops the SDK from recording
@@ -128,7 +135,7 @@ fn extract_parent<B>(state: &LayerState, req: &Request<B>) -> (Context, Option<S
         .composite
         .extract(&HeaderExtractor(headers));
     if state.trust != Trust::Everyone {
-        let (_, peer) = addresses(req.extensions(), state.recorder.local_addr);
+        let (_, peer) = addresses(req.extensions(), state.recorder.conventions.local_addr);
         if !state.trust.trusts(peer) {
             // A new root: no remote parent, no baggage; the caller's span linked.
             let remote = extracted.span().span_context().clone();
@@ -165,42 +172,26 @@ fn unsampled<B>(
     // A caller's "not sampled" is respected unless told otherwise; the keep rules
     // need the layer's own pipeline, where spans can be handed over whole.
     let keep = &recorder.keep;
+    let pipeline = state.pipeline.core();
     let may_keep = keep.any()
-        && recorder.pipeline.batch().is_some()
+        && pipeline.batch().is_some()
         && (!parent.is_valid() || parent.is_sampled() || keep.despite_caller);
     if !may_keep {
         return Tracked::Unsampled(cx);
     }
-    let cx = if recorder.pipeline.holds_traces() {
-        recorder.pipeline.hold_trace(trace_id);
+    let cx = if pipeline.holds_traces() {
+        pipeline.hold_trace(trace_id);
         cx.with_value(HeldTrace)
     } else {
         cx
     };
-    Tracked::Recorded(Recording::Deferred(DeferredSpan::start(
+    Tracked::Recorded(Recording::Keepable(Record::keepable(
         recorder.clone(),
         cx,
         req,
         parent,
         link,
     )))
-}
-
-fn sampled<B>(
-    state: &LayerState,
-    req: &mut Request<B>,
-    cx: Context,
-    children: ChildNames,
-    grpc: bool,
-    random: bool,
-) -> Tracked {
-    insert_info(req, cx.span().span_context(), true, random);
-    Tracked::Recorded(Recording::Sampled(Arc::new(RequestSpan::new(
-        state.recorder.clone(),
-        cx,
-        children,
-        grpc,
-    ))))
 }
 
 /// Whether the request's trace id is random: made here, or the caller said so.

@@ -17,9 +17,9 @@ use pin_project_lite::pin_project;
 use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
+use crate::conventions::failure::{panic_message, Failure};
 use crate::propagation::traceparent_of;
-use crate::span::failure::{panic_message, Failure};
-use crate::span::Recording;
+use crate::record::Recording;
 
 pin_project! {
     /// The response future of [`TracingService`](crate::layer::TracingService).
@@ -55,16 +55,16 @@ enum State {
     Untraced,
     /// Attached while polling, so the handler sees the unsampled trace.
     Unsampled(Context),
-    /// Sampled: the server span until the response head exists.
-    Sampled(PendingSpan),
+    /// Recorded: its record, until the response head exists.
+    Recorded(PendingRecord),
     Done,
 }
 
 /// If the future is dropped before the response head exists (the client went away
-/// mid-handler), the server span still ends, as cancelled.
-struct PendingSpan(Option<Recording>);
+/// mid-handler), the record still ends, as cancelled.
+struct PendingRecord(Option<Recording>);
 
-impl Drop for PendingSpan {
+impl Drop for PendingRecord {
     fn drop(&mut self) {
         if let Some(rs) = self.0.take() {
             rs.end_cancelled();
@@ -72,8 +72,8 @@ impl Drop for PendingSpan {
     }
 }
 
-impl PendingSpan {
-    /// Hands the span on (to the response body, or to be ended here): no longer pending.
+impl PendingRecord {
+    /// Hands the record on (to the response body, or to be ended here): no longer pending.
     fn into_inner(mut self) -> Option<Recording> {
         self.0.take()
     }
@@ -88,7 +88,7 @@ impl<F> ResponseFuture<F> {
         let state = match tracked {
             Tracked::Untraced => State::Untraced,
             Tracked::Unsampled(cx) | Tracked::Excluded(cx) => State::Unsampled(cx),
-            Tracked::Recorded(rs) => State::Sampled(PendingSpan(Some(rs))),
+            Tracked::Recorded(rs) => State::Recorded(PendingRecord(Some(rs))),
         };
         ResponseFuture {
             inner,
@@ -110,14 +110,14 @@ where
         let this = self.project();
         let mut inner = this.inner;
         let output = match &*this.state {
-            State::Untraced | State::Done | State::Sampled(PendingSpan(None)) => {
+            State::Untraced | State::Done | State::Recorded(PendingRecord(None)) => {
                 ready!(inner.as_mut().poll(cx))
             }
             State::Unsampled(otel_cx) => {
                 let _attached = otel_cx.clone().attach();
                 ready!(inner.as_mut().poll(cx))
             }
-            State::Sampled(PendingSpan(Some(rs))) => {
+            State::Recorded(PendingRecord(Some(rs))) => {
                 let _attached = rs.cx().clone().attach();
                 match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
                     Ok(poll) => ready!(poll),
@@ -127,7 +127,7 @@ where
                             message: Cow::Owned(panic_message(&*payload)),
                         });
                         rs.end();
-                        if let State::Sampled(pending) = std::mem::replace(this.state, State::Done)
+                        if let State::Recorded(pending) = std::mem::replace(this.state, State::Done)
                         {
                             pending.into_inner();
                         }
@@ -139,7 +139,7 @@ where
         let state = std::mem::replace(this.state, State::Done);
         Poll::Ready(match output {
             Ok(mut response) => Ok(match state {
-                State::Sampled(pending) => {
+                State::Recorded(pending) => {
                     let Some(rs) = pending.into_inner() else {
                         return Poll::Ready(Ok(response.map(ResponseBody::untraced)));
                     };
@@ -150,7 +150,7 @@ where
                     // Sent in one step: the frame begins as it ends.
                     rs.response_started(status, response.headers(), None);
                     rs.grpc_status(response.headers());
-                    response.map(|body| ResponseBody::traced(body, rs, status))
+                    response.map(|body| ResponseBody::traced(body, rs))
                 }
                 State::Unsampled(otel_cx) => {
                     if let Some(names) = this.trace_headers.as_deref() {
@@ -162,7 +162,7 @@ where
             }),
             Err(err) => {
                 if let Some(rs) = match state {
-                    State::Sampled(pending) => pending.into_inner(),
+                    State::Recorded(pending) => pending.into_inner(),
                     _ => None,
                 } {
                     rs.fail(Failure {

@@ -92,7 +92,7 @@ pub struct TracingLayer {
 impl TracingLayer {
     /// What its requests are recorded with (for the span stage's unit tests).
     #[cfg(test)]
-    pub(crate) fn recorder(&self) -> &crate::span::recorder::Recorder {
+    pub(crate) fn recorder(&self) -> &crate::record::Recorder {
         &self.state.recorder
     }
 
@@ -265,8 +265,8 @@ impl fmt::Debug for TracingLayer {
         f.debug_struct("TracingLayer")
             .field("policy", &self.state.policy)
             .field("excluded_urls", &self.state.excluded)
-            .field("local_addr", &self.state.recorder.local_addr)
-            .field("route_names", &self.state.recorder.route_names)
+            .field("local_addr", &self.state.recorder.conventions.local_addr)
+            .field("route_names", &self.state.recorder.conventions.route_names)
             .field("pipeline", self.pipeline())
             .finish_non_exhaustive()
     }

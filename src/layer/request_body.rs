@@ -8,9 +8,9 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::span::clock::{tick, Tick};
-use crate::span::message::Message;
-use crate::span::Recording;
+use crate::conventions::message::Message;
+use crate::record::live::clock::{tick, Tick};
+use crate::record::Recording;
 
 pin_project! {
     /// The request body the inner service receives from
@@ -105,7 +105,7 @@ impl<B: Body> Body for RequestBody<B> {
                 Some(data) if data.has_remaining() => rs.received(start, data.remaining()),
                 Some(_) => {}
                 // Trailers: one message at most, never counted against the cap.
-                None => rs.child(Message::Request, start, None),
+                None => rs.frame(Message::Request, start),
             }
         }
         Poll::Ready(result)

@@ -11,10 +11,10 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::span::clock::{tick, Tick};
-use crate::span::failure::{panic_message, Failure};
-use crate::span::message::Message;
-use crate::span::Recording;
+use crate::conventions::failure::{panic_message, Failure};
+use crate::conventions::message::Message;
+use crate::record::live::clock::{tick, Tick};
+use crate::record::Recording;
 
 pin_project! {
     /// The response body of [`TracingService`](crate::layer::TracingService).
@@ -70,7 +70,6 @@ pin_project! {
 
 struct SendState {
     rs: Recording,
-    status: u16,
     /// When a poll first found the next frame not ready: a send span covers the wait.
     frame_start: Option<Tick>,
     /// Whether a data frame was sent (its span may have been capped).
@@ -82,20 +81,18 @@ impl SendState {
     /// body message, as ASGI does, so its span is recorded too.
     fn finish(self, start: Option<Tick>) {
         if !self.data_frames {
-            self.rs
-                .child(Message::ResponseBody, start, Some(self.status));
+            self.rs.frame(Message::ResponseBody, start);
         }
         self.rs.end();
     }
 }
 
 impl<B: Body> ResponseBody<B> {
-    pub(crate) fn traced(inner: B, rs: Recording, status: u16) -> Self {
+    pub(crate) fn traced(inner: B, rs: Recording) -> Self {
         ResponseBody {
             inner,
             state: Some(SendState {
                 rs,
-                status,
                 frame_start: None,
                 data_frames: false,
             }),
@@ -147,7 +144,7 @@ where
                 // An empty DATA frame (HTTP/2 end of stream) sends no message.
                 if let Some(data) = frame.data_ref().filter(|d| d.has_remaining()) {
                     state.data_frames = true;
-                    state.rs.sent(start, state.status, data.remaining());
+                    state.rs.sent(start, data.remaining());
                 }
                 this.inner.is_end_stream()
             }
@@ -155,9 +152,7 @@ where
                 if let Some(trailers) = frame.trailers_ref() {
                     state.rs.grpc_status(trailers);
                 }
-                state
-                    .rs
-                    .child(Message::ResponseTrailers, start, Some(state.status));
+                state.rs.frame(Message::ResponseTrailers, start);
                 true
             }
             Some(Err(err)) => {

@@ -9,7 +9,7 @@ use crate::config::ExcludedUrls;
 use crate::pipeline::sampler::SamplingPolicy;
 use crate::pipeline::Pipeline;
 use crate::propagation::Propagation;
-use crate::span::recorder::Recorder;
+use crate::record::Recorder;
 
 pub(crate) struct LayerState {
     /// Keeps the pipeline alive while a layer or service of it lives.

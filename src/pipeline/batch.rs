@@ -3,10 +3,10 @@
 //! and that thread builds, truncates and exports it in batches.
 //!
 //! Two kinds of work are queued:
-//! - a finished request of the layer's own (a record, see `span/deferred.rs`),
-//!   whose spans are built here, on the export thread, not on the request's:
-//!   for our own exporters as one item whose children share their names and
-//!   attributes, for an SDK exporter as a [`SpanData`] each ([`Collect`]);
+//! - an ended record (`record/`), whose spans are built here, on the export
+//!   thread, not on the request's: for our own exporters as one item whose
+//!   children share their names and attributes, for an SDK exporter as a
+//!   [`SpanData`] each ([`Collect`]);
 //! - a finished SDK span (a handler's), as [`SpanData`].
 //!
 //! It follows the SDK specification's batching processor
@@ -35,20 +35,9 @@ use opentelemetry_sdk::Resource;
 use super::block_on::block_on;
 use super::stats::Counters;
 use super::truncate::{truncate_request, truncate_span};
-use crate::exporter::export::Export;
-use crate::exporter::finished::{BatchItem, Finished, RequestSpans};
+use crate::exporter::Export;
+use crate::record::{BatchItem, EndedRecord, FinishedSpans, SpanBuffers};
 use crate::settings::BatchSettings;
-
-/// A finished request whose spans are built on the export thread.
-pub(crate) trait FinishedRequest: Send + Sync {
-    /// Appends exactly `spans` spans to `out`: the number the request was
-    /// admitted to the queue with. For an SDK exporter.
-    fn build_spans(&self, spans: usize, out: &mut Vec<SpanData>);
-
-    /// The same `spans` spans, for our own exporters: one item, its children
-    /// sharing their names and attributes.
-    fn request_spans(&self, spans: usize) -> Option<Box<RequestSpans>>;
-}
 
 /// What the export thread makes of queued work, for an exporter whose batches
 /// are made of `Self`: every value cut to `max_chars` (`max_tag_value_length`),
@@ -57,13 +46,14 @@ pub(crate) trait Collect: BatchItem + Sized {
     /// A handler's span, boxed as it was queued.
     fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self;
 
-    /// A request's `spans` spans, onto `out`; `batch_size` is the most spans
-    /// an export takes.
+    /// A record's `spans` spans, onto `out`; `batch_size` is the most spans an
+    /// export takes, and `buffers` what the last request described into left.
     fn request(
-        record: &dyn FinishedRequest,
+        record: &dyn EndedRecord,
         spans: usize,
         max_chars: Option<usize>,
         batch_size: usize,
+        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     );
 }
@@ -76,58 +66,72 @@ fn truncated(mut span: Box<SpanData>, max_chars: Option<usize>) -> Box<SpanData>
     span
 }
 
+/// A record's spans as SDK `SpanData`, built in `buffers`, which are kept for
+/// the next request: converted at once, the description allocates nothing of
+/// its own once they have grown.
+fn span_data(
+    record: &dyn EndedRecord,
+    spans: usize,
+    max_chars: Option<usize>,
+    buffers: &mut SpanBuffers,
+    out: &mut Vec<SpanData>,
+) {
+    let mut request = record.build(spans, std::mem::take(buffers));
+    if let Some(max) = max_chars {
+        truncate_request(&mut request, max);
+    }
+    request.to_span_data(out);
+    *buffers = request.into_buffers();
+}
+
 impl Collect for SpanData {
     fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self {
         *truncated(span, max_chars)
     }
 
     fn request(
-        record: &dyn FinishedRequest,
+        record: &dyn EndedRecord,
         spans: usize,
         max_chars: Option<usize>,
         _batch_size: usize,
+        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     ) {
-        let from = out.len();
-        record.build_spans(spans, out);
-        if let Some(max) = max_chars {
-            for span in &mut out[from..] {
-                truncate_span(span, max);
-            }
-        }
+        span_data(record, spans, max_chars, buffers, out);
     }
 }
 
-impl Collect for Finished {
+impl Collect for FinishedSpans {
     fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self {
-        Finished::Span(truncated(span, max_chars))
+        FinishedSpans::One(truncated(span, max_chars))
     }
 
     fn request(
-        record: &dyn FinishedRequest,
+        record: &dyn EndedRecord,
         spans: usize,
         max_chars: Option<usize>,
         batch_size: usize,
+        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     ) {
         if spans > batch_size {
             // More than one export takes (a long stream): as single spans,
             // which batches can split.
             let mut single = Vec::with_capacity(spans);
-            SpanData::request(record, spans, max_chars, batch_size, &mut single);
+            span_data(record, spans, max_chars, buffers, &mut single);
             out.extend(
                 single
                     .into_iter()
-                    .map(|span| Finished::Span(Box::new(span))),
+                    .map(|span| FinishedSpans::One(Box::new(span))),
             );
             return;
         }
-        if let Some(mut request) = record.request_spans(spans) {
-            if let Some(max) = max_chars {
-                truncate_request(&mut request, max);
-            }
-            out.push(Finished::Request(request));
+        // Kept until the batch is written: its own buffers.
+        let mut request = record.build(spans, SpanBuffers::default());
+        if let Some(max) = max_chars {
+            truncate_request(&mut request, max);
         }
+        out.push(FinishedSpans::Request(Box::new(request)));
     }
 }
 
@@ -136,7 +140,7 @@ impl Collect for Finished {
 enum Item {
     Span(Box<SpanData>),
     Request {
-        record: Arc<dyn FinishedRequest>,
+        record: Arc<dyn EndedRecord>,
         spans: usize,
     },
 }
@@ -268,8 +272,8 @@ impl BatchProcessor {
         }
     }
 
-    /// Queues a finished request of `spans` spans, all or none of them.
-    pub(crate) fn hand_over(&self, record: Arc<dyn FinishedRequest>, spans: usize) {
+    /// Queues an ended record of `spans` spans, all or none of them.
+    pub(crate) fn hand_over(&self, record: Arc<dyn EndedRecord>, spans: usize) {
         let counters = &self.shared.counters;
         counters.spans_started(spans as u64);
         self.push(Item::Request { record, spans }, spans as u64);
@@ -419,6 +423,7 @@ where
     E::Item: Collect,
 {
     let mut spans = Vec::with_capacity(shared.batch_size);
+    let mut buffers = SpanBuffers::default();
     let mut due = Instant::now() + shared.delay;
     let mut flushed = 0;
     loop {
@@ -435,7 +440,7 @@ where
                     thread::yield_now();
                 }
             }
-            let exported = drain(shared, exporter, &mut spans);
+            let exported = drain(shared, exporter, &mut spans, &mut buffers);
             due = Instant::now() + shared.delay;
             if closed {
                 let result = exported.and(exporter.shutdown());
@@ -467,7 +472,12 @@ where
 
 /// Exports everything queued now, in batches of at most `batch_size` spans;
 /// the last export error, if any.
-fn drain<E: Export>(shared: &Shared, exporter: &E, items: &mut Vec<E::Item>) -> OTelSdkResult
+fn drain<E: Export>(
+    shared: &Shared,
+    exporter: &E,
+    items: &mut Vec<E::Item>,
+    buffers: &mut SpanBuffers,
+) -> OTelSdkResult
 where
     E::Item: Collect,
 {
@@ -490,7 +500,7 @@ where
                 1
             }
             Item::Request { record, spans: n } => {
-                E::Item::request(&*record, n, max_chars, batch_size, items);
+                E::Item::request(&*record, n, max_chars, batch_size, buffers, items);
                 n
             }
         };

@@ -24,8 +24,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 
 use super::block_on::block_on;
-use super::Counters;
-use crate::exporter::export::Export;
+use super::stats::Counters;
+use crate::exporter::Export;
 
 /// Exports under way at once, at most, for the network exporters: one stalled
 /// export (a hung collector, a black-holed connection) leaves three to carry the

@@ -138,7 +138,7 @@ impl KeepBuffer {
 #[derive(Debug)]
 pub(crate) struct KeepProcessor {
     pub(crate) buffer: Arc<KeepBuffer>,
-    pub(crate) inner: Arc<super::BatchProcessor>,
+    pub(crate) inner: Arc<super::batch::BatchProcessor>,
 }
 
 impl SpanProcessor for KeepProcessor {

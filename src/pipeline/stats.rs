@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::Resource;
 
-use crate::exporter::export::Export;
-use crate::exporter::finished::batch_spans;
+use crate::exporter::Export;
+use crate::record::{batch_spans, KeptFor};
 
 /// A snapshot of the layer's span counters.
 ///
@@ -63,25 +63,6 @@ impl TracingStats {
     /// ```
     pub fn kept(&self) -> u64 {
         self.kept_errors + self.kept_slow
-    }
-}
-
-/// Why a request the sample rate did not pick was exported anyway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeptFor {
-    /// It ended with a 5xx, an inner error, a panic or a gRPC server fault.
-    Error,
-    /// Its server span lasted longer than `keep_slower_than`.
-    Slow,
-}
-
-impl KeptFor {
-    /// The value of `sampling.reason`.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            KeptFor::Error => "error",
-            KeptFor::Slow => "slow",
-        }
     }
 }
 

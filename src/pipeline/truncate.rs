@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 
-use crate::exporter::finished::RequestSpans;
+use crate::record::RequestSpans;
 use crate::text::truncate_str;
 
 fn truncate_string_value(v: &mut StringValue, max_chars: usize) {

@@ -311,7 +311,7 @@ pub(crate) fn duration(d: Duration) -> String {
 pub(crate) fn time(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (y, m, day) = crate::exporter::console::civil_from_days((secs / 86_400) as i64);
+    let (y, m, day) = crate::civil_date::civil_from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}.{:03}",

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry::Value;
 
-use crate::exporter::attributes::Attributes;
-use crate::exporter::span_view::SpanView;
+use crate::record::Attributes;
+use crate::record::SpanView;
 
 /// Attribute values and status messages are cut to this many characters.
 pub(crate) const MAX_VALUE_CHARS: usize = 1024;
@@ -73,7 +73,7 @@ pub(crate) fn view_span(s: &SpanView<'_>) -> ViewSpan {
         parent_id: (s.parent_span_id != SpanId::INVALID).then_some(s.parent_span_id),
         parent_remote: s.parent_span_is_remote,
         name: cut(s.name),
-        kind: crate::exporter::tags::kind_name(s.span_kind),
+        kind: crate::record::kind_name(s.span_kind),
         start: s.start_time,
         end: s.end_time,
         status: match s.status {
@@ -108,7 +108,7 @@ fn pairs(attributes: Attributes<'_>) -> Vec<(String, String)> {
 
 /// A value as the tag-based exporters write it (arrays as JSON), cut to length.
 pub(crate) fn text(v: &Value) -> String {
-    cut(&crate::exporter::tags::value_text(v))
+    cut(&crate::record::ValueRef::Value(v).text())
 }
 
 /// Cuts to [`MAX_VALUE_CHARS`] characters, marking the cut.

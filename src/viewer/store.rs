@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use crate::exporter::span_view::SpanView;
+use crate::record::SpanView;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::Resource;
 
@@ -341,7 +341,7 @@ impl TraceStore {
     /// [`record`](Self::record) for SDK spans.
     #[cfg(test)]
     pub(crate) fn record_spans(&self, batch: &[opentelemetry_sdk::trace::SpanData]) {
-        self.record(&crate::exporter::finished::batch_views(batch));
+        self.record(&crate::record::batch_views(batch));
     }
 
     pub(crate) fn overview(&self) -> Overview {

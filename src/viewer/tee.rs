@@ -12,8 +12,8 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::Resource;
 
 use super::store::TraceStore;
-use crate::exporter::export::Export;
-use crate::exporter::finished::batch_views;
+use crate::exporter::Export;
+use crate::record::batch_views;
 
 #[derive(Debug)]
 pub(crate) struct Tee<E> {

@@ -8,12 +8,11 @@ use opentelemetry::{InstrumentationScope, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{Log, Process, RefType, Span, SpanRef, Tag, TagValue, WrittenTags};
-use crate::exporter::attributes::{Attributes, ValueRef};
 use crate::exporter::per_scope::PerScope;
-use crate::exporter::span_view::SpanView;
-use crate::exporter::tags::{
-    epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
-};
+use crate::exporter::tags::{epoch_micros, scope_tags, split_resource, status_code};
+use crate::record::kind_name;
+use crate::record::SpanView;
+use crate::record::{Attributes, ValueRef};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Converter;
@@ -61,7 +60,7 @@ impl Converter {
             ValueRef::Value(Value::Bool(b)) => TagValue::Bool(*b),
             ValueRef::Value(Value::I64(i)) => TagValue::Long(*i),
             ValueRef::Value(Value::F64(f)) => TagValue::Double(*f),
-            ValueRef::Value(other) => TagValue::Str(value_text(other)),
+            other @ ValueRef::Value(_) => TagValue::Str(other.text()),
         };
         Tag { key, value }
     }

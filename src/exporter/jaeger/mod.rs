@@ -16,10 +16,10 @@ use opentelemetry_sdk::Resource;
 use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
 use crate::exporter::body_size::BodySize;
-use crate::exporter::export::Export;
-use crate::exporter::finished::{batch_views, Finished};
-use crate::exporter::span_view::SpanView;
 use crate::exporter::transport::HttpTransport;
+use crate::exporter::Export;
+use crate::record::SpanView;
+use crate::record::{batch_views, FinishedSpans};
 use crate::settings::{JaegerSettings, Settings};
 use agent::AgentClient;
 pub(crate) use agent::MAX_PACKET_SIZE;
@@ -244,11 +244,11 @@ impl SpanExporter for JaegerExporter {
 }
 
 impl Export for JaegerExporter {
-    type Item = Finished;
+    type Item = FinishedSpans;
 
     fn export(
         &self,
-        batch: Vec<Finished>,
+        batch: Vec<FinishedSpans>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         std::future::ready(self.export_batch(&batch_views(&batch)))
     }

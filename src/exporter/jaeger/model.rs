@@ -184,7 +184,10 @@ impl Span<'_> {
             for tag in self.tags {
                 tag.write(o);
             }
-            o.raw(P::written(self.written_tags));
+            o.raw(P::pick(
+                &self.written_tags.compact,
+                &self.written_tags.binary,
+            ));
         }
         if !self.logs.is_empty() {
             list_field(o, 11, &self.logs, |o, l| l.write(o));

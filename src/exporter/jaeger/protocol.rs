@@ -3,8 +3,6 @@
 //! protocol specifications straight into a `Vec<u8>`, with static dispatch: a
 //! generic protocol object behind `dyn` costs more per field than the field's bytes.
 
-use super::model::WrittenTags;
-
 /// Thrift field types, as the model needs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Type {
@@ -34,8 +32,8 @@ pub(crate) trait Protocol {
     fn string(&mut self, s: &str);
     /// Bytes this protocol wrote elsewhere (whole list elements).
     fn raw(&mut self, bytes: &[u8]);
-    /// This protocol's encoding of tags written once for both.
-    fn written(tags: &WrittenTags) -> &[u8];
+    /// Of bytes written once in both protocols, this protocol's.
+    fn pick<'a>(compact: &'a [u8], binary: &'a [u8]) -> &'a [u8];
 }
 
 /// The compact protocol: zigzag varints, field ids as deltas from the previous
@@ -172,8 +170,8 @@ impl Protocol for Compact {
         self.buf.extend_from_slice(bytes);
     }
 
-    fn written(tags: &WrittenTags) -> &[u8] {
-        &tags.compact
+    fn pick<'a>(compact: &'a [u8], _binary: &'a [u8]) -> &'a [u8] {
+        compact
     }
 }
 
@@ -256,8 +254,8 @@ impl Protocol for Binary {
         self.buf.extend_from_slice(bytes);
     }
 
-    fn written(tags: &WrittenTags) -> &[u8] {
-        &tags.binary
+    fn pick<'a>(_compact: &'a [u8], binary: &'a [u8]) -> &'a [u8] {
+        binary
     }
 }
 

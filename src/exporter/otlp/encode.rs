@@ -13,10 +13,10 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, Value};
 use opentelemetry_sdk::Resource;
 
-use crate::exporter::attributes::{Attributes, ValueRef};
 use crate::exporter::body_size::BodySize;
 use crate::exporter::per_scope::PerScope;
-use crate::exporter::span_view::SpanView;
+use crate::record::SpanView;
+use crate::record::{Attributes, ValueRef};
 
 const VARINT: u8 = 0;
 const FIXED64: u8 = 1;

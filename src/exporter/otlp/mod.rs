@@ -15,9 +15,9 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{Compression, ConfigError, OtlpProtocol, TracingConfig};
-use crate::exporter::export::Export;
-use crate::exporter::finished::{batch_views, Finished};
 use crate::exporter::transport::HttpTransport;
+use crate::exporter::Export;
+use crate::record::{batch_views, FinishedSpans};
 use crate::settings::{OtlpSettings, Settings};
 
 /// Sends spans to an OpenTelemetry Collector (or any OTLP receiver).
@@ -176,11 +176,11 @@ impl SpanExporter for OtlpExporter {
 }
 
 impl Export for OtlpExporter {
-    type Item = Finished;
+    type Item = FinishedSpans;
 
     fn export(
         &self,
-        batch: Vec<Finished>,
+        batch: Vec<FinishedSpans>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let views = batch_views(&batch);
         let n = views.len();

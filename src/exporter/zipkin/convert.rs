@@ -8,13 +8,12 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
 use super::model::{written_tags, Annotation, Endpoint, Entry, Hex, Span, Tag, Tags};
-use crate::exporter::attributes::ValueRef;
 use crate::exporter::body_size::BodySize;
 use crate::exporter::per_scope::PerScope;
-use crate::exporter::span_view::SpanView;
-use crate::exporter::tags::{
-    epoch_micros, kind_name, scope_tags, split_resource, status_code, value_text,
-};
+use crate::exporter::tags::{epoch_micros, scope_tags, split_resource, status_code};
+use crate::record::kind_name;
+use crate::record::SpanView;
+use crate::record::ValueRef;
 
 /// Everything span-independent: the local endpoint and the resource tags.
 #[derive(Debug, Clone)]
@@ -80,7 +79,7 @@ impl Encoder {
         }
         self.resource_tags = rest
             .iter()
-            .map(|(k, v)| (k.clone(), value_text(v).into_owned()))
+            .map(|(k, v)| (k.clone(), ValueRef::Value(v).text().into_owned()))
             .collect();
         self.resource_json = written_tags(
             self.resource_tags
@@ -246,7 +245,7 @@ fn annotation_value(name: &str, attributes: &[KeyValue]) -> String {
                 Value::Bool(b) => serde_json::Value::Bool(*b),
                 Value::I64(i) => serde_json::Value::from(*i),
                 Value::F64(f) => serde_json::Value::from(*f),
-                other => serde_json::Value::String(value_text(other).into_owned()),
+                other => serde_json::Value::String(ValueRef::Value(other).text().into_owned()),
             };
             (kv.key.as_str().to_owned(), v)
         })
@@ -289,7 +288,7 @@ mod tests {
     use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
     use super::*;
-    use crate::exporter::finished::batch_views;
+    use crate::record::batch_views;
 
     fn span(scope: &InstrumentationScope, attributes: Vec<KeyValue>, status: Status) -> SpanData {
         SpanData {

@@ -14,10 +14,10 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
 use crate::config::{ConfigError, TracingConfig};
-use crate::exporter::export::Export;
-use crate::exporter::finished::{batch_views, Finished};
-use crate::exporter::span_view::SpanView;
 use crate::exporter::transport::HttpTransport;
+use crate::exporter::Export;
+use crate::record::SpanView;
+use crate::record::{batch_views, FinishedSpans};
 use crate::settings::{Settings, ZipkinSettings};
 use convert::Encoder;
 use model::Endpoint;
@@ -142,11 +142,11 @@ impl SpanExporter for ZipkinExporter {
 }
 
 impl Export for ZipkinExporter {
-    type Item = Finished;
+    type Item = FinishedSpans;
 
     fn export(
         &self,
-        batch: Vec<Finished>,
+        batch: Vec<FinishedSpans>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         std::future::ready(self.post(&batch_views(&batch)))
     }

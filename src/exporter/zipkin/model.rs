@@ -336,7 +336,7 @@ mod tests {
                 out
             };
             let value = opentelemetry::Value::I64(n);
-            let text = crate::exporter::tags::value_text(&value);
+            let text = crate::record::ValueRef::Value(&value).text();
             assert_eq!(write(Tag::Int(n)), write(Tag::Text(text)), "{n}");
         }
     }

@@ -8,8 +8,8 @@ use opentelemetry::{Key, KeyValue, Value};
 
 use super::address::{address_text, push_address, TextCache};
 use super::request_parts::RequestParts;
+use super::sink::AttributeSink;
 use super::url::{push_redacted_url, redacted_target, strip_userinfo};
-use crate::exporter::attributes::AttributeSink;
 
 pub(crate) const HTTP_SCHEME: Key = Key::from_static_str("http.scheme");
 pub(crate) const HTTP_HOST: Key = Key::from_static_str("http.host");

@@ -7,7 +7,7 @@
 use http::Uri;
 use opentelemetry::{Key, KeyValue};
 
-use super::attributes::{HTTP_METHOD, HTTP_URL};
+use super::legacy::{HTTP_METHOD, HTTP_URL};
 use super::naming::sanitize_method;
 use super::url::{redacted_url, strip_userinfo};
 use crate::config::Semconv;

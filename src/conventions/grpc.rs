@@ -2,7 +2,7 @@
 //! server span keeps BentoML's `POST /pkg.Service/Method` name and gains
 //! `rpc.*` attributes and the status from `grpc-status`.
 
-use crate::exporter::attributes::AttributeSink;
+use super::sink::AttributeSink;
 use http::HeaderMap;
 use opentelemetry::{Key, KeyValue};
 

@@ -1,9 +1,12 @@
-//! [`Finished`]: what our own exporters are handed, a batch of finished spans
-//! where a request recorded by the layer stays one item ([`RequestSpans`]):
-//! its server span, and its children as frames sharing one name, one list of
-//! attributes and one status per kind of frame; all its attributes and names
-//! in one [`AttributeList`]. The SDK path builds a `SpanData` for every child
-//! instead (a name, a list, a scope each).
+//! [`RequestSpans`]: a request's spans as its record describes them, the one
+//! description every consumer reads. Its server span, and its children as
+//! frames sharing one name, one list of attributes and one status per kind of
+//! frame; all their attributes and names in one [`AttributeList`].
+//!
+//! Our encoders read it through views (`span_view.rs`); a consumer that takes
+//! SDK `SpanData` (a user's `SpanExporter`, the console and in-memory
+//! exporters, opentelemetry-otlp's gRPC client) gets the same spans converted
+//! one view at a time ([`RequestSpans::to_span_data`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -16,16 +19,6 @@ use opentelemetry_sdk::trace::SpanData;
 use super::attributes::AttributeList;
 use super::span_view::SpanView;
 
-/// One item of a batch for our exporters.
-#[derive(Debug)]
-pub(crate) enum Finished {
-    /// An SDK span: a handler's, or a request's when it was split (boxed as
-    /// it was queued).
-    Span(Box<SpanData>),
-    /// A request's spans, described on the export thread.
-    Request(Box<RequestSpans>),
-}
-
 /// A request's server span and its children (`http send`, `http receive`).
 #[derive(Debug)]
 pub(crate) struct RequestSpans {
@@ -34,11 +27,9 @@ pub(crate) struct RequestSpans {
     pub(crate) server: SpanData,
     pub(crate) server_attributes: usize,
     /// The server span's attributes, then the shapes'; the shapes' names are
-    /// texts of its buffer. One list and one buffer for all: a list and a
-    /// buffer for the server span, a list for the shapes' attributes and a
-    /// `String` for their names were two allocations a request more on the
-    /// export thread, all alive until the batch was written (-57 to -121
-    /// instructions a span on the export side, callgrind).
+    /// texts of its buffer. One list and one buffer for all, alive until the
+    /// batch is written: a list and a buffer each showed on the export side
+    /// (`benches/peers`: `callgrind.py --export`).
     pub(crate) attributes: AttributeList,
     /// The children, in the order their frames ended.
     pub(crate) children: Vec<ChildSpan>,
@@ -47,8 +38,7 @@ pub(crate) struct RequestSpans {
     pub(crate) shapes: [ChildShape; 4],
     /// The scope of all these spans (the server span's, shared): every
     /// request's spans read it at one address, so the encoders' grouping by
-    /// scope compares addresses, not names and versions (OTLP -222
-    /// instructions a span, Zipkin -120, callgrind).
+    /// scope compares addresses, not names and versions.
     pub(crate) scope: Arc<InstrumentationScope>,
 }
 
@@ -73,17 +63,31 @@ pub(crate) struct ChildShape {
     pub(crate) status: Status,
 }
 
+/// The growable parts of a [`RequestSpans`], to describe the next request
+/// into: a consumer that converts each request at once (to `SpanData`) keeps
+/// one set, so describing allocates nothing once it has grown.
+#[derive(Debug, Default)]
+pub(crate) struct SpanBuffers {
+    pub(crate) attributes: AttributeList,
+    pub(crate) children: Vec<ChildSpan>,
+}
+
 /// Every child is INTERNAL.
 static INTERNAL: SpanKind = SpanKind::Internal;
 
 impl RequestSpans {
-    /// The spans: the children, then the server span (the order the SDK path
-    /// hands them over in).
+    /// The spans: the children, then the server span (the order in which
+    /// they ended).
     pub(crate) fn views<'a>(&'a self, out: &mut Vec<SpanView<'a>>) {
+        self.for_each_view(|view| out.push(view));
+    }
+
+    /// Calls `f` with each span's view, in the order of [`views`](Self::views).
+    pub(crate) fn for_each_view<'a>(&'a self, mut f: impl FnMut(SpanView<'a>)) {
         let server = &self.server;
-        out.extend(self.children.iter().map(|child| {
+        self.children.iter().for_each(|child| {
             let shape = &self.shapes[child.shape];
-            SpanView {
+            f(SpanView {
                 span_context: &child.context,
                 parent_span_id: server.span_context.span_id(),
                 parent_span_is_remote: false,
@@ -99,65 +103,34 @@ impl RequestSpans {
                 dropped_links_count: 0,
                 status: &shape.status,
                 instrumentation_scope: &self.scope,
-            }
-        }));
-        out.push(SpanView {
+            })
+        });
+        f(SpanView {
             instrumentation_scope: &self.scope,
             attributes: self.attributes.get(0..self.server_attributes),
             ..server.into()
         });
     }
 
+    /// The same spans as SDK `SpanData`, in the same order, onto `out`.
+    pub(crate) fn to_span_data(&self, out: &mut Vec<SpanData>) {
+        out.reserve(self.len());
+        self.for_each_view(|view| out.push(view.to_span_data()));
+    }
+
     /// Spans it holds.
     pub(crate) fn len(&self) -> usize {
         1 + self.children.len()
     }
-}
 
-/// An item of an export batch: its spans, and their views.
-pub(crate) trait BatchItem: Send + std::fmt::Debug + 'static {
-    /// How many spans it holds.
-    fn spans(&self) -> usize;
-    /// Appends its spans' views to `out`.
-    fn views<'a>(&'a self, out: &mut Vec<SpanView<'a>>);
-}
-
-impl BatchItem for SpanData {
-    fn spans(&self) -> usize {
-        1
-    }
-
-    fn views<'a>(&'a self, out: &mut Vec<SpanView<'a>>) {
-        out.push(self.into());
-    }
-}
-
-impl BatchItem for Finished {
-    fn spans(&self) -> usize {
-        match self {
-            Finished::Span(_) => 1,
-            Finished::Request(request) => request.len(),
+    /// Its growable parts, emptied, for the next request.
+    pub(crate) fn into_buffers(self) -> SpanBuffers {
+        let (mut attributes, mut children) = (self.attributes, self.children);
+        attributes.clear();
+        children.clear();
+        SpanBuffers {
+            attributes,
+            children,
         }
     }
-
-    fn views<'a>(&'a self, out: &mut Vec<SpanView<'a>>) {
-        match self {
-            Finished::Span(span) => out.push((&**span).into()),
-            Finished::Request(request) => request.views(out),
-        }
-    }
-}
-
-/// The views of a whole batch, in order.
-pub(crate) fn batch_views<I: BatchItem>(batch: &[I]) -> Vec<SpanView<'_>> {
-    let mut out = Vec::with_capacity(batch.iter().map(BatchItem::spans).sum());
-    for item in batch {
-        item.views(&mut out);
-    }
-    out
-}
-
-/// Spans in a batch.
-pub(crate) fn batch_spans<I: BatchItem>(batch: &[I]) -> usize {
-    batch.iter().map(BatchItem::spans).sum()
 }

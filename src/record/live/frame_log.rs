@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use super::clock::Tick;
-use super::message::Message;
+use crate::conventions::message::Message;
 
 /// Frames kept inline: receive, response start and one body frame, what most
 /// requests have.

@@ -1,22 +1,12 @@
-//! The layer's clock. A frame's wait is timed in TSC ticks (`fastant`: a
-//! counter read, ~10 instructions under callgrind, where `SystemTime::now` is a
-//! clock call, ~30), and a frame that was there at once reads the clock once,
-//! not twice.
-//!
-//! - A sampled request's child span ends at a wall-clock read, and its start is
-//!   measured back from it by the ticks it waited ([`wall_start`]).
-//! - A request that might still be kept (`deferred.rs`) stores only ticks, in
-//!   lock-free slots (`frame_log.rs`); the wall clock is read once, at its end,
-//!   and only if it is kept ([`Anchor`]).
-//!
-//! Either way only the span's own duration is converted, so the calibration of
-//! the tick rate (parts per million) never matters: over a long stream a rate
-//! anchored at the request's start would drift by milliseconds.
+//! The request path's clock. A frame's wait is timed in TSC ticks (`fastant`:
+//! a counter read, where `SystemTime::now` is a clock call), and a frame that
+//! was there at once reads the clock once, not twice. A record stores only
+//! ticks, in lock-free slots (`frame_log.rs`); the wall clock is read once,
+//! when its spans are built, and only if it is exported ([`Anchor`]).
 //!
 //! `fastant` calibrates the TSC once, before `main`, in every program that
-//! links this crate: a busy wait of at least 20 ms of one core (measured here:
-//! 30-60 ms of start-up under load). Where the TSC is not usable it falls back
-//! to the system clock.
+//! links this crate: a busy wait of at least 20 ms of one core. Where the TSC
+//! is not usable it falls back to the system clock.
 
 use std::time::SystemTime;
 
@@ -27,18 +17,6 @@ pub(crate) type Tick = fastant::Instant;
 #[inline]
 pub(crate) fn tick() -> Tick {
     fastant::Instant::now()
-}
-
-/// The wall-clock start of a frame that ended at `end`, read from the wall
-/// clock just now: `start` is the tick it began at, or `None` for a frame
-/// that was there at once (a point). Measured back from `end`, so the time
-/// since the request began does not enter (a tick rate calibrated once drifts
-/// from the wall clock by parts per million of it).
-pub(crate) fn wall_start(start: Option<Tick>, end: SystemTime) -> SystemTime {
-    match start {
-        None => end,
-        Some(t) => end.checked_sub(tick().duration_since(t)).unwrap_or(end),
-    }
 }
 
 /// A wall-clock time and the tick read with it.

@@ -1,16 +1,17 @@
-//! A span's attributes as our encoders read them ([`Attributes`]), and what a
-//! request's server span is described into ([`AttributeSink`]).
-//!
-//! A server span described for our own exporters keeps its text values (target,
-//! URL, user agent, peer address, ...) in one buffer ([`AttributeList`]) instead
-//! of one `String` each: every text was an allocation on the export thread and
-//! a free after the export. An SDK `SpanData` keeps its `Vec<KeyValue>`; both
-//! are read through the same view, so each encoder has one mapping.
+//! A span's attributes as every consumer reads them ([`Attributes`]), and a
+//! request's own list ([`AttributeList`]), which keeps its text values (target,
+//! URL, user agent, peer address, child span names) in one buffer instead of a
+//! `String` each: every text was an allocation on the export thread and a free
+//! after the export (`benches/peers`: `callgrind.py --export`). An SDK
+//! `SpanData` keeps its `Vec<KeyValue>`; both are read through the same view,
+//! so each encoder has one mapping.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use opentelemetry::{Key, KeyValue, Value};
+
+use crate::conventions::sink::AttributeSink;
 
 /// One attribute, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -29,20 +30,12 @@ pub(crate) enum ValueRef<'a> {
 
 impl<'a> ValueRef<'a> {
     /// The text of a string value.
+    #[cfg(any(test, feature = "zipkin"))]
     pub(crate) fn as_str(self) -> Option<&'a str> {
         match self {
             ValueRef::Text(s) => Some(s),
             ValueRef::Value(Value::String(s)) => Some(s.as_str()),
             ValueRef::Value(_) => None,
-        }
-    }
-
-    /// The value as text, as the tag-based formats write it.
-    #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "viewer"))]
-    pub(crate) fn text(self) -> Cow<'a, str> {
-        match self {
-            ValueRef::Text(s) => Cow::Borrowed(s),
-            ValueRef::Value(v) => super::tags::value_text(v),
         }
     }
 }
@@ -80,8 +73,8 @@ impl<'a> Attributes<'a> {
     }
 
     /// Calls `f` on each attribute in order. Matches the kind of list once,
-    /// so each loop is over one kind (an iterator matched at every step:
-    /// ~110 instructions a span more in OTLP's encoder, callgrind).
+    /// so each loop is over one kind: an iterator matched at every step showed
+    /// in OTLP's encoder (`benches/peers`: `callgrind.py --export`).
     #[inline]
     pub(crate) fn for_each(self, mut f: impl FnMut(Attribute<'a>)) {
         match self {
@@ -140,17 +133,21 @@ impl Entry {
 }
 
 impl AttributeList {
-    /// Room for `attributes` attributes and `text` bytes of their texts.
-    pub(crate) fn with_capacity(attributes: usize, text: usize) -> Self {
-        AttributeList {
-            entries: Vec::with_capacity(attributes),
-            text: String::with_capacity(text),
-        }
-    }
-
     /// Attributes in the list.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Room for `attributes` more attributes and `text` more bytes of text.
+    pub(crate) fn reserve(&mut self, attributes: usize, text: usize) {
+        self.entries.reserve(attributes);
+        self.text.reserve(text);
+    }
+
+    /// Empties it, keeping its room.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
     }
 
     /// The attributes in `range` (of [`len`](Self::len)s).
@@ -191,73 +188,6 @@ impl AttributeList {
                 }
             }
         }
-    }
-}
-
-/// Where a span's attributes are written as they are described: an SDK
-/// `Vec<KeyValue>`, or an [`AttributeList`]. Texts have their own methods so
-/// that the list can keep them in its buffer.
-pub(crate) trait AttributeSink {
-    /// Any attribute.
-    fn push(&mut self, kv: KeyValue);
-
-    /// A text attribute, copied.
-    fn push_str(&mut self, key: Key, text: &str);
-
-    /// A text attribute, taken as it comes.
-    fn push_cow(&mut self, key: Key, text: Cow<'_, str>);
-
-    /// A text attribute that `write` appends to the `String` it is given
-    /// (about `capacity` bytes).
-    fn push_written(&mut self, key: Key, capacity: usize, write: impl FnOnce(&mut String));
-
-    /// The last attribute's value again, under `key`.
-    fn repeat_last(&mut self, key: Key);
-
-    /// Several attributes.
-    fn extend_from(&mut self, kvs: impl IntoIterator<Item = KeyValue>) {
-        for kv in kvs {
-            self.push(kv);
-        }
-    }
-}
-
-// The texts' methods are always inlined: called, they cost the SDK path
-// (a user's exporter) ~260 instructions a request with `semconv: dup`
-// (callgrind), the value's moves and the calls' setup.
-impl AttributeSink for Vec<KeyValue> {
-    #[inline]
-    fn push(&mut self, kv: KeyValue) {
-        Vec::push(self, kv);
-    }
-
-    #[inline(always)]
-    fn push_str(&mut self, key: Key, text: &str) {
-        Vec::push(self, KeyValue::new(key, text.to_owned()));
-    }
-
-    #[inline(always)]
-    fn push_cow(&mut self, key: Key, text: Cow<'_, str>) {
-        Vec::push(self, KeyValue::new(key, text.into_owned()));
-    }
-
-    #[inline(always)]
-    fn push_written(&mut self, key: Key, capacity: usize, write: impl FnOnce(&mut String)) {
-        let mut text = String::with_capacity(capacity);
-        write(&mut text);
-        Vec::push(self, KeyValue::new(key, text));
-    }
-
-    fn repeat_last(&mut self, key: Key) {
-        if let Some(last) = self.last() {
-            let value = last.value.clone();
-            Vec::push(self, KeyValue::new(key, value));
-        }
-    }
-
-    #[inline]
-    fn extend_from(&mut self, kvs: impl IntoIterator<Item = KeyValue>) {
-        self.extend(kvs);
     }
 }
 
@@ -319,7 +249,8 @@ mod tests {
         }
         let mut list = Vec::new();
         write(&mut list);
-        let mut record = AttributeList::with_capacity(2, 4);
+        let mut record = AttributeList::default();
+        record.reserve(2, 4);
         write(&mut record);
         let (list, record) = (Attributes::List(&list), record.get(0..record.len()));
         assert_eq!(list.len(), 8);

@@ -8,12 +8,12 @@ use http::{Method, Uri};
 use opentelemetry::{Key, KeyValue};
 
 use super::address::push_address;
-use super::attributes::{HTTP_STATUS_CODE, TYPE};
+use super::legacy::{HTTP_STATUS_CODE, TYPE};
 use super::naming::sanitize_method;
 use super::request_parts::RequestParts;
+use super::sink::AttributeSink;
 use super::url::{redacted_target, redacted_url, strip_userinfo};
 use crate::config::Semconv;
-use crate::exporter::attributes::AttributeSink;
 
 pub(crate) const HTTP_REQUEST_METHOD: Key = Key::from_static_str("http.request.method");
 pub(crate) const HTTP_REQUEST_METHOD_ORIGINAL: Key =
@@ -96,14 +96,14 @@ pub(crate) fn push_server_attributes(
         attrs.repeat_last(NETWORK_PEER_ADDRESS);
         attrs.push(KeyValue::new(NETWORK_PEER_PORT, i64::from(peer.port())));
     }
-    if let Some(version) = super::attributes::protocol_version(req.version()) {
+    if let Some(version) = super::legacy::protocol_version(req.version()) {
         attrs.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
     }
     if let Some(ua) = req.user_agent() {
         attrs.push_str(USER_AGENT_ORIGINAL, ua);
     }
     if let Some(route) = route {
-        attrs.push_str(super::attributes::HTTP_ROUTE, route);
+        attrs.push_str(super::legacy::HTTP_ROUTE, route);
     }
 }
 

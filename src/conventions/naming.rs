@@ -3,6 +3,8 @@
 
 use http::Method;
 
+use super::message::Message;
+
 /// The method as it appears in span names and `http.method`: upper-cased, and
 /// `_OTHER` for anything outside the standard set (unbounded names would explode
 /// cardinality in every backend).
@@ -38,51 +40,16 @@ pub(crate) fn span_name(method: &'static str, path: &str) -> String {
 }
 
 /// The name of the child span recording `message` under the server span
-/// `server_name`: `"... http receive"` for request frames, else `"... http send"`.
-pub(crate) fn child_name(server_name: &str, message: super::message::Message) -> String {
-    // Sized at once: growing an empty `String` cost ~75 instructions more a child.
-    let mut name = String::with_capacity(server_name.len() + " http receive".len());
-    push_child_name(&mut name, server_name, message);
-    name
-}
-
-/// [`child_name`], appended to `out`.
-pub(crate) fn push_child_name(
-    out: &mut String,
-    server_name: &str,
-    message: super::message::Message,
-) {
+/// `server_name`, appended to `out`: `"... http receive"` for request frames,
+/// else `"... http send"`.
+pub(crate) fn push_child_name(out: &mut String, server_name: &str, message: Message) {
     let suffix = match message {
-        super::message::Message::Request => " http receive",
+        Message::Request => " http receive",
         _ => " http send",
     };
     out.reserve(server_name.len() + suffix.len());
     out.push_str(server_name);
     out.push_str(suffix);
-}
-
-/// The names of the child spans, made only for the kinds that are switched on.
-pub(crate) struct ChildNames {
-    pub(crate) send: Option<String>,
-    pub(crate) receive: Option<String>,
-}
-
-impl ChildNames {
-    /// The name of the child span recording `message`, when that kind is on.
-    pub(crate) fn of(&self, message: super::message::Message) -> Option<&str> {
-        match message {
-            super::message::Message::Request => self.receive.as_deref(),
-            _ => self.send.as_deref(),
-        }
-    }
-
-    pub(crate) fn new(send: bool, receive: bool, server_name: &str) -> Self {
-        use super::message::Message;
-        ChildNames {
-            send: send.then(|| child_name(server_name, Message::ResponseBody)),
-            receive: receive.then(|| child_name(server_name, Message::Request)),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! [`SpanView`]: a finished span as our encoders read it, borrowed either from
-//! an SDK [`SpanData`] (a handler's span, or any span a user's provider hands
-//! to our exporters) or from a request's spans described on the export thread
-//! (`finished.rs`), which are never made into `SpanData`. Every encoder reads
-//! only this, so both kinds go through one mapping per wire format.
+//! [`SpanView`]: a finished span as every consumer reads it, borrowed either
+//! from an SDK [`SpanData`] (a handler's span) or from a request's spans as its
+//! record describes them (`request_spans.rs`). Every encoder and the viewer read
+//! only this, so both kinds go through one mapping per wire format; a consumer
+//! that takes `SpanData` gets a view converted ([`SpanView::to_span_data`]).
 
 use std::time::SystemTime;
 
@@ -55,9 +55,8 @@ impl<'a> From<&'a SpanData> for SpanView<'a> {
 }
 
 impl SpanView<'_> {
-    /// The SDK's `SpanData` with the same fields, for an exporter that takes
-    /// only that (opentelemetry-otlp's gRPC client).
-    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
+    /// The SDK's `SpanData` with the same fields, for a consumer that takes
+    /// only that: a user's `SpanExporter`, opentelemetry-otlp's gRPC client.
     pub(crate) fn to_span_data(self) -> SpanData {
         let mut events = opentelemetry_sdk::trace::SpanEvents::default();
         events.events = self.events.to_vec();

@@ -1,7 +1,7 @@
 //! Header values are recorded only for the names a user opts in to, and values of
 //! sensitive names are replaced by `[REDACTED]` even then.
 
-use crate::exporter::attributes::AttributeSink;
+use super::sink::AttributeSink;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 

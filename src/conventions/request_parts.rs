@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use http::{header, HeaderValue, Method, Request, Uri, Version};
 
-use super::recorder::Recorder;
+use super::options::Conventions;
 use super::request_text::{Piece, RequestText};
 use super::url::{requested_host, scheme};
 
@@ -101,13 +101,13 @@ pub(crate) enum Keep {
 
 impl RequestParts {
     #[inline(always)]
-    pub(crate) fn capture<B>(req: &Request<B>, recorder: &Recorder, keep: Keep) -> Self {
+    pub(crate) fn capture<B>(req: &Request<B>, conventions: &Conventions, keep: Keep) -> Self {
         let headers = req.headers();
-        let (local, peer) = crate::request::addresses(req.extensions(), recorder.local_addr);
+        let (local, peer) = crate::request::addresses(req.extensions(), conventions.local_addr);
         let mut recorded = Vec::new();
-        for (i, h) in recorder.request_headers.iter().enumerate() {
+        for (i, h) in conventions.request_headers.iter().enumerate() {
             // A name opted in twice is recorded once, as from the live request.
-            if recorder.request_headers[..i]
+            if conventions.request_headers[..i]
                 .iter()
                 .any(|e| e.name() == h.name())
             {
@@ -168,7 +168,7 @@ impl RequestParts {
             #[cfg(feature = "axum")]
             // `describe` reads the route only for route names or the stable
             // conventions: otherwise neither the lookup nor the clone is needed.
-            route: (recorder.route_names || recorder.semconv.stable())
+            route: (conventions.route_names || conventions.semconv.stable())
                 .then(|| req.extensions().get::<axum::extract::MatchedPath>().cloned())
                 .flatten(),
         }
@@ -256,7 +256,7 @@ impl RequestParts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::span::url;
+    use crate::conventions::url;
     use crate::{TracingConfig, TracingLayer};
 
     /// The parts read back exactly what the live request's `Uri` and headers
@@ -293,7 +293,7 @@ mod tests {
                 req.headers_mut()
                     .insert(header::USER_AGENT, HeaderValue::from_static("bench/1.0"));
                 for keep in [Keep::Copies, Keep::Clones] {
-                    let parts = RequestParts::capture(&req, layer.recorder(), keep);
+                    let parts = RequestParts::capture(&req, &layer.recorder().conventions, keep);
                     let uri = req.uri();
                     assert_eq!(parts.path(), uri.path(), "{target}");
                     assert_eq!(parts.target(), uri.path_and_query().map(|t| t.as_str()));

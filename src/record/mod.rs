@@ -1,0 +1,36 @@
+//! The request record, the heart of the crate: a request is a compact record
+//! written on the request's threads while it runs, and turned into spans only
+//! when it is exported, on the export thread. It is split the way its two
+//! threads are:
+//!
+//! - `live/` (request side): the record, its frames and facts as they happen,
+//!   the handler's handle on its server span, and its end, where the record
+//!   decides whether it is exported and hands itself over;
+//! - `handoff.rs`: the contract between the two: [`RecordSink`], where a record
+//!   goes when its request ends, and [`EndedRecord`], what the sink builds
+//!   spans from;
+//! - `build/` (export side): an ended record described as its spans,
+//!   [`RequestSpans`];
+//! - `spans/`: the finished spans every consumer reads (encoders, the viewer,
+//!   a user's exporter through `SpanData`): one description, one view;
+//! - `recorder.rs`: what every record of a layer shares.
+//!
+//! Invariants:
+//! - The request side never describes: no attribute, name or wall-clock time
+//!   is made while a request runs, only clock ticks and facts.
+//! - A record is exported at most once, and built into exactly the number of
+//!   spans it was handed over with: frames logged after its end get no span.
+//! - There is one way from a record to spans ([`EndedRecord::build`]); every
+//!   consumer reads its result, converted to SDK `SpanData` where it takes
+//!   only that.
+
+mod build;
+mod handoff;
+pub(crate) mod live;
+mod recorder;
+mod spans;
+
+pub(crate) use handoff::{EndedRecord, KeptFor, RecordSink};
+pub(crate) use live::{Record, Recording, UserProvider};
+pub(crate) use recorder::{frame_span_cap, Recorder};
+pub(crate) use spans::*;
