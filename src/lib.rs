@@ -3,35 +3,33 @@
 //! hyper). The modules follow a request's data, from the request to the wire:
 //!
 //! ```text
-//!  request ──> layer ─────────────> span ─────────> pipeline ───────> exporter ──> wire
-//!  ConnectionInfo  TracingLayer      RequestSpan      sampler            zipkin/   JSON
-//!  TraceInfo       decision          attributes       counting           jaeger/   Thrift
-//!                  service, future   naming, grpc     truncation         otlp/     protobuf
-//!                  request_body      recorded         batch processor    console   text
-//!                  response_body     headers                             transport
-//!                                                                         export trait
-//!                                                                         span_view
-//!                                                                         attributes
-//!                                                                         finished
-//!                                                                         body_size
-//!        ▲                                ▲                ▲
-//!        └── config ──> settings ─────────┴────────────────┘
+//!  request ──> layer ──────> record ─────────────> pipeline ─────> exporter ──> wire
+//!  ConnectionInfo  TracingLayer  live: the record      sampler           zipkin/   JSON
+//!  TraceInfo       decision      as it runs            batch processor   jaeger/   Thrift
+//!                  future        build: record         keep buffer       otlp/     protobuf
+//!                  bodies          -> spans            truncation        console   text
+//!                                spans: what every     stats
+//!                                  consumer reads
+//!        ▲             ▲              ▲                     ▲
+//!        │             └─ conventions: names and attributes │
+//!        └── config ──> settings ───────────────────────────┘
 //!            TracingConfig  one table of settings, resolved once (config, then OTEL_*)
 //! ```
 //!
 //! - `request`: what the layer reads from a request ([`ConnectionInfo`]) and adds
 //!   to it ([`TraceInfo`]).
 //! - [`layer`]: the tower layer, the per-request decision, the future and bodies.
-//! - `span`: what a recorded request records: a record of facts turned into the
-//!   server span and its children at the end, for a sampled request or one kept
-//!   by the keep rules (`span/deferred.rs`), timed by the request path's clock
-//!   (`span/clock.rs`); SDK spans as they happen under a user's tracer provider.
-//! - [`pipeline`]: sampling, accounting, truncation, the batch processor, and the
-//!   [`Pipeline`](pipeline::Pipeline) handle.
-//! - [`exporter`]: one module per wire format behind one trait; our exporters
-//!   read a request's spans from its record through a borrowed view, a user's
-//!   `SpanExporter` gets SDK `SpanData`. A server span described for our
-//!   exporters keeps its texts in one buffer (`exporter/attributes.rs`).
+//! - `record`: the heart of the crate. A recorded request is a compact record
+//!   written on the request's threads (`record/live/`: clock ticks and facts,
+//!   no attributes), handed at its end to the pipeline, and described as its
+//!   spans only there (`record/build/`), into the one span model every consumer
+//!   reads (`record/spans/`).
+//! - `conventions`: what spans say, as BentoML's stack and the stable
+//!   OpenTelemetry conventions name and describe them.
+//! - [`pipeline`]: sampling, the batch processor, the keep buffer, accounting,
+//!   truncation, and the [`Pipeline`](pipeline::Pipeline) handle.
+//! - [`exporter`]: one module per wire format behind one trait: encoders and
+//!   transports only.
 //! - [`config`] and [`settings`]: what users write, and what runs.
 //! - [`propagation`]: the caller's trace in and out of headers (W3C Trace Context
 //!   Level 2, B3, Jaeger).
@@ -39,20 +37,16 @@
 //!   (feature `logs`): trace ids on log lines.
 //! - [`viewer`] (feature `viewer`, on by default): the embedded trace viewer,
 //!   fed by a tee beside the exporter.
-//! - `text`: cutting text at a character boundary, shared by truncation and the viewer.
 //!
 //! Two fast paths keep tracing cheap. **The layer decides sampling itself**,
 //! before any SDK span exists (`layer/decision.rs`, with the policy in
 //! `pipeline/sampler.rs`): an unsampled request builds no attributes and no span,
-//! only a small context with its trace id. **A sampled request is a record**
-//! (`span/deferred.rs`): its frames are clock ticks written as they happen, and
-//! when it ends, the record itself goes to the batch processor through a
-//! lock-free queue (`pipeline/batch.rs`), and its server span and `http
-//! send`/`http receive` children are built there, on the export thread, without
-//! SDK spans (and, for our own exporters, without `SpanData`:
-//! `exporter/finished.rs`); the handler's context holds a handle
-//! (`span/server_span.rs`) that takes its writes to the server span into the
-//! record.
+//! only a small context with its trace id. **A sampled request is a record**:
+//! its frames are clock ticks written as they happen, and when it ends the
+//! record itself goes to the batch processor through a lock-free queue
+//! (`pipeline/batch.rs`), where its server span and `http send`/`http receive`
+//! children are described, on the export thread; the handler's context holds
+//! a handle that takes its writes to the server span into the record.
 //!
 //! Behaviour comes from the OpenTelemetry specifications where BentoML's is
 //! silent: [trace SDK](https://opentelemetry.io/docs/specs/otel/trace/sdk/),

@@ -7,7 +7,7 @@ use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
 use super::failure::Failure;
-use super::grpc;
+use super::grpc::{self, GrpcStatus};
 use super::message::Message;
 use super::options::Conventions;
 use super::recorded_headers;
@@ -49,10 +49,13 @@ impl Conventions {
 }
 
 /// `rpc.grpc.status_code`, and ERROR (with `grpc-message`) for a server fault.
-pub(crate) fn grpc_facts(code: i64, message: Option<String>) -> GrpcFacts {
+pub(crate) fn grpc_facts(status: GrpcStatus) -> GrpcFacts {
+    let code = status.code;
     GrpcFacts {
         attribute: KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code),
-        error: message.map(|m| Status::error(format!("gRPC status {code}: {m}"))),
+        error: status
+            .message
+            .map(|m| Status::error(format!("gRPC status {code}: {m}"))),
     }
 }
 

@@ -60,9 +60,18 @@ pub(crate) fn is_server_fault(code: i64) -> bool {
     matches!(code, 2 | 4 | 12 | 13 | 14 | 15)
 }
 
-/// `grpc-status` from these headers or trailers, with `grpc-message`
-/// (percent-decoded, as it is sent) for a server fault.
-pub(crate) fn status_and_message(headers: &HeaderMap) -> Option<(i64, Option<String>)> {
+/// A gRPC call's status, as its response headers or trailers say it.
+pub(crate) struct GrpcStatus {
+    /// `grpc-status`.
+    pub(crate) code: i64,
+    /// `grpc-message` (percent-decoded, as it is sent), kept for a server
+    /// fault only.
+    pub(crate) message: Option<String>,
+}
+
+/// `grpc-status` from these headers or trailers, with `grpc-message` for a
+/// server fault.
+pub(crate) fn status_and_message(headers: &HeaderMap) -> Option<GrpcStatus> {
     let code = status(headers)?;
     let message = is_server_fault(code).then(|| {
         headers
@@ -75,7 +84,7 @@ pub(crate) fn status_and_message(headers: &HeaderMap) -> Option<(i64, Option<Str
             })
             .unwrap_or_default()
     });
-    Some((code, message))
+    Some(GrpcStatus { code, message })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! request's `Uri` and headers are not kept past it). A request the keep rules
 //! may keep holds clones (reference counts): its record ends with the request
 //! unless it is kept, which few are, and the copy would cost every unsampled
-//! request ~500 instructions of the keep rules' 10% budget (callgrind).
+//! request (`benches/peers`: `callgrind.py ours_rate0_keep`).
 
 use std::net::SocketAddr;
 

@@ -7,10 +7,10 @@
 //! read buffer). A record waits in the export queue after its request is done,
 //! and while any slice of that buffer is alive the server cannot reuse it: it
 //! allocates a new one, and the allocator returns and takes back pages. On the
-//! loopback server exporting OTLP (`loopback.py`, `perf stat` on the server)
-//! holding the clones cost about one page fault and ~10,000 more cycles a
-//! request, and 10-20% of its throughput; the in-process benchmark cannot see
-//! it, since its requests are built one by one.
+//! loopback server exporting OTLP (`benches/peers`: `loopback.py`, with `perf
+//! stat` on the server) holding the clones cost page faults and a good part of
+//! its throughput; the in-process benchmark cannot see it, since its requests
+//! are built one by one.
 //!
 //! The copies go into a small array inside the record, so the common request
 //! costs no allocation; a request whose text is longer than that (a long
@@ -47,8 +47,8 @@ impl Piece {
 }
 
 /// Inline, the text stays a `str` (`ArrayString`): reading a piece back from
-/// bytes validated it as UTF-8 again each time, ~400 instructions a sampled
-/// request (callgrind, `ours_rate1_server_only`).
+/// bytes validated it as UTF-8 again each time (`benches/peers`:
+/// `callgrind.py ours_rate1_server_only`).
 enum Store {
     Inline(ArrayString<INLINE>),
     Heap(String),

@@ -84,8 +84,8 @@ pub(crate) fn redacted_target(target: &str) -> Cow<'_, str> {
 }
 
 /// `(path, query)` of a request target. A byte scan: targets are short, and
-/// `str::split_once` costs about 70 instructions more per call (callgrind,
-/// sampled request: 210 of them across the three calls a request makes).
+/// `str::split_once`'s searcher costs more than the scan on every call a
+/// sampled request makes (`benches/peers`: `callgrind.py ours_rate1`).
 pub(crate) fn split_query(target: &str) -> Option<(&str, &str)> {
     let at = target.bytes().position(|b| b == b'?')?;
     Some((&target[..at], &target[at + 1..]))

@@ -1,10 +1,8 @@
 //! [`BodySize`]: how many bytes a batch's encoded body is expected to take,
 //! learnt from the last batch, so that its buffer is allocated once at about
 //! its size. A buffer that starts too small is doubled on the way, and every
-//! doubling copies what was written so far: for the Jaeger collector, whose
-//! buffer started at 256 bytes a span for ~620, that was ~500 instructions a
-//! span on the export side (6,883 -> 6,386; the agent 7,372 -> 7,167;
-//! callgrind, `callgrind.py --export`).
+//! doubling copies what was written so far: the Jaeger collector's buffer,
+//! sized by a fixed guess, doubled twice a batch (`benches/peers`: `callgrind.py --export`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,6 +1,6 @@
 //! [`PerScope`]: something made once per instrumentation scope of a batch (a
 //! group of OTLP spans, Zipkin's written scope tags, Jaeger's encoded ones).
-//! A request's spans share their scope's address (`finished.rs`), so a lookup
+//! A request's spans share their scope's address (`RequestSpans`), so a lookup
 //! compares addresses first; a handler's span has its own copy, compared by
 //! value.
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporter};
 
-use super::state::{LayerState, TraceHeaders, Trust};
+use super::state::{IdHeaders, LayerState, TraceHeaders, Trust};
 use super::TracingLayer;
 use crate::config::{ConfigError, TracingConfig};
 use crate::conventions::address::TextCache;
@@ -372,7 +372,10 @@ impl TracingLayerBuilder {
                         )
                     })
                 };
-                Some((name(trace_id)?, name(span_id)?))
+                Some(IdHeaders {
+                    trace_id: name(trace_id)?,
+                    span_id: name(span_id)?,
+                })
             }
         };
         let trace_headers = (ids.is_some() || self.server_timing).then(|| {

@@ -188,12 +188,12 @@ fn insert_trace_headers<B>(response: &mut Response<B>, names: &TraceHeaders, cx:
     let span = cx.span();
     let sc = span.span_context();
     let headers = response.headers_mut();
-    if let Some((trace_id, span_id)) = &names.ids {
+    if let Some(ids) = &names.ids {
         if let Ok(v) = http::HeaderValue::from_str(&sc.trace_id().to_string()) {
-            headers.insert(trace_id.clone(), v);
+            headers.insert(ids.trace_id.clone(), v);
         }
         if let Ok(v) = http::HeaderValue::from_str(&sc.span_id().to_string()) {
-            headers.insert(span_id.clone(), v);
+            headers.insert(ids.span_id.clone(), v);
         }
     }
     if names.server_timing {

@@ -58,6 +58,13 @@ impl Trust {
 /// trace metric.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceHeaders {
-    pub(crate) ids: Option<(http::HeaderName, http::HeaderName)>,
+    pub(crate) ids: Option<IdHeaders>,
     pub(crate) server_timing: bool,
+}
+
+/// The response headers the trace id and the server span id go in.
+#[derive(Debug, Clone)]
+pub(crate) struct IdHeaders {
+    pub(crate) trace_id: http::HeaderName,
+    pub(crate) span_id: http::HeaderName,
 }

@@ -136,7 +136,7 @@ impl Collect for FinishedSpans {
 }
 
 /// A queue slot: a handler's span is boxed, so that every slot is small and a
-/// request's hand-over writes 24 bytes, not the ~350 of a `SpanData`.
+/// request's hand-over writes a pointer and a count, not a whole `SpanData`.
 enum Item {
     Span(Box<SpanData>),
     Request {
@@ -152,10 +152,9 @@ const PUSHING: usize = 2;
 /// Queue items (requests or spans) the export thread takes between yields of
 /// its core. It sleeps between batches, so the scheduler favours it over a
 /// busy request thread when it wakes, and building a 512-span batch in one go
-/// held a shared core for milliseconds: on the loopback server pinned to one
-/// core, exporting OTLP, the p99 fell from 7.7 ms to 0.9 ms with a yield every
-/// 32 items (Zipkin: 12.3 to 1.1 ms), throughput within noise (BENCHMARKS.md,
-/// "Loopback"). With a core to spare, a yield returns at once.
+/// held a shared core for milliseconds: the yields keep the requests' tail
+/// latency on a server pinned to one core (`benches/peers`: `loopback.py`,
+/// exporting). With a core to spare, a yield returns at once.
 const ITEMS_PER_YIELD: usize = 32;
 
 /// How long a flush waits for the exports under way (each is bounded by the
@@ -534,8 +533,8 @@ fn take_batch<I: BatchItem>(items: &mut Vec<I>, limit: usize) -> (Vec<I>, usize)
         taken += 1;
     }
     // The rest moves to a list of full capacity: `split_off` left one only as
-    // long as the rest, which then grew push by push (+1,300 instructions a
-    // 4-span request, callgrind).
+    // long as the rest, which then grew push by push (`benches/peers`:
+    // `callgrind.py ours_rate1`).
     let mut rest = Vec::with_capacity(items.capacity());
     rest.extend(items.drain(taken..));
     (std::mem::replace(items, rest), spans)

@@ -29,7 +29,7 @@ use crate::exporter::Export;
 
 /// Exports under way at once, at most, for the network exporters: one stalled
 /// export (a hung collector, a black-holed connection) leaves three to carry the
-/// load. Measured over a flaky link in BENCHMARKS.md ("Reliability: a flaky link").
+/// load (`scripts/flaky_link.py` measures it; BENCHMARKS.md has the figures).
 pub(crate) const MAX_CONCURRENT_EXPORTS: usize = 4;
 
 /// Exports handed to workers and not yet ended, and the last failure among them.

@@ -28,9 +28,9 @@ struct Inner {
     /// Built by the layer (not a user's provider): the layer shuts it down.
     owned: bool,
     tracer: SdkTracer,
-    /// The tracer's scope, for child spans made without the tracer; shared
-    /// with our exporters' batch items, whose spans then all have one scope
-    /// at one address (`exporter/finished.rs`).
+    /// The tracer's scope, for spans made without the tracer (a record's);
+    /// shared, so that all of them have one scope at one address
+    /// (`record/spans/request_spans.rs`).
     scope: Arc<InstrumentationScope>,
     /// The batch processor of a pipeline the layer built with an exporter
     /// (`None` for a user's provider, whose processors only the SDK can reach).

@@ -26,8 +26,8 @@
 //!   root spans without the flag, so a trace counts as made here unless it came
 //!   from a caller that did not set it, which extraction marks in the context
 //!   (B3 and Jaeger callers too: they carry no such flag). Marking the
-//!   received side keeps the common root path free of a context value (three
-//!   allocations, about 450 instructions a request).
+//!   received side keeps the common root path free of a context value and its
+//!   allocations (`benches/peers`: `callgrind.py ours_rate0`).
 //!
 //! The SDK's `TraceState` accepts fewer keys than the specification now does
 //! (no `@` beyond position 241, one `@` at most), so the list as received travels
@@ -262,9 +262,9 @@ impl TextMapPropagator for TraceContextPropagator {
     }
 }
 
-/// `00-{trace-id}-{span-id}-{flags}`, written into a fixed buffer: through
-/// `format!` and the ids' `Display` it cost ~3,800 instructions a call
-/// (callgrind, client layer, one unsampled call), this way ~200.
+/// `00-{trace-id}-{span-id}-{flags}`, written into a fixed buffer: `format!`
+/// and the ids' `Display` cost the client layer's unsampled call many times
+/// over (`benches/peers`: `callgrind.py client_unsampled`).
 pub(crate) fn traceparent(trace_id: TraceId, span_id: SpanId, flags: u8) -> String {
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");

@@ -1,7 +1,7 @@
 //! The settings that run: the config with every set and valid `OTEL_*` variable
 //! applied on top, resolved once, in one pure step, by one table.
 //!
-//! - `fields.rs`: the table. One row per setting: its field path, the variables
+//! - `fields/`: the table, a file per section. One row per setting: its field path, the variables
 //!   that override it (later ones win), what a valid value is, its default, and
 //!   whether it is a secret. It drives resolution, `--print-config` and the
 //!   README's reference table alike;

@@ -60,10 +60,9 @@ impl AgentClient {
 
     /// Sends the spans, splitting batches that do not fit one datagram when
     /// allowed. Each span is encoded once, then as many as fit go into each
-    /// datagram. Encoding the whole batch first and again per part, as this
-    /// did before, cost ~4,400 instructions a span on the export thread for a
-    /// batch of 512 (callgrind, `benches/peers` export_loop). Nothing over the
-    /// limit is ever sent.
+    /// datagram: encoding the whole batch first and again per part doubled the
+    /// export thread's work (`benches/peers`: `callgrind.py --export
+    /// jaeger_agent`). Nothing over the limit is ever sent.
     pub(crate) fn emit(&self, process: &Process, spans: &[Span<'_>]) -> Result<Emitted, String> {
         let addr = (self.host.as_str(), self.port)
             .to_socket_addrs()

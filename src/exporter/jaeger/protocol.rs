@@ -39,7 +39,8 @@ pub(crate) trait Protocol {
 /// The compact protocol: zigzag varints, field ids as deltas from the previous
 /// field of the same struct. Its small writers are `#[inline]`: whether they
 /// were inlined flipped with unrelated changes elsewhere in the crate, and
-/// the agent's export side moved by ~1,300 instructions a span (callgrind).
+/// the agent's export side moved with it (`benches/peers`: `callgrind.py
+/// --export jaeger_agent`).
 pub(crate) struct Compact {
     buf: Vec<u8>,
     last_field: i16,

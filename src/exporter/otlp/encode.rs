@@ -103,8 +103,7 @@ impl Encoder {
 /// A length-delimited field whose body `body` writes: `guess` bytes are left
 /// for its length, and the body moves only if the length takes another
 /// number of bytes. Measuring each message before writing it walked every
-/// span twice: this is 4,545 -> 4,004 instructions a span on the export side
-/// (callgrind, `callgrind.py --export otlp`).
+/// span twice (`benches/peers`: `callgrind.py --export otlp`).
 #[inline]
 fn nested(out: &mut Vec<u8>, field: u32, guess: usize, body: impl FnOnce(&mut Vec<u8>)) {
     key(out, field, LEN);
@@ -237,11 +236,9 @@ fn write_array(out: &mut Vec<u8>, array: &Array) {
 /// A `KeyValue` whose value is a string or an integer, when the whole message
 /// is shorter than 128 bytes (nearly every attribute): then every length in it
 /// is one byte, and the message is a few slices. The same bytes as the general
-/// path (`write_any_key_value`, which the unit test below holds it to), in
-/// ~1,600 instructions a request fewer on OTLP's export side (-399 a span of
-/// 5,056, -336 of them from strings; callgrind, `callgrind.py --export`, 4
-/// spans and ~26 attributes a request): the general path pushes a byte at a
-/// time through the varint writer.
+/// path (`write_any_key_value`, which the unit test below holds it to), for
+/// less on OTLP's export side (`benches/peers`: `callgrind.py --export otlp`):
+/// the general path pushes a byte at a time through the varint writer.
 #[inline]
 fn write_short(out: &mut Vec<u8>, field: u32, key: &str, value: ValueRef<'_>) -> bool {
     // AnyValue { 1: string } or { 3: int }.

@@ -146,7 +146,7 @@ pub(crate) struct Annotation {
 
 /// A tag's value: text, or an integer written as its decimal text without a
 /// `String` of its own (a server span has up to nine integer attributes: ports,
-/// the status code, the body totals; ~150 instructions an allocation).
+/// the status code, the body totals).
 pub(crate) enum Tag<'a> {
     Text(Cow<'a, str>),
     Int(i64),
@@ -189,9 +189,9 @@ impl<'a> Tags<'a> {
         Tags { entries, seen: 0 }
     }
 
-    /// Searching every earlier tag for the key, as every insert did, cost
-    /// ~190 instructions a span on the export side (7,634 -> 7,447,
-    /// callgrind, `callgrind.py --export`).
+    /// Only a key whose bit was seen is searched for among the earlier tags:
+    /// searching on every insert showed on the export side
+    /// (`benches/peers`: `callgrind.py --export zipkin`).
     pub(crate) fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: impl Into<Tag<'a>>) {
         let key = key.into();
         let value = value.into();
@@ -237,8 +237,8 @@ pub(crate) fn written_tags<K: AsRef<str>, V: AsRef<str>>(
 /// Lower-case hex of `N / 2` bytes, without a heap allocation.
 pub(crate) struct Hex<const N: usize>([u8; N]);
 
-/// Each byte's two hex digits: one lookup a byte, not two (three ids a span:
-/// ~440 -> ~160 instructions a span, callgrind).
+/// Each byte's two hex digits: one lookup a byte, not two (three ids a span;
+/// `benches/peers`: `callgrind.py --export zipkin`).
 const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut table = [[0u8; 2]; 256];

@@ -95,7 +95,7 @@ impl<K: RecordKind> Record<K> {
             }
         }
         if let Some(grpc) = rare.grpc {
-            let facts = grpc_facts(grpc.code, grpc.message);
+            let facts = grpc_facts(grpc);
             attributes.push(facts.attribute);
             if let Some(error) = facts.error {
                 status = merge_status(status, error);

@@ -1,4 +1,4 @@
-//! The frames of a request that might still be kept (`deferred.rs`): which
+//! [`FrameLog`]: the frames of a record (`record.rs`): which
 //! message, and the ticks it began and ended at, written as they happen by the
 //! request body, the response future and the response body, which may each run
 //! on another thread. A plain request has 2 to 4 frames, written to inline

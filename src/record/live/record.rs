@@ -35,7 +35,7 @@ use super::handler_writes::HandlerWrites;
 use super::kind::{Keepable, RecordKind, Sampled, UserProvider};
 use super::totals::Totals;
 use crate::conventions::failure::Failure;
-use crate::conventions::grpc;
+use crate::conventions::grpc::{self, GrpcStatus};
 use crate::conventions::message::Message;
 use crate::conventions::request_parts::{Keep, RequestParts};
 use crate::record::handoff::KeptFor;
@@ -113,12 +113,6 @@ pub(crate) struct Rare {
     pub(crate) failure: Option<Failed>,
     /// What the handler wrote to the server span through its context.
     pub(crate) handler: HandlerWrites,
-}
-
-/// A gRPC call's `grpc-status`, and `grpc-message` for a server fault.
-pub(crate) struct GrpcStatus {
-    pub(crate) code: i64,
-    pub(crate) message: Option<String>,
 }
 
 /// What failed, and when.
@@ -282,13 +276,13 @@ impl<K: RecordKind> Record<K> {
     }
 
     fn grpc_status_of(&self, headers: &HeaderMap) {
-        let Some((code, message)) = grpc::status_and_message(headers) else {
+        let Some(status) = grpc::status_and_message(headers) else {
             return;
         };
-        if grpc::is_server_fault(code) {
+        if grpc::is_server_fault(status.code) {
             self.faulted.store(true, Ordering::Relaxed);
         }
-        self.rare(|rare| rare.grpc = Some(GrpcStatus { code, message }));
+        self.rare(|rare| rare.grpc = Some(status));
     }
 
     /// The exchange failed: an inner error, a panic, a body error.
