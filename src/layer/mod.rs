@@ -90,12 +90,6 @@ pub struct TracingLayer {
 }
 
 impl TracingLayer {
-    /// What its requests are recorded with (for the span stage's unit tests).
-    #[cfg(test)]
-    pub(crate) fn recorder(&self) -> &crate::record::Recorder {
-        &self.state.recorder
-    }
-
     /// Builds the layer and the exporter pipeline the config describes.
     ///
     /// # Panics

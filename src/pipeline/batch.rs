@@ -539,3 +539,7 @@ fn take_batch<I: BatchItem>(items: &mut Vec<I>, limit: usize) -> (Vec<I>, usize)
     rest.extend(items.drain(taken..));
     (std::mem::replace(items, rest), spans)
 }
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

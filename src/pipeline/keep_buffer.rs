@@ -163,3 +163,117 @@ impl SpanProcessor for KeepProcessor {
     // The exporter was given the resource before its thread started.
     fn set_resource(&mut self, _resource: &Resource) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::time::UNIX_EPOCH;
+
+    use opentelemetry::trace::{SpanId, SpanKind, Status, TraceState};
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+
+    /// A record-only span (not sampled) of `trace`.
+    fn span(trace: TraceId, id: u64) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                trace,
+                SpanId::from(id),
+                TraceFlags::default(),
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed("handler"),
+            start_time: UNIX_EPOCH,
+            end_time: UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("test").build(),
+        }
+    }
+
+    fn buffer() -> (KeepBuffer, Arc<Counters>) {
+        let counters = Arc::new(Counters::default());
+        (KeepBuffer::new(counters.clone()), counters)
+    }
+
+    /// Two requests of one trace: the first to end, not kept, neither takes nor
+    /// drops what the other is still making; the trace goes out, sampled, when
+    /// its last request ends and one of them was kept.
+    #[test]
+    fn a_trace_of_several_requests_is_released_by_its_last() {
+        let (buffer, counters) = buffer();
+        let trace = TraceId::from(7);
+        buffer.hold(trace);
+        buffer.hold(trace);
+        assert!(buffer.take(span(trace, 1)).is_none());
+        assert!(buffer.release(trace, false).is_empty());
+        assert!(buffer.take(span(trace, 2)).is_none());
+        let released = buffer.release(trace, true);
+        let ids: Vec<_> = released.iter().map(|s| s.span_context.span_id()).collect();
+        assert_eq!(ids, [SpanId::from(1), SpanId::from(2)]);
+        assert!(released.iter().all(|s| s.span_context.is_sampled()));
+        assert_eq!(
+            counters.snapshot().started,
+            0,
+            "counted where they are exported"
+        );
+    }
+
+    #[test]
+    fn a_trace_none_of_whose_requests_is_kept_is_discarded_and_counted() {
+        let (buffer, counters) = buffer();
+        let trace = TraceId::from(8);
+        buffer.hold(trace);
+        buffer.hold(trace);
+        assert!(buffer.take(span(trace, 1)).is_none());
+        assert!(buffer.release(trace, false).is_empty());
+        assert!(buffer.take(span(trace, 2)).is_none());
+        assert!(buffer.release(trace, false).is_empty());
+        let stats = counters.snapshot();
+        assert_eq!((stats.started, stats.discarded), (2, 2), "{stats:?}");
+    }
+
+    /// A span that ends after its trace was released (a task outliving its
+    /// request) is discarded and counted, not exported unsampled.
+    #[test]
+    fn a_span_that_ends_after_its_trace_was_released_is_counted() {
+        let (buffer, counters) = buffer();
+        let trace = TraceId::from(9);
+        buffer.hold(trace);
+        assert_eq!(buffer.release(trace, true).len(), 0);
+        assert!(buffer.take(span(trace, 3)).is_none());
+        let stats = counters.snapshot();
+        assert_eq!((stats.started, stats.discarded), (1, 1), "{stats:?}");
+        // A sampled span is never held.
+        let mut sampled = span(trace, 4);
+        sampled.span_context = SpanContext::new(
+            trace,
+            SpanId::from(4),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        assert!(buffer.take(sampled).is_some());
+    }
+
+    #[test]
+    fn a_trace_holds_at_most_its_share_and_the_overflow_is_counted() {
+        let (buffer, counters) = buffer();
+        let trace = TraceId::from(10);
+        buffer.hold(trace);
+        for id in 0..MAX_SPANS_PER_TRACE as u64 + 5 {
+            assert!(buffer.take(span(trace, id + 1)).is_none());
+        }
+        assert_eq!(counters.snapshot().overflowed, 5);
+        assert_eq!(buffer.release(trace, true).len(), MAX_SPANS_PER_TRACE);
+    }
+}

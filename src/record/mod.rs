@@ -34,3 +34,6 @@ pub(crate) use handoff::{EndedRecord, KeptFor, RecordSink};
 pub(crate) use live::{Record, Recording, UserProvider};
 pub(crate) use recorder::{frame_span_cap, Recorder};
 pub(crate) use spans::*;
+
+#[cfg(test)]
+mod tests;
