@@ -160,8 +160,8 @@ impl TracingClientLayer {
     /// guard.shutdown()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn guard(&self) -> crate::TracingGuard {
-        crate::TracingGuard::new(self.pipeline().clone())
+    pub fn guard(&self) -> crate::pipeline::TracingGuard {
+        crate::pipeline::TracingGuard::new(self.pipeline().clone())
     }
 
     /// The same tracing as a `reqwest-middleware` middleware (feature `reqwest`).

@@ -11,12 +11,12 @@
 //! The accounting stays exact because the counting exporter sits inside, on the
 //! workers: a batch is `exported` or `failed` when its export really ended, and
 //! `queued` until then (so the queue bound covers the batches in flight too).
-//! A flush waits for the exports in flight ([`InFlight`]) and reports their
+//! A flush waits for the exports in flight (`in_flight.rs`) and reports their
 //! failure, as the serial processor's flush did.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -31,59 +31,6 @@ use crate::exporter::Export;
 /// export (a hung collector, a black-holed connection) leaves three to carry the
 /// load (`scripts/flaky_link.py` measures it; BENCHMARKS.md has the figures).
 pub(crate) const MAX_CONCURRENT_EXPORTS: usize = 4;
-
-/// Exports handed to workers and not yet ended, and the last failure among them.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight {
-    state: Mutex<FlightState>,
-    idle: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct FlightState {
-    running: usize,
-    failure: Option<OTelSdkError>,
-}
-
-impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, FlightState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn started(&self) {
-        self.lock().running += 1;
-    }
-
-    fn ended(&self, result: OTelSdkResult) {
-        let mut state = self.lock();
-        state.running -= 1;
-        if let Err(e) = result {
-            state.failure = Some(e);
-        }
-        if state.running == 0 {
-            self.idle.notify_all();
-        }
-    }
-
-    /// A flush begins: it reports the failures of the exports it waits for, not
-    /// of earlier ones.
-    pub(crate) fn flush_begins(&self) {
-        self.lock().failure = None;
-    }
-
-    /// Waits (at most `timeout`) until no export is under way; the last failure
-    /// since the flush began, if any.
-    pub(crate) fn wait_idle(&self, timeout: Duration) -> OTelSdkResult {
-        let (mut state, waited) = self
-            .idle
-            .wait_timeout_while(self.lock(), timeout, |s| s.running > 0)
-            .unwrap_or_else(PoisonError::into_inner);
-        if waited.timed_out() && state.running > 0 {
-            return Err(OTelSdkError::Timeout(timeout));
-        }
-        state.failure.take().map_or(Ok(()), Err)
-    }
-}
 
 /// Hands each batch to a worker thread (started as needed, up to `limit`) that
 /// runs the inner exporter's export.

@@ -16,7 +16,8 @@
 //! - `truncate.rs`: `max_tag_value_length`, the only place values are cut;
 //! - `stats.rs`: span accounting (started, exported, dropped, failed, queued);
 //! - `concurrent.rs`: up to four exports at once for the network exporters, the
-//!   batch processor's thread handing each batch to a worker;
+//!   batch processor's thread handing each batch to a worker; `in_flight.rs`:
+//!   the exports under way, which a flush waits for;
 //! - `resource.rs`: `service.name` and the resource attributes;
 //! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime.
 //!
@@ -55,6 +56,7 @@ mod concurrent;
 mod core;
 mod from_settings;
 mod guard;
+mod in_flight;
 mod keep_buffer;
 mod replay;
 mod resource;

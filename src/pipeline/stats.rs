@@ -83,7 +83,7 @@ pub(crate) struct Counters {
     /// checked and taken in one step (see `enqueue`).
     slots: AtomicU64,
     /// Batches handed to concurrent export workers and not yet ended.
-    pub(crate) exports: super::concurrent::InFlight,
+    pub(crate) exports: super::in_flight::InFlight,
 }
 
 impl Counters {
