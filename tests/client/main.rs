@@ -1,0 +1,10 @@
+//! The client layer: outgoing requests traced and their context injected,
+//! across real services on loopback, in every propagation format.
+//!
+//! Modules:
+//! - `client`: service A calls service B through the client layer.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;
