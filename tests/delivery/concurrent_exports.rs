@@ -1,8 +1,8 @@
-//! Bounded concurrent exports (issue 20, "delivery that survives a flaky link"):
-//! exports stuck on a collector that hangs do not hold back the batches after
-//! them. The network exporters run up to four exports at once, so with three
-//! stalled the fourth still goes out, is answered and counted; once the stalls
-//! end, every span is exported exactly once and the accounting is exact.
+//! Bounded concurrent exports, so delivery survives a flaky link: exports stuck
+//! on a collector that hangs do not hold back the batches after them. The
+//! network exporters run up to four exports at once, so with three stalled the
+//! fourth still goes out, is answered and counted; once the stalls end, every
+//! span is exported exactly once and the accounting is exact.
 //! Nothing here asserts on timing: every wait is only bounded.
 
 use std::io::{Read, Write};

@@ -1,9 +1,9 @@
-//! The hand-off from request threads to the batch processor (issue 19): many
-//! threads end requests (records whose spans are built on the export thread)
-//! and handler spans (SDK spans) at once through a small queue, while the
-//! pipeline shuts down under them. Every span is accounted for: what was
-//! exported reached the exporter exactly once, a request's spans go all or
-//! none, and what ended after the shutdown was counted as dropped, not lost.
+//! The hand-off from request threads to the batch processor: many threads end
+//! requests (records whose spans are built on the export thread) and handler
+//! spans (SDK spans) at once through a small queue, while the pipeline shuts
+//! down under them. Every span is accounted for: what was exported reached the
+//! exporter exactly once, a request's spans go all or none, and what ended
+//! after the shutdown was counted as dropped, not lost.
 
 use crate::common;
 
@@ -207,7 +207,7 @@ impl SpanExporter for Parker {
 /// A flush asked for while an export parks the batch thread is not lost: the
 /// export may use up the flush's wake-up, and before the fix the batch thread
 /// then slept out its whole schedule delay (here ten minutes) and the flush
-/// failed with a timeout after 30 s (found by the export-side benchmark).
+/// failed with a timeout after 30 s.
 #[test]
 fn a_flush_during_an_export_that_parks_is_not_lost() {
     let parker = Parker::default();

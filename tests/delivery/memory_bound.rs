@@ -1,6 +1,6 @@
-//! Memory stays bounded while the collector is down (issue 20): 1,000,000
-//! sampled requests through the layer while the Zipkin exporter talks to a black
-//! hole (a listener that accepts and never answers).
+//! Memory stays bounded while the collector is down: 1,000,000 sampled
+//! requests through the layer while the Zipkin exporter talks to a black hole
+//! (a listener that accepts and never answers).
 //!
 //! The bound: peak RSS (`VmHWM`) during the run stays within the RSS before it
 //! plus `max_queue_size × SPAN_BYTES_BOUND + CONSTANT_BOUND`. `SPAN_BYTES_BOUND` is
@@ -14,8 +14,8 @@
 //! exported - failed - dropped) leaves fewer than its spans free of
 //! `max_queue_size`, and every span the queue took in fails at the black hole.
 //! Requests run one at a time here, so one thread ends spans and the check is
-//! exact (with many threads it is not: tests/queue_race.rs). So, with `A` the
-//! stats when the last request has ended and `F` after settling:
+//! exact (with many threads it is not: the `queue_race` module). So, with `A`
+//! the stats when the last request has ended and `F` after settling:
 //! - `A.queued <= max_queue_size` (and at every sample during the run);
 //! - `F.failed == A.failed + A.queued`, `F.dropped == A.dropped`: nothing is
 //!   dropped or taken in once the requests stop;
@@ -66,7 +66,7 @@ const QUEUE: usize = 2048;
 const QUEUE_LARGE: usize = 8192;
 /// Bytes a queued span may cost at most: the stated span size of the bound.
 /// Measured: 600-800 bytes of live heap when the queue held `SpanData` (352
-/// bytes itself); since it holds requests as records (issue 19), 270-940 bytes
+/// bytes itself); since it holds requests as records, 270-940 bytes
 /// in three runs, as the full queue is a changing mix of records (a quarter of
 /// a ~1 KiB record a span) and `SpanData` in the exports under way.
 const SPAN_BYTES_BOUND: usize = 1280;
@@ -412,7 +412,7 @@ async fn memory_stays_bounded_while_the_collector_is_down() {
         mib(CONSTANT_BOUND),
         mib(bound)
     );
-    // A queued request is its record (issue 19), not finished `SpanData`: its
+    // A queued request is its record, not finished `SpanData`: its
     // spans share the record, so a span costs less than a `SpanData`, but never
     // less than a few words (its share of the record's ids, times and slot).
     assert!(
@@ -433,7 +433,7 @@ async fn memory_stays_bounded_while_the_collector_is_down() {
     // Flat after warm-up: from 100,000 requests on, the live heap grows by no
     // more than a leak of a few bytes per request would add. It is the live
     // heap that is checked, not RSS: since requests are built into spans on the
-    // export thread (issue 19), glibc's arena for that thread grows in steps
+    // export thread, glibc's arena for that thread grows in steps
     // for a few hundred thousand requests (+3 to +4 MiB of RSS, measured, then
     // flat) while the live heap stays level; the peak bound above covers RSS.
     if samples.len() >= 4 {

@@ -1,5 +1,5 @@
 //! The queue bound under concurrent span ends (found while writing the memory
-//! bound test, issue 20).
+//! bound test, the `memory_bound` module).
 //!
 //! The counting processor's `on_end` used to read `queued` (a snapshot of four
 //! counters), then count the span ended, then hand it to the SDK's batch

@@ -4,10 +4,10 @@
 //! order, opens a span's details, checks that nothing injected became an element,
 //! and takes the README's screenshot.
 //!
-//! Opt-in: `TRACE_VIEWER_BROWSER=1 cargo test --all-features --test viewer_browser
-//! -- --nocapture`. Without the variable it prints that it skipped, so the plain
-//! test command passes on machines without Chromium. `.ci/run` sets it and checks
-//! for the line [`RAN`]. `TRACE_VIEWER_SCREENSHOT=docs/viewer.png` also writes the
+//! Opt-in: `TRACE_VIEWER_BROWSER=1 cargo test --all-features --test viewer --
+//! --nocapture browser::`. Without the variable it prints that it skipped, so
+//! the plain test command passes on machines without Chromium. `.ci/run` sets
+//! it and checks for the line [`RAN`]. `TRACE_VIEWER_SCREENSHOT=docs/viewer.png` also writes the
 //! screenshot there (CI does not, so it leaves the tree clean).
 
 use crate::common;

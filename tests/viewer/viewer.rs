@@ -1,7 +1,7 @@
 //! The trace viewer over HTTP: its pages and JSON after real requests through the
 //! layer, its headers, its own requests left untraced, redaction, and hostile
 //! input escaped. The store's bounds are unit tests in `src/viewer/store.rs`; a
-//! real browser drives it in `tests/viewer_browser.rs`.
+//! real browser drives it in the `browser` module beside this one.
 
 use crate::common;
 
