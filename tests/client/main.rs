@@ -7,4 +7,5 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(feature = "axum")]
 mod client;

@@ -32,7 +32,7 @@ mod handoff;
 mod lifecycle;
 #[cfg(feature = "zipkin")]
 mod memory_bound;
-#[cfg(feature = "zipkin")]
+#[cfg(all(feature = "zipkin", feature = "axum"))]
 mod netns;
 #[cfg(feature = "zipkin")]
 mod queue_race;

@@ -1,6 +1,7 @@
 //! The README's quick start, end to end: the summarize example serves, prints its
 //! spans on stdout, and flushes them on SIGTERM.
 
+#[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full};
 use opentelemetry::trace::Status;
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
+#[cfg(feature = "axum")]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -231,6 +232,7 @@ async fn dropped_future_still_ends_the_server_span() {
 }
 
 /// A real client that hangs up mid-body: hyper drops the body, the span ends.
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn client_disconnect_over_loopback_ends_the_span() {
     let h = Harness::sampled();

@@ -244,6 +244,7 @@ async fn a_kept_stream_honours_the_cap() {
     assert!(h.spans().is_empty());
 }
 
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn a_capped_stream_over_loopback_arrives_whole() {
     let h = harness(sample_all());

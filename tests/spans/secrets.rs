@@ -2,6 +2,7 @@
 //! warning, an error, `Debug` output or the printed settings. Errors name the
 //! field and say what is wrong instead.
 
+#[cfg(feature = "otlp")]
 use crate::common;
 
 use std::collections::{BTreeMap, HashMap};

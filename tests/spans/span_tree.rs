@@ -1,5 +1,6 @@
 //! The per-request span tree: names, kinds, parents and every attribute with its type.
 
+#[cfg(feature = "axum")]
 use std::net::SocketAddr;
 
 use crate::common::*;
@@ -9,6 +10,7 @@ use axum::{Extension, Router};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
+#[cfg(feature = "axum")]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower_otel_tracing::exporter::InMemoryExporter;
 use tower_otel_tracing::{ConnectionInfo, TraceInfo, TracingLayer};
@@ -234,6 +236,7 @@ async fn handler_can_read_the_trace_id() {
 }
 
 /// Over a real socket: axum records both connection ends through `ConnectionInfo`.
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn loopback_request_records_connection_addresses() {
     let h = Harness::sampled();
