@@ -2,7 +2,8 @@
 //! across real services on loopback, in every propagation format.
 //!
 //! Modules:
-//! - `client`: service A calls service B through the client layer.
+//! - `client`: service A calls service B through the client layer (feature
+//!   `axum`: the services are served with `ConnectionInfo`).
 
 #[path = "../common/mod.rs"]
 mod common;

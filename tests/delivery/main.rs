@@ -6,7 +6,8 @@
 //! Modules:
 //! - `faults`: dead, failing and black-hole collectors, counted loss, shutdown;
 //! - `chaos`: every fault of the tests' own proxy, for every exporter;
-//! - `netns`: a rate-limited loopback in a network namespace (needs root);
+//! - `netns`: a rate-limited loopback in a network namespace (needs root and
+//!   iproute2; prints that it skipped without them);
 //! - `memory_bound`: memory stays bounded while the collector is down;
 //! - `queue_race`: the queue bound under concurrent span ends;
 //! - `handoff`: the hand-off from request threads to the batch processor;
