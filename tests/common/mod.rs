@@ -181,6 +181,7 @@ pub fn app(tracer: SdkTracer) -> Router {
 }
 
 /// Serves `app` on a loopback port with `ConnectionInfo`, as a real server would.
+#[cfg(feature = "axum")]
 pub async fn serve_loopback(app: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

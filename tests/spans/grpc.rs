@@ -1,0 +1,203 @@
+//! tonic behind the layer, over real HTTP/2 with a tonic client: BentoML's span
+//! name, `rpc.*` attributes, the status from `grpc-status`, one send span per
+//! streamed message.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::common::*;
+use opentelemetry::trace::Status;
+use opentelemetry::Value;
+use tonic::server::NamedService;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::ServingStatus;
+
+/// A raw service that fails every call with INTERNAL (a trailers-only response).
+#[derive(Clone)]
+struct Broken;
+
+impl NamedService for Broken {
+    const NAME: &'static str = "demo.Broken";
+}
+
+impl<B: Send + 'static> tower::Service<http::Request<B>> for Broken {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: http::Request<B>) -> Self::Future {
+        Box::pin(async { Ok(tonic::Status::internal("model crashed").into_http()) })
+    }
+}
+
+struct Server {
+    url: String,
+    reporter: tonic_health::server::HealthReporter,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(h: &Harness) -> Server {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("summarize", ServingStatus::Serving)
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = tonic::transport::Server::builder()
+        .layer(h.layer.clone())
+        .add_service(health)
+        .add_service(Broken);
+    let task = tokio::spawn(async move {
+        let _ = router
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await;
+    });
+    Server {
+        url: format!("http://{addr}"),
+        reporter,
+        task,
+    }
+}
+
+async fn client(url: &str) -> HealthClient<tonic::transport::Channel> {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    HealthClient::new(channel)
+}
+
+fn check(service: &str) -> HealthCheckRequest {
+    HealthCheckRequest {
+        service: service.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn unary_call_gets_bentoml_name_and_rpc_attributes() {
+    let h = Harness::sampled();
+    let server = start(&h).await;
+    let mut client = client(&server.url).await;
+    let resp = client.check(check("summarize")).await.unwrap();
+    assert_eq!(resp.into_inner().status, ServingStatus::Serving as i32);
+    let spans = h.wait_for_server_spans(1).await;
+    server.task.abort();
+
+    let span = one_server_span(&spans);
+    assert_eq!(span.name, "POST /grpc.health.v1.Health/Check");
+    assert_eq!(str_attr(span, "http.flavor"), Some("2"));
+    assert_eq!(str_attr(span, "rpc.system"), Some("grpc"));
+    assert_eq!(str_attr(span, "rpc.service"), Some("grpc.health.v1.Health"));
+    assert_eq!(str_attr(span, "rpc.method"), Some("Check"));
+    assert_eq!(int_attr(span, "rpc.grpc.status_code"), Some(0));
+    assert_eq!(span.status, Status::Unset);
+    let children = children_of(&spans, span);
+    assert_eq!(
+        of_type(&children, "http.request").len(),
+        1,
+        "one request message"
+    );
+    assert_eq!(of_type(&children, "http.response.start").len(), 1);
+    assert_eq!(
+        of_type(&children, "http.response.body").len(),
+        1,
+        "one response message"
+    );
+    assert_eq!(of_type(&children, "http.response.trailers").len(), 1);
+}
+
+#[tokio::test]
+async fn client_error_codes_stay_unset_server_faults_are_errors() {
+    let h = Harness::sampled();
+    let server = start(&h).await;
+    let mut health = client(&server.url).await;
+    let err = health.check(check("no-such-service")).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+
+    // INTERNAL from a raw service, trailers-only.
+    let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost_codec();
+    let err = grpc
+        .unary::<HealthCheckRequest, tonic_health::pb::HealthCheckResponse, _>(
+            tonic::Request::new(check("x")),
+            "/demo.Broken/Run".parse().unwrap(),
+            codec,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Internal);
+    let spans = h.wait_for_server_spans(2).await;
+    server.task.abort();
+
+    let servers = server_spans(&spans);
+    let not_found = servers.iter().find(|s| s.name.ends_with("/Check")).unwrap();
+    assert_eq!(int_attr(not_found, "rpc.grpc.status_code"), Some(5));
+    assert_eq!(
+        not_found.status,
+        Status::Unset,
+        "NOT_FOUND is the caller's problem"
+    );
+    let broken = servers
+        .iter()
+        .find(|s| s.name == "POST /demo.Broken/Run")
+        .unwrap();
+    assert_eq!(int_attr(broken, "rpc.grpc.status_code"), Some(13));
+    assert!(
+        matches!(&broken.status, Status::Error { description } if description.contains("model crashed"))
+    );
+    assert_eq!(attr(broken, "http.status_code"), Some(&Value::I64(200)));
+}
+
+fn tonic_prost_codec(
+) -> tonic_prost::ProstCodec<HealthCheckRequest, tonic_health::pb::HealthCheckResponse> {
+    tonic_prost::ProstCodec::default()
+}
+
+#[tokio::test]
+async fn server_streaming_gets_one_send_span_per_message() {
+    let h = Harness::sampled();
+    let server = start(&h).await;
+    let mut client = client(&server.url).await;
+    let mut stream = client.watch(check("summarize")).await.unwrap().into_inner();
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+    server
+        .reporter
+        .set_service_status("summarize", ServingStatus::NotServing)
+        .await;
+    let second = tokio::time::timeout(Duration::from_secs(5), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.status, ServingStatus::NotServing as i32);
+    drop(stream); // the client hangs up on the endless stream
+    let spans = h.wait_for_server_spans(1).await;
+    server.task.abort();
+
+    let span = one_server_span(&spans);
+    assert_eq!(span.name, "POST /grpc.health.v1.Health/Watch");
+    let children = children_of(&spans, span);
+    assert_eq!(
+        of_type(&children, "http.response.body").len(),
+        2,
+        "{children:#?}"
+    );
+    assert_eq!(attr(span, "http.cancelled"), Some(&Value::Bool(true)));
+}
