@@ -335,7 +335,7 @@ impl BatchProcessor {
 impl SpanProcessor for BatchProcessor {
     // A handler's span is counted when it ends, not when it starts: the SDK
     // never hands over a span that ends after its provider shut down, so one
-    // counted at its start could not be accounted for (tests/handoff.rs).
+    // counted at its start could not be accounted for (`tests/delivery/handoff.rs`).
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {

@@ -95,7 +95,7 @@ impl Counters {
     /// `n` started spans ended: they take `n` of the `max` queue slots, all of
     /// them or, counted as dropped, none. The bound is checked and the slots
     /// taken in one step: threads ending spans at once could all read "one
-    /// slot left" from a snapshot and all go in (tests/queue_race.rs).
+    /// slot left" from a snapshot and all go in (`tests/delivery/queue_race.rs`).
     pub(crate) fn enqueue(&self, n: u64, max: u64) -> bool {
         let admitted = self
             .slots
