@@ -1,10 +1,12 @@
-//! Our network exporters read a request's spans straight from its record (its
-//! children share one name and attribute list per kind, no SDK `SpanData`
-//! each); a user's exporter gets `SpanData` built from the same record. The
-//! two must carry the same spans: the same requests go through a layer
-//! exporting OTLP to a loopback receiver and through one exporting to memory,
-//! and both are decoded with opentelemetry-proto and compared field by field,
-//! ids and times aside (they are random and clock-made).
+//! There is one way from a record to spans (its description, `RequestSpans`),
+//! and every consumer reads it: our network exporters straight (a request's
+//! children share one name and attribute list per kind), a user's exporter as
+//! `SpanData` converted from it, a user's tracer provider as spans replayed
+//! through its tracer. All must carry the same spans: the same requests go
+//! through a layer exporting OTLP to a loopback receiver, one exporting to
+//! memory and one under a user's provider, and all are decoded with
+//! opentelemetry-proto and compared field by field, ids and times aside (they
+//! are random and clock-made).
 
 use std::collections::HashMap;
 
@@ -214,4 +216,41 @@ async fn kept_errors_read_from_records_match_the_sdk_spans() {
     assert_eq!(wire.len(), 3, "{wire:#?}");
     assert_eq!(wire, memory);
     assert!(wire.iter().any(|s| s.contains("sampling.reason")));
+}
+
+/// A tracer provider the user supplied gets the same spans, replayed through
+/// its tracer at each request's end: the OTLP wire, our pipeline's `SpanData`
+/// and the user's provider all agree. (No `max_tag_value_length` here: the
+/// user's provider has its own processors, which the layer's truncation does
+/// not reach.)
+#[tokio::test]
+async fn a_users_provider_gets_the_same_spans_replayed() {
+    let base = TracingConfig {
+        sample_rate: Some(1.0),
+        semconv: Some(Semconv::Dup),
+        ..Default::default()
+    };
+    let (wire, memory) = both_paths(base.clone()).await;
+    let exporter = tower_otel_tracing::exporter::InMemoryExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let layer = TracingLayer::builder(base)
+        .tracer_provider(provider.clone())
+        .install_global(false)
+        .build()
+        .unwrap();
+    for req in requests() {
+        send(app(&layer), req).await;
+    }
+    provider.force_flush().unwrap();
+    let mut sdk = OtlpExporter::from_config(&TracingConfig::default()).unwrap();
+    opentelemetry_sdk::trace::SpanExporter::set_resource(
+        &mut sdk,
+        &opentelemetry_sdk::Resource::builder().build(),
+    );
+    let replayed = normalized(decode(&sdk.encode(&exporter.finished_spans())));
+    assert_eq!(wire.len(), 33, "{wire:#?}");
+    assert_eq!(wire, memory);
+    assert_eq!(replayed, memory);
 }
