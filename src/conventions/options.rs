@@ -24,3 +24,18 @@ pub(crate) struct Conventions {
     /// Attribute texts nearly every request repeats.
     pub(crate) texts: TextCache,
 }
+
+#[cfg(test)]
+impl Conventions {
+    /// BentoML's (legacy) conventions with no option set.
+    pub(crate) fn legacy() -> Self {
+        Conventions {
+            semconv: Semconv::Legacy,
+            route_names: false,
+            request_headers: Vec::new(),
+            response_headers: Vec::new(),
+            local_addr: None,
+            texts: TextCache::default(),
+        }
+    }
+}

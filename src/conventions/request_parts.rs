@@ -256,22 +256,13 @@ impl RequestParts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Semconv;
-    use crate::conventions::address::TextCache;
     use crate::conventions::url;
 
     /// The parts read back exactly what the live request's `Uri` and headers
     /// give, for the odd request targets too, inline and on the heap.
     #[test]
     fn parts_read_as_the_live_request_does() {
-        let conventions = Conventions {
-            semconv: Semconv::Legacy,
-            route_names: false,
-            request_headers: Vec::new(),
-            response_headers: Vec::new(),
-            local_addr: None,
-            texts: TextCache::default(),
-        };
+        let conventions = Conventions::legacy();
         let long = format!("/{}?q={}", "p".repeat(200), "v".repeat(300));
         let targets = [
             "/",

@@ -12,8 +12,7 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{RandomIdGenerator, SpanData};
 
 use super::{EndedRecord, KeptFor, Record, RecordSink, Recorder, SpanBuffers};
-use crate::config::{KeepDetail, Semconv};
-use crate::conventions::address::TextCache;
+use crate::config::KeepDetail;
 use crate::conventions::failure::Failure;
 use crate::conventions::message::Message;
 use crate::conventions::Conventions;
@@ -55,14 +54,7 @@ impl Sink {
 
 fn recorder(sink: &Arc<Sink>, keep: KeepSettings) -> Arc<Recorder> {
     Arc::new(Recorder {
-        conventions: Conventions {
-            semconv: Semconv::Legacy,
-            route_names: false,
-            request_headers: Vec::new(),
-            response_headers: Vec::new(),
-            local_addr: None,
-            texts: TextCache::default(),
-        },
+        conventions: Conventions::legacy(),
         ids: RandomIdGenerator::default(),
         send_spans: true,
         receive_spans: true,

@@ -27,6 +27,20 @@ use tower::ServiceExt;
 use tower_otel_tracing::exporter::InMemoryExporter;
 use tower_otel_tracing::{TracingConfig, TracingLayer};
 
+/// The arguments that run one test of this binary again, alone: `module` is
+/// the test's `module_path!()`, `test_fn` its function's name. For a test that
+/// must run in a process (or a namespace) of its own.
+pub fn only_this_test(module: &str, test_fn: &str) -> Vec<String> {
+    // The harness names a test by its path without the crate's name.
+    let name = match module.split_once("::") {
+        Some((_crate, path)) => format!("{path}::{test_fn}"),
+        None => test_fn.to_owned(),
+    };
+    ["--exact", &name, "--nocapture", "--test-threads=1"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 pub struct Harness {
     pub layer: TracingLayer,
     pub exporter: InMemoryExporter,

@@ -271,25 +271,12 @@ where
     (full, heap)
 }
 
-/// The test's name as the harness knows it: its module path without the
-/// crate's name (`memory_bound::memory_stays_bounded_while_the_collector_is_down`).
-fn test_name() -> String {
-    let module = module_path!()
-        .split_once("::")
-        .map_or("", |(_crate, module)| module);
-    if module.is_empty() {
-        TEST_FN.to_owned()
-    } else {
-        format!("{module}::{TEST_FN}")
-    }
-}
-
 /// Runs this binary again with only this test selected, the child mode on, and
 /// passes on what it printed; fails unless the child's checks all passed (or it
 /// could not measure and said so).
 fn run_alone_in_a_child() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", &test_name(), "--nocapture", "--test-threads=1"])
+        .args(crate::common::only_this_test(module_path!(), TEST_FN))
         .env(CHILD, "1")
         .stdin(std::process::Stdio::null())
         .output()

@@ -32,20 +32,6 @@ const REQUESTS: usize = 10;
 /// What the child prints when every check passed.
 const CHILD_OK: &str = "netns child: ok";
 
-/// The test's name as the harness knows it: its module path without the
-/// crate's name (`netns::rate_limited_loopback_in_a_namespace`), so the child
-/// runs it and nothing else of the binary.
-fn test_name() -> String {
-    let module = module_path!()
-        .split_once("::")
-        .map_or("", |(_crate, module)| module);
-    if module.is_empty() {
-        TEST_FN.to_owned()
-    } else {
-        format!("{module}::{TEST_FN}")
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_loopback_in_a_namespace() {
     if let Ok(name) = std::env::var(CHILD) {
@@ -64,7 +50,7 @@ async fn rate_limited_loopback_in_a_namespace() {
     let child = Command::new("ip")
         .args(["netns", "exec", &ns.name])
         .arg(&exe)
-        .args(["--exact", &test_name(), "--nocapture", "--test-threads=1"])
+        .args(crate::common::only_this_test(module_path!(), TEST_FN))
         .env(CHILD, &ns.name)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
