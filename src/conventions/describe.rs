@@ -43,6 +43,7 @@ impl Conventions {
     }
 
     /// The server span's name, by the naming rule of the conventions in use.
+    #[inline]
     fn name(&self, req: &RequestParts, method: &'static str) -> String {
         let route = req.route();
         if self.semconv.legacy() {

@@ -6,6 +6,9 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
+use super::Export;
+use crate::record::{batch_views, FinishedSpans, SpanView};
+
 /// Keeps every exported span in memory, for tests.
 ///
 /// Clones share one store. Spans appear once the batch processor has exported them:
@@ -94,6 +97,29 @@ impl SpanExporter for InMemoryExporter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(batch);
+        std::future::ready(Ok(()))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        *self.resource.lock().unwrap_or_else(PoisonError::into_inner) = Some(resource.clone());
+    }
+}
+
+/// As the layer's own exporter (`exporter_type: in_memory`): a request's spans
+/// are read from its description and kept as `SpanData`, as the gRPC exporter
+/// hands them on.
+impl Export for InMemoryExporter {
+    type Item = FinishedSpans;
+
+    fn export(
+        &self,
+        batch: Vec<FinishedSpans>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let spans = batch_views(&batch).into_iter().map(SpanView::to_span_data);
+        self.spans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(spans);
         std::future::ready(Ok(()))
     }
 

@@ -36,7 +36,7 @@ use super::block_on::block_on;
 use super::stats::Counters;
 use super::truncate::{truncate_request, truncate_span};
 use crate::exporter::Export;
-use crate::record::{BatchItem, EndedRecord, FinishedSpans, SpanBuffers};
+use crate::record::{BatchItem, EndedRecord, FinishedSpans};
 use crate::settings::BatchSettings;
 
 /// What the export thread makes of queued work, for an exporter whose batches
@@ -47,13 +47,12 @@ pub(crate) trait Collect: BatchItem + Sized {
     fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self;
 
     /// A record's `spans` spans, onto `out`; `batch_size` is the most spans an
-    /// export takes, and `buffers` what the last request described into left.
+    /// export takes.
     fn request(
         record: &dyn EndedRecord,
         spans: usize,
         max_chars: Option<usize>,
         batch_size: usize,
-        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     );
 }
@@ -66,24 +65,6 @@ fn truncated(mut span: Box<SpanData>, max_chars: Option<usize>) -> Box<SpanData>
     span
 }
 
-/// A record's spans as SDK `SpanData`, built in `buffers`, which are kept for
-/// the next request: converted at once, the description allocates nothing of
-/// its own once they have grown.
-fn span_data(
-    record: &dyn EndedRecord,
-    spans: usize,
-    max_chars: Option<usize>,
-    buffers: &mut SpanBuffers,
-    out: &mut Vec<SpanData>,
-) {
-    let mut request = record.build(spans, std::mem::take(buffers));
-    if let Some(max) = max_chars {
-        truncate_request(&mut request, max);
-    }
-    request.to_span_data(out);
-    *buffers = request.into_buffers();
-}
-
 impl Collect for SpanData {
     fn span(span: Box<SpanData>, max_chars: Option<usize>) -> Self {
         *truncated(span, max_chars)
@@ -94,10 +75,15 @@ impl Collect for SpanData {
         spans: usize,
         max_chars: Option<usize>,
         _batch_size: usize,
-        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     ) {
-        span_data(record, spans, max_chars, buffers, out);
+        let from = out.len();
+        record.build_span_data(spans, out);
+        if let Some(max) = max_chars {
+            for span in &mut out[from..] {
+                truncate_span(span, max);
+            }
+        }
     }
 }
 
@@ -111,14 +97,13 @@ impl Collect for FinishedSpans {
         spans: usize,
         max_chars: Option<usize>,
         batch_size: usize,
-        buffers: &mut SpanBuffers,
         out: &mut Vec<Self>,
     ) {
         if spans > batch_size {
             // More than one export takes (a long stream): as single spans,
             // which batches can split.
             let mut single = Vec::with_capacity(spans);
-            span_data(record, spans, max_chars, buffers, &mut single);
+            SpanData::request(record, spans, max_chars, batch_size, &mut single);
             out.extend(
                 single
                     .into_iter()
@@ -126,8 +111,7 @@ impl Collect for FinishedSpans {
             );
             return;
         }
-        // Kept until the batch is written: its own buffers.
-        let mut request = record.build(spans, SpanBuffers::default());
+        let mut request = record.build(spans);
         if let Some(max) = max_chars {
             truncate_request(&mut request, max);
         }
@@ -422,7 +406,6 @@ where
     E::Item: Collect,
 {
     let mut spans = Vec::with_capacity(shared.batch_size);
-    let mut buffers = SpanBuffers::default();
     let mut due = Instant::now() + shared.delay;
     let mut flushed = 0;
     loop {
@@ -439,7 +422,7 @@ where
                     thread::yield_now();
                 }
             }
-            let exported = drain(shared, exporter, &mut spans, &mut buffers);
+            let exported = drain(shared, exporter, &mut spans);
             due = Instant::now() + shared.delay;
             if closed {
                 let result = exported.and(exporter.shutdown());
@@ -471,12 +454,7 @@ where
 
 /// Exports everything queued now, in batches of at most `batch_size` spans;
 /// the last export error, if any.
-fn drain<E: Export>(
-    shared: &Shared,
-    exporter: &E,
-    items: &mut Vec<E::Item>,
-    buffers: &mut SpanBuffers,
-) -> OTelSdkResult
+fn drain<E: Export>(shared: &Shared, exporter: &E, items: &mut Vec<E::Item>) -> OTelSdkResult
 where
     E::Item: Collect,
 {
@@ -499,7 +477,7 @@ where
                 1
             }
             Item::Request { record, spans: n } => {
-                E::Item::request(&*record, n, max_chars, batch_size, buffers, items);
+                E::Item::request(&*record, n, max_chars, batch_size, items);
                 n
             }
         };

@@ -89,7 +89,7 @@ pub(super) fn build(
             ExporterType::InMemory => {
                 let exporter = InMemoryExporter::default();
                 in_memory = Some(exporter.clone());
-                Some(batch(exporter, s, n, r))
+                Some(processor(counted(exporter, n), s, n, r))
             }
             ExporterType::Zipkin => Some(zipkin(s, n, r)?),
             ExporterType::Jaeger => Some(jaeger(s, n, r)?),

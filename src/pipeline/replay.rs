@@ -12,7 +12,7 @@ use std::sync::Arc;
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry_sdk::trace::SdkTracer;
 
-use crate::record::{EndedRecord, KeptFor, RecordSink, SpanBuffers, SpanView};
+use crate::record::{EndedRecord, KeptFor, RecordSink, SpanView};
 
 /// Replays records through a user's provider's tracer.
 pub(crate) struct Replay {
@@ -27,7 +27,7 @@ impl Replay {
 
 impl RecordSink for Replay {
     fn export(&self, record: Arc<dyn EndedRecord>, spans: usize, _kept: Option<KeptFor>) {
-        let request = record.build(spans, SpanBuffers::default());
+        let request = record.build(spans);
         let cx = record.context();
         let mut views = Vec::with_capacity(request.len());
         request.views(&mut views);

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use opentelemetry::trace::TraceId;
 use opentelemetry::Context;
 
-use super::spans::{RequestSpans, SpanBuffers};
+use opentelemetry_sdk::trace::SpanData;
+
+use super::spans::RequestSpans;
 
 /// A record whose request ended and is exported: what a [`RecordSink`] builds
 /// its spans from.
@@ -22,8 +24,12 @@ use super::spans::{RequestSpans, SpanBuffers};
 ///   was handed over with.
 pub(crate) trait EndedRecord: Send + Sync {
     /// Its `spans` spans (the number it was handed over with: the server span
-    /// and the frames counted at its end), described into `buffers`.
-    fn build(&self, spans: usize, buffers: SpanBuffers) -> RequestSpans;
+    /// and the frames counted at its end), as our encoders read them.
+    fn build(&self, spans: usize) -> RequestSpans;
+
+    /// The same spans as SDK `SpanData`, children then the server span, onto
+    /// `out`, for a consumer that takes only that.
+    fn build_span_data(&self, spans: usize, out: &mut Vec<SpanData>);
 
     /// The context its handler ran under: it holds the server span a user's
     /// tracer provider started, for the replay to end.

@@ -11,7 +11,7 @@ use opentelemetry::trace::{Status, TraceContextExt, TraceId};
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{RandomIdGenerator, SpanData};
 
-use super::{EndedRecord, KeptFor, Record, RecordSink, Recorder, SpanBuffers};
+use super::{EndedRecord, KeptFor, Record, RecordSink, Recorder};
 use crate::config::KeepDetail;
 use crate::conventions::failure::Failure;
 use crate::conventions::message::Message;
@@ -45,9 +45,7 @@ impl Sink {
         assert_eq!(exported.len(), 1, "one record exported");
         let (record, spans, kept) = &exported[0];
         let mut out = Vec::new();
-        record
-            .build(*spans, SpanBuffers::default())
-            .to_span_data(&mut out);
+        record.build_span_data(*spans, &mut out);
         (out, *spans, *kept)
     }
 }

@@ -240,6 +240,7 @@ impl<K: RecordKind> Record<K> {
     }
 
     /// The rare facts, taken out (empty if it had none); for the build.
+    #[inline]
     pub(in crate::record) fn take_rare(&self) -> Rare {
         self.rare
             .lock()

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry::{Key, KeyValue};
 
+use crate::conventions::sink::AttributeSink;
+
 pub(crate) const REQUEST_FRAMES: Key = Key::from_static_str("tower_otel_tracing.request.frames");
 pub(crate) const REQUEST_BYTES: Key = Key::from_static_str("tower_otel_tracing.request.bytes");
 pub(crate) const RESPONSE_FRAMES: Key = Key::from_static_str("tower_otel_tracing.response.frames");
@@ -43,15 +45,15 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    /// The server span's totals attributes, request side first.
-    pub(crate) fn attributes(&self) -> [KeyValue; 4] {
+    /// The server span's totals attributes, request side first, onto
+    /// `attributes`.
+    #[inline]
+    pub(crate) fn push_attributes(&self, attributes: &mut impl AttributeSink) {
         let (request_frames, request_bytes) = self.received.read();
         let (response_frames, response_bytes) = self.sent.read();
-        [
-            KeyValue::new(REQUEST_FRAMES, request_frames),
-            KeyValue::new(REQUEST_BYTES, request_bytes),
-            KeyValue::new(RESPONSE_FRAMES, response_frames),
-            KeyValue::new(RESPONSE_BYTES, response_bytes),
-        ]
+        attributes.push(KeyValue::new(REQUEST_FRAMES, request_frames));
+        attributes.push(KeyValue::new(REQUEST_BYTES, request_bytes));
+        attributes.push(KeyValue::new(RESPONSE_FRAMES, response_frames));
+        attributes.push(KeyValue::new(RESPONSE_BYTES, response_bytes));
     }
 }

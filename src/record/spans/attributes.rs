@@ -138,16 +138,12 @@ impl AttributeList {
         self.entries.len()
     }
 
-    /// Room for `attributes` more attributes and `text` more bytes of text.
-    pub(crate) fn reserve(&mut self, attributes: usize, text: usize) {
-        self.entries.reserve(attributes);
-        self.text.reserve(text);
-    }
-
-    /// Empties it, keeping its room.
-    pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-        self.text.clear();
+    /// Room for `attributes` attributes and `text` bytes of their texts.
+    pub(crate) fn with_capacity(attributes: usize, text: usize) -> Self {
+        AttributeList {
+            entries: Vec::with_capacity(attributes),
+            text: String::with_capacity(text),
+        }
     }
 
     /// The attributes in `range` (of [`len`](Self::len)s).
@@ -249,8 +245,7 @@ mod tests {
         }
         let mut list = Vec::new();
         write(&mut list);
-        let mut record = AttributeList::default();
-        record.reserve(2, 4);
+        let mut record = AttributeList::with_capacity(2, 4);
         write(&mut record);
         let (list, record) = (Attributes::List(&list), record.get(0..record.len()));
         assert_eq!(list.len(), 8);

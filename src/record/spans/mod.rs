@@ -8,6 +8,8 @@
 //!   children, sharing one name and attribute list per kind of frame;
 //! - `attributes.rs`: [`Attributes`] and a request's [`AttributeList`], whose
 //!   texts share one buffer;
+//! - `span_store.rs`: [`SpanStore`], what a record's description is written
+//!   into: a [`RequestSpans`], or SDK `SpanData` (`span_data.rs`);
 //! - `span_view.rs`: [`SpanView`], and its conversion to SDK `SpanData`;
 //! - `as_text.rs`: values and kinds as text, for Zipkin, Jaeger and the viewer;
 //! - `batch_item.rs`: what an export batch is made of ([`FinishedSpans`] for
@@ -18,11 +20,17 @@ mod as_text;
 mod attributes;
 mod batch_item;
 mod request_spans;
+mod span_data;
+mod span_store;
 mod span_view;
 
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "viewer"))]
 pub(crate) use as_text::kind_name;
 pub(crate) use attributes::{Attributes, ValueRef};
 pub(crate) use batch_item::{batch_spans, batch_views, BatchItem, FinishedSpans};
-pub(crate) use request_spans::{ChildShape, ChildSpan, RequestSpans, SpanBuffers};
+#[cfg(test)]
+pub(crate) use request_spans::ChildSpan;
+pub(crate) use request_spans::{RequestSpans, RequestSpansBuilder};
+pub(crate) use span_data::SpanDataBuilder;
+pub(crate) use span_store::{KindSize, SpanStore};
 pub(crate) use span_view::SpanView;

@@ -1,12 +1,9 @@
-//! [`RequestSpans`]: a request's spans as its record describes them, the one
-//! description every consumer reads. Its server span, and its children as
-//! frames sharing one name, one list of attributes and one status per kind of
-//! frame; all their attributes and names in one [`AttributeList`].
-//!
-//! Our encoders read it through views (`span_view.rs`); a consumer that takes
-//! SDK `SpanData` (a user's `SpanExporter`, the console and in-memory
-//! exporters, opentelemetry-otlp's gRPC client) gets the same spans converted
-//! one view at a time ([`RequestSpans::to_span_data`]).
+//! [`RequestSpans`]: a request's spans as our encoders, the viewer and the
+//! replay into a user's provider read them. Its server span, and its children
+//! as frames sharing one name, one list of attributes and one status per kind
+//! of frame; all their attributes and names in one [`AttributeList`]. Built
+//! from a record's description by [`RequestSpansBuilder`], and read through
+//! views (`span_view.rs`).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -17,7 +14,9 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanData;
 
 use super::attributes::AttributeList;
+use super::span_store::{KindSize, SpanStore};
 use super::span_view::SpanView;
+use crate::conventions::message::Message;
 
 /// A request's server span and its children (`http send`, `http receive`).
 #[derive(Debug)]
@@ -63,15 +62,6 @@ pub(crate) struct ChildShape {
     pub(crate) status: Status,
 }
 
-/// The growable parts of a [`RequestSpans`], to describe the next request
-/// into: a consumer that converts each request at once (to `SpanData`) keeps
-/// one set, so describing allocates nothing once it has grown.
-#[derive(Debug, Default)]
-pub(crate) struct SpanBuffers {
-    pub(crate) attributes: AttributeList,
-    pub(crate) children: Vec<ChildSpan>,
-}
-
 /// Every child is INTERNAL.
 static INTERNAL: SpanKind = SpanKind::Internal;
 
@@ -112,25 +102,99 @@ impl RequestSpans {
         });
     }
 
-    /// The same spans as SDK `SpanData`, in the same order, onto `out`.
-    pub(crate) fn to_span_data(&self, out: &mut Vec<SpanData>) {
-        out.reserve(self.len());
-        self.for_each_view(|view| out.push(view.to_span_data()));
-    }
-
     /// Spans it holds.
     pub(crate) fn len(&self) -> usize {
         1 + self.children.len()
     }
+}
 
-    /// Its growable parts, emptied, for the next request.
-    pub(crate) fn into_buffers(self) -> SpanBuffers {
-        let (mut attributes, mut children) = (self.attributes, self.children);
-        attributes.clear();
-        children.clear();
-        SpanBuffers {
-            attributes,
-            children,
+/// A [`RequestSpans`] as a record's description is written into it.
+#[derive(Debug)]
+pub(crate) struct RequestSpansBuilder {
+    attributes: AttributeList,
+    /// The server span's attributes are the first this many, once a child or
+    /// the end says they are all written.
+    server_attributes: Option<usize>,
+    children: Vec<ChildSpan>,
+    shapes: [ChildShape; Message::KINDS],
+    /// The two child names (`... http send` is the head's, the body's and the
+    /// trailers'; `... http receive`), each written once.
+    names: [Option<Range<usize>>; 2],
+}
+
+impl RequestSpansBuilder {
+    /// Room for `attributes` attributes, `text` bytes of their texts and
+    /// names, and `children` children.
+    pub(crate) fn with_capacity(attributes: usize, text: usize, children: usize) -> Self {
+        RequestSpansBuilder {
+            attributes: AttributeList::with_capacity(attributes, text),
+            server_attributes: None,
+            children: Vec::with_capacity(children),
+            shapes: Default::default(),
+            names: [None, None],
         }
+    }
+
+    /// The spans, with the server span the description gave back.
+    pub(crate) fn finish(self, server: SpanData, scope: Arc<InstrumentationScope>) -> RequestSpans {
+        RequestSpans {
+            server,
+            server_attributes: self.server_attributes.unwrap_or(self.attributes.len()),
+            attributes: self.attributes,
+            children: self.children,
+            shapes: self.shapes,
+            scope,
+        }
+    }
+}
+
+impl SpanStore for RequestSpansBuilder {
+    type Attributes = AttributeList;
+
+    fn server_attributes(&mut self) -> &mut AttributeList {
+        &mut self.attributes
+    }
+
+    fn knows(&self, kind: Message) -> bool {
+        !self.shapes[kind as usize].name.is_empty()
+    }
+
+    fn kind(
+        &mut self,
+        kind: Message,
+        _size: KindSize,
+        name: impl FnOnce(&mut String),
+        attributes: impl FnOnce(&mut AttributeList) -> Status,
+    ) {
+        let list = &mut self.attributes;
+        // Every server attribute is written before the first child.
+        self.server_attributes.get_or_insert(list.len());
+        let which = usize::from(matches!(kind, Message::Request));
+        let name = self.names[which]
+            .get_or_insert_with(|| list.write_text(name))
+            .clone();
+        let from = list.len();
+        let status = attributes(list);
+        self.shapes[kind as usize] = ChildShape {
+            name,
+            attributes: from..list.len(),
+            status,
+        };
+    }
+
+    fn child(
+        &mut self,
+        kind: Message,
+        context: SpanContext,
+        _parent: &SpanContext,
+        start: SystemTime,
+        end: SystemTime,
+    ) {
+        self.children.push(ChildSpan {
+            context,
+            start,
+            end,
+            shape: kind as usize,
+        });
     }
 }

@@ -56,7 +56,8 @@ impl<'a> From<&'a SpanData> for SpanView<'a> {
 
 impl SpanView<'_> {
     /// The SDK's `SpanData` with the same fields, for a consumer that takes
-    /// only that: a user's `SpanExporter`, opentelemetry-otlp's gRPC client.
+    /// only that and is given views: the in-memory exporter, opentelemetry-otlp's
+    /// gRPC client.
     pub(crate) fn to_span_data(self) -> SpanData {
         let mut events = opentelemetry_sdk::trace::SpanEvents::default();
         events.events = self.events.to_vec();
