@@ -9,10 +9,11 @@
 //! - `handoff.rs`: the contract between the two: [`RecordSink`], where a record
 //!   goes when its request ends, and [`EndedRecord`], what the sink builds
 //!   spans from;
-//! - `build/` (export side): an ended record described as its spans,
-//!   [`RequestSpans`];
-//! - `spans/`: the finished spans every consumer reads (encoders, the viewer,
-//!   a user's exporter through `SpanData`): one description, one view;
+//! - `build/` (export side): an ended record described as its spans, into a
+//!   [`SpanStore`]: [`RequestSpans`] for our encoders, the viewer and the
+//!   replay into a user's provider, or SDK `SpanData` for a user's exporter;
+//! - `spans/`: the finished spans every consumer reads, and the stores a
+//!   description is written into: one description, one view;
 //! - `recorder.rs`: what every record of a layer shares.
 //!
 //! Invariants:
@@ -20,9 +21,10 @@
 //!   is made while a request runs, only clock ticks and facts.
 //! - A record is exported at most once, and built into exactly the number of
 //!   spans it was handed over with: frames logged after its end get no span.
-//! - There is one way from a record to spans ([`EndedRecord::build`]); every
-//!   consumer reads its result, converted to SDK `SpanData` where it takes
-//!   only that.
+//! - There is one way from a record to spans, its description
+//!   (`build/`): it makes every decision, and a store only keeps what it is
+//!   given, so every consumer gets the same spans (`tests/spans/record_path.rs`
+//!   holds the wire, a user's exporter and a user's provider to that).
 
 mod build;
 mod handoff;

@@ -1,7 +1,7 @@
-//! There is one way from a record to spans (its description, `RequestSpans`),
-//! and every consumer reads it: our network exporters straight (a request's
-//! children share one name and attribute list per kind), a user's exporter as
-//! `SpanData` converted from it, a user's tracer provider as spans replayed
+//! There is one way from a record to spans, its description, written into the
+//! layout each consumer reads: our network exporters' (a request's children
+//! share one name and attribute list per kind), a user's exporter's SDK
+//! `SpanData`, and a user's tracer provider, which gets the spans replayed
 //! through its tracer. All must carry the same spans: the same requests go
 //! through a layer exporting OTLP to a loopback receiver, one exporting to
 //! memory and one under a user's provider, and all are decoded with
