@@ -15,8 +15,8 @@ use super::inject::AddMissing;
 use crate::config::Semconv;
 use crate::conventions::client::{client_attributes, client_span_name};
 use crate::conventions::failure::Failure;
-use crate::conventions::grpc;
-use crate::conventions::legacy::HTTP_CANCELLED;
+use crate::conventions::grpc::{self, GrpcStatus, Side};
+use crate::conventions::ours::push_cancelled;
 use crate::conventions::stable;
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
 use crate::pipeline::Pipeline;
@@ -91,9 +91,12 @@ pub(crate) fn start(
                 span: Some(built),
                 grpc: grpc::is_grpc_headers(headers),
                 semconv: state.recorder.conventions.semconv,
+                rpc: state.recorder.conventions.rpc,
             };
             if client.grpc {
-                client.add(grpc::rpc_attributes(uri.path()));
+                let mut attributes = Vec::with_capacity(3);
+                grpc::push_rpc_attributes(uri.path(), client.rpc, &mut attributes);
+                client.add(attributes);
             }
             span = Some(client);
         }
@@ -134,6 +137,8 @@ pub(crate) struct ClientSpan {
     span: Option<opentelemetry_sdk::trace::Span>,
     grpc: bool,
     semconv: Semconv,
+    /// The RPC conventions of a gRPC call.
+    rpc: Semconv,
 }
 
 impl ClientSpan {
@@ -165,9 +170,15 @@ impl ClientSpan {
         let (Some(span), Some(code)) = (&mut self.span, grpc::status(headers)) else {
             return;
         };
-        span.set_attribute(KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code));
-        if code != 0 {
-            span.set_status(Status::error(format!("gRPC status {code}")));
+        let status = GrpcStatus {
+            code,
+            message: None,
+        };
+        let mut attributes = Vec::with_capacity(3);
+        let error = grpc::push_status(&status, Side::Client, self.rpc, &mut attributes);
+        span.set_attributes(attributes);
+        if let Some(error) = error {
+            span.set_status(error);
         }
     }
 
@@ -199,7 +210,9 @@ impl ClientSpan {
 impl Drop for ClientSpan {
     fn drop(&mut self) {
         if let Some(mut span) = self.span.take() {
-            span.set_attribute(KeyValue::new(HTTP_CANCELLED, true));
+            let mut attributes = Vec::with_capacity(2);
+            push_cancelled(self.semconv, &mut attributes);
+            span.set_attributes(attributes);
             span.end();
         }
     }

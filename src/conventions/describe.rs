@@ -37,21 +37,27 @@ impl Conventions {
         }
         recorded_headers::push(&self.request_headers, req.recorded(), attributes);
         if grpc {
-            grpc::push_rpc_attributes(req.path(), attributes);
+            grpc::push_rpc_attributes(req.path(), self.rpc, attributes);
         }
         self.name(req, method)
     }
 
-    /// The server span's name, by the naming rule of the conventions in use.
+    /// The server span's name, by the naming rule of the conventions in use:
+    /// a gRPC call is named after its method (`pkg.Service/Method`) when
+    /// either its HTTP or its RPC conventions are only the stable ones,
+    /// BentoML's way (`POST /pkg.Service/Method`) otherwise.
     #[inline]
     fn name(&self, req: &RequestParts, method: &'static str) -> String {
         let route = req.route();
-        if self.semconv.legacy() {
+        let stable_only = !self.semconv.legacy() || !self.rpc.legacy();
+        if let Some(rpc) = (stable_only && req.is_grpc())
+            .then(|| grpc::rpc_name(req.path()))
+            .flatten()
+        {
+            rpc.to_owned()
+        } else if self.semconv.legacy() {
             let legacy_route = route.filter(|_| self.route_names);
             span_name(method, legacy_route.unwrap_or(req.path()))
-        } else if let Some(rpc) = req.is_grpc().then(|| grpc::rpc_name(req.path())).flatten() {
-            // The RPC conventions name a call `{rpc.service}/{rpc.method}`.
-            rpc.to_owned()
         } else {
             stable_span_name(method, route)
         }

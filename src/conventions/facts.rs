@@ -7,21 +7,12 @@ use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
 use super::failure::Failure;
-use super::grpc::{self, GrpcStatus};
 use super::message::Message;
 use super::options::Conventions;
 use super::recorded_headers;
 use super::sink::AttributeSink;
 use super::stable;
 use crate::config::Semconv;
-
-/// What a `grpc-status` gives the server span.
-pub(crate) struct GrpcFacts {
-    /// `rpc.grpc.status_code`.
-    pub(crate) attribute: KeyValue,
-    /// ERROR, with `grpc-message`, for a server fault.
-    pub(crate) error: Option<Status>,
-}
 
 /// What a failure gives the server span.
 pub(crate) struct FailureFacts {
@@ -45,17 +36,6 @@ impl Conventions {
         stable::push_status(self.semconv, status, status >= 500, attrs);
         recorded_headers::push(&self.response_headers, headers, attrs);
         (status >= 500).then(|| Status::error(""))
-    }
-}
-
-/// `rpc.grpc.status_code`, and ERROR (with `grpc-message`) for a server fault.
-pub(crate) fn grpc_facts(status: GrpcStatus) -> GrpcFacts {
-    let code = status.code;
-    GrpcFacts {
-        attribute: KeyValue::new(grpc::RPC_GRPC_STATUS_CODE, code),
-        error: status
-            .message
-            .map(|m| Status::error(format!("gRPC status {code}: {m}"))),
     }
 }
 

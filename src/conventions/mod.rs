@@ -12,6 +12,7 @@
 //! - `facts.rs`: what the response head, a gRPC status, a failure and a frame
 //!   add;
 //! - `legacy.rs` and `stable.rs`: the `http.*`/`net.*` keys of each set;
+//!   `ours.rs`: our own `tower_otel_tracing.*` keys;
 //! - `naming.rs`, `message.rs`: span names and the ASGI message types;
 //! - `url.rs`, `address.rs`: URLs (host, redaction) and addresses as text;
 //! - `grpc.rs`: `rpc.*` attributes and the status from `grpc-status`;
@@ -30,6 +31,7 @@ pub(crate) mod legacy;
 pub(crate) mod message;
 pub(crate) mod naming;
 mod options;
+pub(crate) mod ours;
 pub(crate) mod recorded_headers;
 pub(crate) mod request_parts;
 mod request_text;

@@ -13,6 +13,8 @@ use crate::config::Semconv;
 pub(crate) struct Conventions {
     /// Which HTTP conventions the spans carry.
     pub(crate) semconv: Semconv,
+    /// Which RPC conventions a gRPC call's spans carry.
+    pub(crate) rpc: Semconv,
     /// Name server spans after the matched route template (legacy conventions).
     pub(crate) route_names: bool,
     /// Opted-in request headers, recorded on the server span.
@@ -31,6 +33,7 @@ impl Conventions {
     pub(crate) fn legacy() -> Self {
         Conventions {
             semconv: Semconv::Legacy,
+            rpc: Semconv::Legacy,
             route_names: false,
             request_headers: Vec::new(),
             response_headers: Vec::new(),

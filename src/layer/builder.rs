@@ -414,6 +414,7 @@ impl TracingLayerBuilder {
         let recorder = Recorder {
             conventions: Conventions {
                 semconv: settings.semconv,
+                rpc: settings.rpc_semconv,
                 route_names: self.route_names,
                 request_headers: recorded.request,
                 response_headers: recorded.response,

@@ -367,6 +367,9 @@ pub struct Settings {
     pub propagators: Vec<Propagator>,
     /// Which HTTP semantic conventions spans carry.
     pub semconv: Semconv,
+    /// Which RPC semantic conventions gRPC calls carry (`rpc.*`): the config's
+    /// `semconv`, or `rpc`/`rpc/dup` in `OTEL_SEMCONV_STABILITY_OPT_IN`.
+    pub rpc_semconv: Semconv,
     /// Which requests the sample rate did not pick are exported anyway.
     pub keep: KeepSettings,
     /// At most this many `http receive` spans, and as many body `http send`
@@ -485,6 +488,7 @@ impl fmt::Debug for Settings {
             .field("resource_attributes", &self.resource_attributes)
             .field("propagators", &self.propagators)
             .field("semconv", &self.semconv)
+            .field("rpc_semconv", &self.rpc_semconv)
             .field("keep", &self.keep)
             .field("max_frame_spans", &self.max_frame_spans)
             .field("batch", &self.batch)

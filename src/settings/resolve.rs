@@ -56,6 +56,7 @@ fn defaults() -> Settings {
         resource_attributes: Vec::new(),
         propagators: Propagator::DEFAULT.to_vec(),
         semconv: Semconv::Legacy,
+        rpc_semconv: Semconv::Legacy,
         keep: KeepSettings::default(),
         max_frame_spans: fields::DEFAULT_MAX_FRAME_SPANS,
         batch: BatchSettings::default(),

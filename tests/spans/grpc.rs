@@ -201,3 +201,193 @@ async fn server_streaming_gets_one_send_span_per_message() {
     );
     assert_eq!(attr(span, "http.cancelled"), Some(&Value::Bool(true)));
 }
+
+/// The RPC conventions of each mode on the OTLP wire (decoded with
+/// opentelemetry-proto), on the server and on the client layer, for an OK
+/// call, a NOT_FOUND (the caller's: an error only on the client side), an
+/// INTERNAL (a server fault) and a cancelled stream.
+#[cfg(feature = "otlp")]
+#[tokio::test]
+async fn every_mode_on_the_otlp_wire_server_and_client() {
+    use std::collections::BTreeMap;
+
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message;
+    use tower_otel_tracing::config::{ExporterType, Semconv};
+    use tower_otel_tracing::{TracingConfig, TracingLayer};
+
+    for (variable, http, rpc) in [
+        ("", Semconv::Legacy, Semconv::Legacy),
+        ("http,rpc", Semconv::Stable, Semconv::Stable),
+        ("http/dup,rpc/dup", Semconv::Dup, Semconv::Dup),
+    ] {
+        let receiver = crate::common::receiver::Receiver::start();
+        let layer = TracingLayer::builder(TracingConfig {
+            sample_rate: Some(1.0),
+            exporter_type: Some(ExporterType::Otlp),
+            otlp: tower_otel_tracing::config::OtlpConfig {
+                endpoint: Some(receiver.url("/v1/traces")),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .install_global(false)
+        .env_vars([("OTEL_SEMCONV_STABILITY_OPT_IN", variable)])
+        .build()
+        .unwrap();
+        let h = Harness {
+            layer: layer.clone(),
+            exporter: Default::default(),
+        };
+        let server = start(&h).await;
+        let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        // Calls through the client layer too.
+        let traced = tower::ServiceBuilder::new()
+            .layer(layer.client())
+            .service(channel);
+        let mut health = HealthClient::new(traced.clone());
+        health.check(check("summarize")).await.unwrap();
+        let err = health.check(check("no-such-service")).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::NotFound);
+        let mut grpc = tonic::client::Grpc::new(traced);
+        grpc.ready().await.unwrap();
+        let err = grpc
+            .unary::<HealthCheckRequest, tonic_health::pb::HealthCheckResponse, _>(
+                tonic::Request::new(check("x")),
+                "/demo.Broken/Run".parse().unwrap(),
+                tonic_prost_codec(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Internal);
+        let mut stream = health.watch(check("summarize")).await.unwrap().into_inner();
+        stream.message().await.unwrap().unwrap();
+        drop(stream);
+        drop(health);
+        // The watch's server span ends once the server sees the stream gone.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let spans = loop {
+            layer.pipeline().force_flush().unwrap();
+            let spans: Vec<_> = receiver
+                .requests()
+                .iter()
+                .flat_map(|post| {
+                    ExportTraceServiceRequest::decode(&post.body[..])
+                        .unwrap()
+                        .resource_spans
+                })
+                .flat_map(|r| r.scope_spans)
+                .flat_map(|s| s.spans)
+                .filter(|s| s.kind == 2 || s.kind == 3)
+                .collect();
+            if spans.len() >= 8 || std::time::Instant::now() > deadline {
+                break spans;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        server.task.abort();
+        let text = |v: &Option<Any>| match v {
+            Some(Any::StringValue(s)) => s.clone(),
+            Some(Any::IntValue(i)) => i.to_string(),
+            Some(Any::BoolValue(b)) => b.to_string(),
+            other => format!("{other:?}"),
+        };
+        let attrs = |s: &opentelemetry_proto::tonic::trace::v1::Span| -> BTreeMap<String, String> {
+            s.attributes
+                .iter()
+                .map(|kv| {
+                    (
+                        kv.key.clone(),
+                        text(&kv.value.as_ref().and_then(|v| v.value.clone())),
+                    )
+                })
+                .collect()
+        };
+        // (server or client, method, status code, its name, an error for that side)
+        let calls = [
+            (2, "Check", 0, "OK", false),
+            (2, "Check", 5, "NOT_FOUND", false),
+            (2, "Run", 13, "INTERNAL", true),
+            (3, "Check", 0, "OK", false),
+            (3, "Check", 5, "NOT_FOUND", true),
+            (3, "Run", 13, "INTERNAL", true),
+        ];
+        for (kind, method, code, name, error) in calls {
+            let service = if method == "Run" {
+                "demo.Broken"
+            } else {
+                "grpc.health.v1.Health"
+            };
+            let span = spans
+                .iter()
+                .find(|s| {
+                    let a = attrs(s);
+                    s.kind == kind
+                        && s.status.as_ref().map_or(0, |st| st.code) == if error { 2 } else { 0 }
+                        && (a.get("rpc.grpc.status_code") == Some(&code.to_string())
+                            || a.get("rpc.status_code").map(String::as_str) == Some(name))
+                        && a.values().any(|v| v.ends_with(method))
+                })
+                .unwrap_or_else(|| panic!("{variable}: kind {kind} {method} {code}: {spans:#?}"));
+            let a = attrs(span);
+            let what = format!("{variable:?}: kind {kind} {service}/{method} {name}: {a:#?}");
+            assert_eq!(a.get("rpc.system").is_some(), rpc.legacy(), "{what}");
+            assert_eq!(
+                a.get("rpc.grpc.status_code").is_some(),
+                rpc.legacy(),
+                "{what}"
+            );
+            assert_eq!(a.get("rpc.system.name").is_some(), rpc.stable(), "{what}");
+            assert_eq!(a.get("rpc.status_code").is_some(), rpc.stable(), "{what}");
+            if rpc.stable() {
+                assert_eq!(a["rpc.method"], format!("{service}/{method}"), "{what}");
+                assert_eq!(a["rpc.status_code"], name, "{what}");
+                assert_eq!(
+                    a.get("error.type").map(String::as_str),
+                    error.then_some(name),
+                    "{what}"
+                );
+            } else {
+                assert_eq!(a["rpc.method"], method, "{what}");
+                assert_eq!(a["rpc.grpc.status_code"], code.to_string(), "{what}");
+                assert!(!a.contains_key("error.type"), "{what}");
+            }
+            if kind == 2 {
+                let expected_name = if http == Semconv::Stable {
+                    format!("{service}/{method}")
+                } else {
+                    format!("POST /{service}/{method}")
+                };
+                assert_eq!(span.name, expected_name, "{what}");
+            }
+            // Nothing of ours in the conventions' namespaces.
+            assert!(!a.contains_key("http.cancelled") || http.legacy(), "{what}");
+        }
+        // The cancelled watch: ours in stable mode, BentoML's key in legacy.
+        let watch = spans
+            .iter()
+            .find(|s| s.kind == 2 && attrs(s).values().any(|v| v.ends_with("Watch")))
+            .unwrap_or_else(|| panic!("{variable}: no watch span: {spans:#?}"));
+        let a = attrs(watch);
+        assert_eq!(
+            a.contains_key("http.cancelled"),
+            http.legacy(),
+            "{variable}: {a:#?}"
+        );
+        assert_eq!(
+            a.contains_key("tower_otel_tracing.cancelled"),
+            http.stable(),
+            "{variable}: {a:#?}"
+        );
+        assert_eq!(
+            watch.status.as_ref().map_or(0, |s| s.code),
+            0,
+            "not an error"
+        );
+    }
+}

@@ -245,17 +245,24 @@ async fn inner_errors_and_grpc_calls() {
         "the RPC conventions' name"
     );
     for (k, v) in [
-        ("rpc.system", s("grpc")),
-        ("rpc.service", s("grpc.health.v1.Health")),
-        ("rpc.method", s("Check")),
-        ("rpc.grpc.status_code", i(0)),
+        ("rpc.system.name", s("grpc")),
+        ("rpc.method", s("grpc.health.v1.Health/Check")),
+        ("rpc.status_code", s("OK")),
         ("http.request.method", s("POST")),
         ("network.protocol.version", s("2")),
         ("url.path", s("/grpc.health.v1.Health/Check")),
     ] {
         assert_eq!(a.get(k), Some(&v), "{k}: {a:#?}");
     }
-    assert!(!a.contains_key("http.method"));
+    for deprecated in [
+        "http.method",
+        "rpc.system",
+        "rpc.service",
+        "rpc.grpc.status_code",
+        "error.type",
+    ] {
+        assert!(!a.contains_key(deprecated), "{deprecated}: {a:#?}");
+    }
 }
 
 /// A gRPC service behind `h`'s layer: `Check` answers OK after a message (the
@@ -308,6 +315,17 @@ async fn grpc_calls_in_every_mode_with_every_key() {
             ("rpc.method".to_owned(), s(method)),
             ("rpc.grpc.status_code".to_owned(), i(code)),
         ]);
+        // Today's RPC conventions: the method fully qualified, the status by
+        // name, and INTERNAL (a server fault) as the error's type too.
+        let name = if code == 0 { "OK" } else { "INTERNAL" };
+        let mut rpc_stable = BTreeMap::from([
+            ("rpc.system.name".to_owned(), s("grpc")),
+            ("rpc.method".to_owned(), s(&path[1..])),
+            ("rpc.status_code".to_owned(), s(name)),
+        ]);
+        if code != 0 {
+            rpc_stable.insert("error.type".into(), s(name));
+        }
         // Check answers one 7-byte message; Run fails trailers-only, with no body.
         let sent = totals((0, 0), if code == 0 { (1, 7) } else { (0, 0) });
         let mut legacy = legacy_server("2", path, &format!("http://svc.local:3000{path}"));
@@ -316,7 +334,7 @@ async fn grpc_calls_in_every_mode_with_every_key() {
         legacy.extend(sent.clone());
         let mut stable = stable_server("2", path, None, None);
         stable.insert("http.request.method".into(), s("POST"));
-        stable.extend(rpc.clone());
+        stable.extend(rpc_stable.clone());
         stable.extend(sent);
         let legacy_name = format!("POST {path}");
         for (mode, name, expected) in [
@@ -671,6 +689,25 @@ fn the_variable_beats_the_config_and_bad_values_are_warned_about() {
     );
     assert_eq!(resolve(None, Some("http, http/dup")).semconv, Semconv::Dup);
     assert_eq!(resolve(None, Some("http/dup,http")).semconv, Semconv::Dup);
+    // The RPC conventions have their own entries; the config's mode is both's.
+    let modes = |s: Settings| (s.semconv, s.rpc_semconv);
+    assert_eq!(
+        modes(resolve(Some(Semconv::Stable), None)),
+        (Semconv::Stable, Semconv::Stable)
+    );
+    assert_eq!(
+        modes(resolve(None, Some("http"))),
+        (Semconv::Stable, Semconv::Legacy)
+    );
+    assert_eq!(
+        modes(resolve(None, Some("http,rpc"))),
+        (Semconv::Stable, Semconv::Stable)
+    );
+    assert_eq!(
+        modes(resolve(Some(Semconv::Stable), Some("rpc/dup,rpc"))),
+        (Semconv::Stable, Semconv::Dup)
+    );
+    assert!(resolve(None, Some("rpc")).warnings.is_empty());
     // Other domains are not ours: left alone, no warning.
     let other = resolve(Some(Semconv::Stable), Some("database/dup"));
     assert_eq!(other.semconv, Semconv::Stable);
@@ -710,4 +747,155 @@ async fn a_user_route_layer_outside_routing_names_by_method() {
         .unwrap();
     let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
     assert_eq!(one_server_span(&h.spans()).name, "GET");
+}
+
+/// A layer of `mode` whose variable is `var`, not the config.
+fn harness_with_variable(var: &str) -> Harness {
+    Harness::with(
+        TracingConfig {
+            sample_rate: Some(1.0),
+            ..Default::default()
+        },
+        |b| b.env_vars([("OTEL_SEMCONV_STABILITY_OPT_IN", var)]),
+    )
+}
+
+/// `http` alone switches the HTTP conventions, not the RPC ones (as the
+/// migration plans of both say); `http,rpc` switches both.
+#[tokio::test]
+async fn the_rpc_conventions_follow_their_own_entry() {
+    let path = "/demo.Model/Run";
+    let spans = grpc_call(&harness_with_variable("http"), path).await;
+    let a = attrs(one_server_span(&spans));
+    assert_eq!(a.get("http.request.method"), Some(&s("POST")));
+    assert_eq!(a.get("rpc.grpc.status_code"), Some(&i(13)));
+    assert_eq!(a.get("rpc.method"), Some(&s("Run")));
+    assert!(!a.contains_key("rpc.status_code") && !a.contains_key("http.method"));
+
+    let spans = grpc_call(&harness_with_variable("http,rpc"), path).await;
+    let server = one_server_span(&spans);
+    assert_eq!(server.name, "demo.Model/Run");
+    let a = attrs(server);
+    assert_eq!(a.get("rpc.status_code"), Some(&s("INTERNAL")));
+    assert_eq!(a.get("error.type"), Some(&s("INTERNAL")));
+    assert_eq!(a.get("rpc.method"), Some(&s("demo.Model/Run")));
+    assert!(!a.contains_key("rpc.grpc.status_code") && !a.contains_key("rpc.system"));
+
+    let spans = grpc_call(&harness_with_variable("rpc/dup"), path).await;
+    let server = one_server_span(&spans);
+    assert_eq!(
+        server.name, "POST /demo.Model/Run",
+        "BentoML's name in dup mode"
+    );
+    let a = attrs(server);
+    assert_eq!(a.get("http.method"), Some(&s("POST")));
+    for key in [
+        "rpc.system",
+        "rpc.system.name",
+        "rpc.grpc.status_code",
+        "rpc.status_code",
+    ] {
+        assert!(a.contains_key(key), "{key}: {a:#?}");
+    }
+}
+
+/// The client layer's gRPC call: the same keys as the server's, and every
+/// status but OK an error on the client side (NOT_FOUND here, which is no
+/// server fault).
+#[tokio::test]
+async fn grpc_client_calls_in_every_mode() {
+    use tower::ServiceExt;
+    for mode in [Semconv::Legacy, Semconv::Stable, Semconv::Dup] {
+        let h = harness(mode);
+        let client = tower::ServiceBuilder::new()
+            .layer(h.layer.client())
+            .service_fn(|_req: http::Request<String>| async {
+                Ok::<_, std::convert::Infallible>(
+                    http::Response::builder()
+                        .header("content-type", "application/grpc")
+                        .header("grpc-status", "5")
+                        .body(String::new())
+                        .unwrap(),
+                )
+            });
+        let req = http::Request::post("http://models:50051/demo.Model/Find")
+            .header("content-type", "application/grpc")
+            .body(String::new())
+            .unwrap();
+        let resp = client.oneshot(req).await.unwrap();
+        let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+        let spans = h.spans();
+        let span = spans
+            .iter()
+            .find(|s| s.span_kind == SpanKind::Client)
+            .unwrap();
+        assert!(matches!(span.status, Status::Error { .. }), "{mode}");
+        let a = attrs(span);
+        assert_eq!(
+            a.contains_key("rpc.grpc.status_code"),
+            mode.legacy(),
+            "{mode}"
+        );
+        assert_eq!(a.contains_key("rpc.system"), mode.legacy(), "{mode}");
+        if mode.legacy() {
+            assert_eq!(a["rpc.grpc.status_code"], i(5));
+            assert_eq!(a["rpc.service"], s("demo.Model"));
+        }
+        if mode.stable() {
+            assert_eq!(a["rpc.system.name"], s("grpc"));
+            assert_eq!(a["rpc.method"], s("demo.Model/Find"));
+            assert_eq!(a["rpc.status_code"], s("NOT_FOUND"));
+            assert_eq!(a["error.type"], s("NOT_FOUND"));
+        } else {
+            assert_eq!(a["rpc.method"], s("Find"));
+        }
+    }
+}
+
+/// An abandoned exchange: BentoML's `http.cancelled` in legacy mode, ours in
+/// stable mode, both in dup; on the server and on the client; never an error
+/// (the caller cancelled).
+#[tokio::test]
+async fn cancelled_calls_in_every_mode() {
+    for mode in [Semconv::Legacy, Semconv::Stable, Semconv::Dup] {
+        let h = harness(mode);
+        // Server: the response future dropped before the handler answers.
+        let svc = tower::ServiceBuilder::new()
+            .layer(h.layer.clone())
+            .service_fn(|_req: http::Request<_>| async {
+                std::future::pending::<()>().await;
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            });
+        let call = tower::ServiceExt::oneshot(svc, request("GET", "/slow", Version::HTTP_11));
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(10), call).await;
+        // Client: the call dropped before its answer.
+        let client = tower::ServiceBuilder::new()
+            .layer(h.layer.client())
+            .service_fn(|_req: http::Request<String>| async {
+                std::future::pending::<()>().await;
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            });
+        let req = http::Request::get("http://api.example/v1")
+            .body(String::new())
+            .unwrap();
+        let call = tower::ServiceExt::oneshot(client, req);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(10), call).await;
+        let spans = h.spans();
+        for kind in [SpanKind::Server, SpanKind::Client] {
+            let span = spans.iter().find(|s| s.span_kind == kind).unwrap();
+            let a = attrs(span);
+            assert_eq!(
+                a.contains_key("http.cancelled"),
+                mode.legacy(),
+                "{mode} {kind:?}"
+            );
+            assert_eq!(
+                a.contains_key("tower_otel_tracing.cancelled"),
+                mode.stable(),
+                "{mode} {kind:?}"
+            );
+            assert_eq!(span.status, Status::Unset, "{mode} {kind:?}");
+            assert!(!a.contains_key("error.type"), "{mode} {kind:?}");
+        }
+    }
 }

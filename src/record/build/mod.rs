@@ -26,10 +26,11 @@ use super::live::{Ending, Record, RecordKind};
 use super::spans::{KindSize, RequestSpans, RequestSpansBuilder, SpanDataBuilder, SpanStore};
 use crate::config::Semconv;
 use crate::conventions::describe::server_attribute_capacity;
-use crate::conventions::facts::{child_status, failure_facts, grpc_facts, push_child_attributes};
+use crate::conventions::facts::{child_status, failure_facts, push_child_attributes};
 use crate::conventions::failure::Failure;
-use crate::conventions::legacy::HTTP_CANCELLED;
+use crate::conventions::grpc::{self, Side};
 use crate::conventions::naming::push_child_name;
+use crate::conventions::ours::push_cancelled;
 use crate::conventions::sink::AttributeSink;
 
 /// Why a request the sample rate did not pick was exported.
@@ -111,9 +112,8 @@ impl<K: RecordKind> Record<K> {
             }
         }
         if let Some(grpc) = rare.grpc {
-            let facts = grpc_facts(grpc);
-            attributes.push(facts.attribute);
-            if let Some(error) = facts.error {
+            let rpc = recorder.conventions.rpc;
+            if let Some(error) = grpc::push_status(&grpc, Side::Server, rpc, attributes) {
                 status = merge_status(status, error);
             }
         }
@@ -132,7 +132,7 @@ impl<K: RecordKind> Record<K> {
             status = merge_status(status, facts.status);
         }
         if ending.cancelled {
-            attributes.push(KeyValue::new(HTTP_CANCELLED, true));
+            push_cancelled(semconv, attributes);
         }
         self.totals.push_attributes(attributes);
         if let Some(reason) = ending.kept {

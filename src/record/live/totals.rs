@@ -4,14 +4,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use opentelemetry::{Key, KeyValue};
+use opentelemetry::KeyValue;
 
+use crate::conventions::ours::{REQUEST_BYTES, REQUEST_FRAMES, RESPONSE_BYTES, RESPONSE_FRAMES};
 use crate::conventions::sink::AttributeSink;
-
-pub(crate) const REQUEST_FRAMES: Key = Key::from_static_str("tower_otel_tracing.request.frames");
-pub(crate) const REQUEST_BYTES: Key = Key::from_static_str("tower_otel_tracing.request.bytes");
-pub(crate) const RESPONSE_FRAMES: Key = Key::from_static_str("tower_otel_tracing.response.frames");
-pub(crate) const RESPONSE_BYTES: Key = Key::from_static_str("tower_otel_tracing.response.bytes");
 
 /// One direction's data frames and bytes. Atomic because the request body, the
 /// response body and the future that ends the span may each run on any thread;

@@ -224,13 +224,24 @@ pub(crate) static SEMCONV: Field = Field {
     key: "semconv",
     config: Some("semconv"),
     vars: &["OTEL_SEMCONV_STABILITY_OPT_IN"],
-    expected: "legacy, stable or dup; the variable: a comma-separated list where `http` means stable and `http/dup` both (it wins)",
+    expected: "legacy, stable or dup, for HTTP and RPC; the variable: a comma-separated list where `http` and `rpc` mean stable for that domain and `http/dup` and `rpc/dup` both (they win)",
     default: DefaultText::Shown,
     secret: false,
     exporter: None,
-    from_config: |_, c, s| Ok(set(c.semconv, |m| s.semconv = m)),
+    from_config: |_, c, s| {
+        Ok(set(c.semconv, |m| {
+            s.semconv = m;
+            s.rpc_semconv = m;
+        }))
+    },
     from_env: semconv_from_env,
-    show: |s| s.semconv.as_str().to_owned(),
+    show: |s| {
+        if s.semconv == s.rpc_semconv {
+            s.semconv.as_str().to_owned()
+        } else {
+            format!("{} (rpc: {})", s.semconv, s.rpc_semconv)
+        }
+    },
 };
 
 pub(crate) static KEEP_ERRORS: Field = Field {

@@ -294,30 +294,40 @@ pub(super) fn sampler_from_env(
     Ok(true)
 }
 
-/// `OTEL_SEMCONV_STABILITY_OPT_IN`: `http/dup` wins over `http`. Entries for
-/// other domains of the conventions (`database`, `messaging/dup`, ...) are not
-/// ours and are left alone; anything else is a mistake worth a warning.
+/// `OTEL_SEMCONV_STABILITY_OPT_IN`: `http` and `rpc` switch the HTTP and the
+/// RPC conventions to the stable ones, `http/dup` and `rpc/dup` to both (they
+/// win). A domain the variable does not name keeps the config's mode. Entries
+/// for other domains of the conventions (`database`, `messaging/dup`, ...) are
+/// not ours and are left alone; anything else is a mistake worth a warning.
 pub(super) fn semconv_from_env(_: &'static str, v: &str, s: &mut Settings) -> Result<bool, String> {
-    const OTHER_DOMAINS: [&str; 8] = [
+    const OTHER_DOMAINS: [&str; 7] = [
         "database",
         "messaging",
-        "rpc",
         "code",
         "k8s",
         "gen_ai",
         "service.peer",
         "aws",
     ];
-    let mut mode = None;
+    let (mut http, mut rpc) = (None, None);
     for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         match entry {
-            "http/dup" => mode = Some(Semconv::Dup),
-            "http" => mode = mode.or(Some(Semconv::Stable)),
+            "http/dup" => http = Some(Semconv::Dup),
+            "http" => http = http.or(Some(Semconv::Stable)),
+            "rpc/dup" => rpc = Some(Semconv::Dup),
+            "rpc" => rpc = rpc.or(Some(Semconv::Stable)),
             other if OTHER_DOMAINS.contains(&other.trim_end_matches("/dup")) => {}
-            _ => return Err("expected a comma-separated list with `http` or `http/dup`".into()),
+            _ => {
+                return Err(
+                    "expected a comma-separated list of `http`, `http/dup`, `rpc` or `rpc/dup`"
+                        .into(),
+                )
+            }
         }
     }
-    Ok(set(mode, |m| s.semconv = m))
+    let http = set(http, |m| s.semconv = m);
+    let rpc = set(rpc, |m| s.rpc_semconv = m);
+    Ok(http || rpc)
 }
 
 pub(super) fn timeout_from_env(
