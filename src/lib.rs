@@ -89,7 +89,8 @@
 //!
 //! The server span is ERROR for a 5xx status, an inner-service error or a panic
 //! (with an `exception` event), and ends when the response body has been sent, or
-//! when it is dropped early (then `http.cancelled = true`). `http.url` never carries
+//! when it is dropped early (then `http.cancelled = true`, or
+//! `tower_otel_tracing.cancelled` with the stable conventions). `http.url` never carries
 //! credentials or signed-URL secrets; no other header values are recorded.
 //! A long stream gets at most `max_frame_spans` (default 1000) frame spans each
 //! way; the totals attributes count every frame and byte.
@@ -128,7 +129,8 @@
 //!   addresses (feature `axum`); [`TracingLayerBuilder::route_names`] names spans
 //!   after route templates.
 //! - tonic: `Server::builder().layer(...)`; gRPC calls get `rpc.*` attributes and
-//!   `rpc.grpc.status_code` from `grpc-status` (see `examples/grpc.rs`).
+//!   their status from `grpc-status`, under the keys of the RPC conventions in
+//!   use (see `examples/grpc.rs`).
 //! - hyper: wrap the per-connection service and insert a [`ConnectionInfo`]
 //!   (see `examples/hyper.rs`).
 //! - the `tracing` crate: `#[tracing::instrument]` spans nest under the server span
