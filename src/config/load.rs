@@ -150,11 +150,16 @@ where
     })
 }
 
-/// `tracing.otlp.{http,grpc}.headers.<name>`: where header values (API keys) live.
+/// `tracing.otlp.{http,grpc}.headers.<name>` and `tracing.metrics.otlp.headers.<name>`:
+/// where header values (API keys) live.
 fn is_header_value_path(path: &str) -> bool {
-    ["tracing.otlp.http.headers.", "tracing.otlp.grpc.headers."]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    [
+        "tracing.otlp.http.headers.",
+        "tracing.otlp.grpc.headers.",
+        "tracing.metrics.otlp.headers.",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 fn hide_quoted(message: &str) -> String {

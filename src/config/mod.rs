@@ -4,6 +4,7 @@
 //!
 //! - `mod.rs`: [`TracingConfig`], the top level, and [`ExporterType`];
 //! - `zipkin.rs`, `jaeger.rs`, `otlp.rs`: the exporter sections;
+//! - `metrics.rs`: [`MetricsConfig`], the HTTP server metrics and their exporter;
 //! - `propagator.rs`: [`Propagator`], the context formats by name;
 //! - `semconv.rs`: [`Semconv`], which HTTP semantic conventions spans carry;
 //! - `excluded_urls.rs`: [`ExcludedUrls`], the routes never traced;
@@ -30,6 +31,7 @@ mod error;
 mod excluded_urls;
 mod jaeger;
 mod load;
+mod metrics;
 mod otlp;
 mod propagator;
 pub(crate) mod redact;
@@ -43,6 +45,7 @@ pub use error::{ConfigError, ConfigErrorKind};
 pub use excluded_urls::ExcludedUrls;
 pub use jaeger::{JaegerConfig, JaegerGrpcConfig, JaegerProtocol, JaegerThriftConfig};
 pub use load::ConfigFormat;
+pub use metrics::{ExemplarFilter, MetricsConfig, MetricsExporter, MetricsOtlpConfig, Temporality};
 pub use otlp::{Compression, OtlpConfig, OtlpGrpcConfig, OtlpHttpConfig, OtlpProtocol};
 pub use propagator::Propagator;
 pub use semconv::Semconv;
@@ -140,6 +143,8 @@ pub struct TracingConfig {
     pub jaeger: JaegerConfig,
     /// OTLP exporter settings.
     pub otlp: OtlpConfig,
+    /// HTTP server metrics: where they are pushed, and how.
+    pub metrics: MetricsConfig,
 }
 
 /// What a request kept by `keep_errors` or `keep_slower_than` exports.
