@@ -6,6 +6,8 @@
 //!   whether it is a secret. It drives resolution, `--print-config` and the
 //!   README's reference table alike;
 //! - `resolve.rs`: config, then environment, row by row, into [`Settings`];
+//! - `metrics.rs`: [`MetricsSettings`], and what the metrics take from the
+//!   traces' OTLP settings;
 //! - `print.rs`: what `--print-config` shows, secrets masked;
 //! - `env.rs`: where variables come from (the process, or an explicit map).
 //!
@@ -30,6 +32,7 @@
 
 mod env;
 pub(crate) mod fields;
+mod metrics;
 mod print;
 mod resolve;
 
@@ -48,6 +51,7 @@ use crate::config::{
 };
 pub(crate) use env::Environment;
 pub use fields::{fields, Field};
+pub use metrics::MetricsSettings;
 #[cfg(all(feature = "otlp", not(feature = "otlp-grpc")))]
 pub(crate) use resolve::grpc_not_compiled_in;
 #[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
@@ -383,7 +387,11 @@ pub struct Settings {
     pub jaeger: JaegerSettings,
     /// The OTLP exporter's section.
     pub otlp: OtlpSettings,
-    /// One line per ignored variable, naming it (and its value, unless secret).
+    /// The HTTP server metrics: where they are pushed, and how.
+    pub metrics: MetricsSettings,
+    /// One line per ignored variable (or ignored part of a list), naming it (and
+    /// its value, unless secret), and one when the metrics endpoint could not
+    /// be derived from the traces' one.
     pub warnings: Vec<String>,
     sources: BTreeMap<&'static str, Source>,
 }
@@ -495,6 +503,7 @@ impl fmt::Debug for Settings {
             .field("zipkin", &self.zipkin)
             .field("jaeger", &self.jaeger)
             .field("otlp", &self.otlp)
+            .field("metrics", &self.metrics)
             .field("warnings", &self.warnings)
             .finish_non_exhaustive()
     }

@@ -16,7 +16,7 @@ impl fmt::Display for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows: Vec<_> = fields()
             .iter()
-            .filter(|field| field.shown_for(self.exporter))
+            .filter(|field| field.shown_for(self))
             .map(|field| (field.key(), (field.show)(self)))
             .collect();
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -11,10 +11,10 @@ use crate::config::{
     TracingConfig,
 };
 
-use super::fields::{self, fields};
+use super::fields::{self, fields, Field};
 use super::{
-    BatchSettings, Environment, JaegerSettings, KeepSettings, OtlpSettings, Sampler, Settings,
-    Source, ZipkinSettings,
+    metrics, BatchSettings, Environment, JaegerSettings, KeepSettings, OtlpSettings, Sampler,
+    Settings, Source, ZipkinSettings,
 };
 
 pub(super) fn resolve(cfg: &TracingConfig, env: &Environment) -> Result<Settings, ConfigError> {
@@ -86,6 +86,7 @@ fn defaults() -> Settings {
             insecure: false,
             timeout,
         },
+        metrics: metrics::defaults(timeout),
         warnings: Vec::new(),
         sources: BTreeMap::new(),
     }
@@ -122,7 +123,7 @@ fn finish(s: &mut Settings) -> Result<(), ConfigError> {
             ),
         ));
     }
-    Ok(())
+    metrics::finish(s)
 }
 
 /// Settings that this build could not run are refused here, so `validate()` and a
@@ -143,9 +144,14 @@ fn compiled_in(s: &Settings) -> Result<(), ConfigError> {
 
 /// An exporter this build leaves out.
 pub(crate) fn not_compiled_in(name: &str) -> ConfigError {
+    not_compiled_in_at(&fields::general::EXPORTER_TYPE, name)
+}
+
+/// An exporter this build leaves out, named by the setting that chose it.
+pub(super) fn not_compiled_in_at(field: &Field, name: &str) -> ConfigError {
     ConfigError::of_kind(
         ConfigErrorKind::Unsupported,
-        fields::general::EXPORTER_TYPE.error_path(),
+        field.error_path(),
         format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
     )
 }
@@ -172,7 +178,7 @@ impl Settings {
         self.sources.insert(key, source);
     }
 
-    fn warn(&mut self, msg: String) {
+    pub(super) fn warn(&mut self, msg: String) {
         tracing::warn!("tower-otel-tracing: {msg}");
         self.warnings.push(msg);
     }

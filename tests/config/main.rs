@@ -4,7 +4,9 @@
 //!
 //! Modules:
 //! - `config`: loading and validating config files;
-//! - `env_vars`: every OpenTelemetry variable, unset, valid and invalid.
+//! - `env_vars`: every OpenTelemetry variable, unset, valid and invalid;
+//! - `metrics`: the `metrics` section and its variables.
 
 mod config;
 mod env_vars;
+mod metrics;

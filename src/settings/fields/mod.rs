@@ -6,6 +6,7 @@
 // from) names a row instead of repeating its path.
 pub(crate) mod general;
 pub(crate) mod jaeger;
+pub(crate) mod metrics;
 pub(crate) mod otlp;
 pub(crate) mod zipkin;
 
@@ -100,8 +101,8 @@ impl Field {
     pub fn secret(&self) -> bool {
         self.secret
     }
-    pub(super) fn shown_for(&self, exporter: ExporterType) -> bool {
-        self.exporter.is_none_or(|e| e == exporter)
+    pub(super) fn shown_for(&self, s: &Settings) -> bool {
+        self.exporter.is_none_or(|e| e == s.exporter) && metrics::shown(self, s)
     }
 
     /// The path a config error about it names: `tracing.` and its config path.
@@ -143,11 +144,17 @@ pub(super) enum DefaultText {
 /// ```
 pub fn fields() -> &'static [&'static Field] {
     static ALL: LazyLock<Vec<&'static Field>> = LazyLock::new(|| {
-        [general::ROWS, zipkin::ROWS, jaeger::ROWS, otlp::ROWS]
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect()
+        [
+            general::ROWS,
+            zipkin::ROWS,
+            jaeger::ROWS,
+            otlp::ROWS,
+            metrics::ROWS,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect()
     });
     &ALL
 }
@@ -367,11 +374,9 @@ pub(super) fn resource_from_env(
     Ok(true)
 }
 
-pub(super) fn otlp_headers_from_env(
-    var: &'static str,
-    v: &str,
-    s: &mut Settings,
-) -> Result<bool, String> {
+/// An `OTEL_EXPORTER_OTLP_*HEADERS` value: its headers, or why not, never
+/// showing a value.
+pub(super) fn env_headers(v: &str) -> Result<Headers, String> {
     let mut headers = Vec::new();
     for (i, (k, val)) in pairs(v)?.into_iter().enumerate() {
         let header = validate::header(&k, &val).map_err(|why| {
@@ -380,6 +385,15 @@ pub(super) fn otlp_headers_from_env(
         })?;
         headers.push(header);
     }
+    Ok(headers)
+}
+
+pub(super) fn otlp_headers_from_env(
+    var: &'static str,
+    v: &str,
+    s: &mut Settings,
+) -> Result<bool, String> {
+    let headers = env_headers(v)?;
     s.otlp.grpc_headers = headers.clone();
     s.otlp.http_headers = headers;
     s.set_source(otlp::OTLP_GRPC_HEADERS.key, Source::Env(var));
