@@ -164,6 +164,7 @@ pub mod exporter;
 pub mod layer;
 #[cfg(feature = "logs")]
 pub mod logs;
+pub mod metrics;
 pub mod pipeline;
 pub mod propagation;
 mod record;

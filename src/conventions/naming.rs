@@ -9,6 +9,22 @@ use super::message::Message;
 /// `_OTHER` for anything outside the standard set (unbounded names would explode
 /// cardinality in every backend).
 pub(crate) fn sanitize_method(method: &Method) -> &'static str {
+    // The standard methods compare without their text.
+    let known = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known;
+    }
     const KNOWN: [&str; 9] = [
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT",
     ];

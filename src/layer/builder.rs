@@ -9,10 +9,11 @@ use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporte
 
 use super::state::{IdHeaders, LayerState, TraceHeaders, Trust};
 use super::TracingLayer;
-use crate::config::{ConfigError, TracingConfig};
+use crate::config::{ConfigError, MetricsExporter, TracingConfig};
 use crate::conventions::address::TextCache;
 use crate::conventions::recorded_headers::RecordedHeaders;
 use crate::conventions::Conventions;
+use crate::metrics::HttpMetrics;
 use crate::pipeline::sampler::SamplingPolicy;
 use crate::pipeline::{self, Pipeline, Sink};
 use crate::propagation::Propagation;
@@ -51,6 +52,7 @@ pub struct TracingLayerBuilder {
     sanitize_headers: Vec<String>,
     public_endpoint: bool,
     trusted_networks: Vec<String>,
+    cardinality_limit: usize,
 }
 
 impl TracingLayerBuilder {
@@ -63,6 +65,7 @@ impl TracingLayerBuilder {
             send_spans: true,
             receive_spans: true,
             route_names: false,
+            cardinality_limit: crate::metrics::CARDINALITY_LIMIT,
             install_global: true,
             env: Environment::Process,
             trace_headers: None,
@@ -349,6 +352,26 @@ impl TracingLayerBuilder {
         self
     }
 
+    /// The most attribute sets each metric instrument keeps apart (its
+    /// cardinality limit); measurements of further sets go to one series
+    /// marked `otel.metric.overflow = true`. Defaults to 2000, the metrics SDK
+    /// specification's default.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::builder(TracingConfig::default())
+    ///     .metrics_cardinality_limit(500)
+    ///     .install_global(false)
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tower_otel_tracing::ConfigError>(())
+    /// ```
+    pub fn metrics_cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = limit.max(1);
+        self
+    }
+
     /// Whether to install the pipeline as the global tracer provider and the
     /// propagator as the global text-map propagator (default on), so spans made
     /// with `opentelemetry::global::tracer` in handlers go to the same place.
@@ -411,6 +434,19 @@ impl TracingLayerBuilder {
                 &settings.propagators,
             ));
         }
+        let metrics = Arc::new(HttpMetrics::new(
+            settings.metrics.exemplar_filter,
+            settings.metrics.server_address,
+            self.cardinality_limit,
+            pipeline::resource(&settings),
+        ));
+        if matches!(
+            settings.metrics.exporter,
+            MetricsExporter::Otlp | MetricsExporter::Console
+        ) {
+            // A push exporter: measured from the start.
+            metrics.enable();
+        }
         let recorder = Recorder {
             conventions: Conventions {
                 semconv: settings.semconv,
@@ -441,6 +477,8 @@ impl TracingLayerBuilder {
                 trust,
                 #[cfg(feature = "viewer")]
                 viewer_path: std::sync::OnceLock::new(),
+                metrics,
+                metrics_path: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -14,8 +14,10 @@ use super::state::{LayerState, Trust};
 use crate::conventions::describe::server_attribute_capacity;
 use crate::conventions::request_parts::{Keep, RequestParts};
 use crate::conventions::url::exclusion_url;
+use crate::metrics::Measure;
 use crate::pipeline::sampler::HeldTrace;
 use crate::propagation::{random_flag, RANDOM};
+use crate::record::live::clock::tick;
 use crate::record::{Record, Recording, UserProvider};
 use crate::request::{addresses, TraceInfo};
 
@@ -27,8 +29,9 @@ pub(crate) enum Tracked {
     /// while it runs and carries a not-sampled trace to outgoing calls.
     Excluded(Context),
     /// Not recorded, but it has a trace id and a context that handlers and
-    /// outgoing calls see (so downstream services do not sample it either).
-    Unsampled(Context),
+    /// outgoing calls see (so downstream services do not sample it either),
+    /// and it is measured when the layer measures requests.
+    Unsampled(Context, Option<Measure>),
     /// Recorded: sampled, or kept if it ends as an error or slowly.
     Recorded(Recording),
 }
@@ -47,6 +50,11 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             return excluded_context(state);
         }
     }
+    if let Some(path) = state.metrics_path.get() {
+        if req.uri().path() == &**path {
+            return excluded_context(state);
+        }
+    }
     if let Some(excluded) = &state.excluded {
         let (local, _) = addresses(req.extensions(), state.recorder.conventions.local_addr);
         if excluded.is_excluded(&exclusion_url(req, local)) {
@@ -55,6 +63,10 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     }
     let (parent_cx, link) = extract_parent(state, req);
     let recorder = &state.recorder;
+    let measure = state
+        .metrics
+        .enabled()
+        .then(|| Measure::start(&state.metrics, req, tick()));
 
     if let Some(policy) = state.policy {
         let parent = parent_cx.span().span_context().clone();
@@ -64,11 +76,11 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
             recorder.ids.new_trace_id()
         };
         if !policy.sampled(&parent, trace_id) {
-            return unsampled(state, req, &parent_cx, &parent, trace_id, link);
+            return unsampled(state, req, &parent_cx, &parent, trace_id, link, measure);
         }
         // The layer's own pipeline: a record, its spans built at the end
         // (or, without an exporter, dropped).
-        let record = Record::sampled(recorder.clone(), &parent_cx, trace_id, req, link);
+        let record = Record::sampled(recorder.clone(), &parent_cx, trace_id, req, link, measure);
         insert_info(req, record.cx.span().span_context(), true, random(&parent));
         return Tracked::Recorded(Recording::Sampled(record));
     }
@@ -92,13 +104,13 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     let cx = parent_cx.with_span(span);
     insert_info(req, cx.span().span_context(), recording, random(&parent));
     if !recording {
-        return Tracked::Unsampled(cx);
+        return Tracked::Unsampled(cx, measure);
     }
     let kind = UserProvider {
         name,
         grpc: parts.is_grpc(),
     };
-    let record = Record::user_provider(recorder.clone(), cx, kind, &parent);
+    let record = Record::user_provider(recorder.clone(), cx, kind, &parent, measure);
     Tracked::Recorded(Recording::UserProvider(record))
 }
 
@@ -157,6 +169,7 @@ fn unsampled<B>(
     parent: &SpanContext,
     trace_id: opentelemetry::trace::TraceId,
     link: Option<SpanContext>,
+    measure: Option<Measure>,
 ) -> Tracked {
     let recorder = &state.recorder;
     // Not sampled here; random as the caller said, or because it was made here.
@@ -177,7 +190,7 @@ fn unsampled<B>(
         && pipeline.batch().is_some()
         && (!parent.is_valid() || parent.is_sampled() || keep.despite_caller);
     if !may_keep {
-        return Tracked::Unsampled(cx);
+        return Tracked::Unsampled(cx, measure);
     }
     let cx = if pipeline.holds_traces() {
         pipeline.hold_trace(trace_id);
@@ -191,6 +204,7 @@ fn unsampled<B>(
         req,
         parent,
         link,
+        measure,
     )))
 }
 

@@ -18,6 +18,7 @@ use super::decision::Tracked;
 use super::response_body::ResponseBody;
 use super::state::TraceHeaders;
 use crate::conventions::failure::{panic_message, Failure};
+use crate::metrics::{Measure, Outcome};
 use crate::propagation::traceparent_of;
 use crate::record::Recording;
 
@@ -53,8 +54,9 @@ pin_project! {
 /// What the future does for its request besides polling the inner future.
 enum State {
     Untraced,
-    /// Attached while polling, so the handler sees the unsampled trace.
-    Unsampled(Context),
+    /// Attached while polling, so the handler sees the unsampled trace; and
+    /// its measure, when requests are measured.
+    Unsampled(Context, Option<Measure>),
     /// Recorded: its record, until the response head exists.
     Recorded(PendingRecord),
     Done,
@@ -87,7 +89,8 @@ impl<F> ResponseFuture<F> {
     ) -> Self {
         let state = match tracked {
             Tracked::Untraced => State::Untraced,
-            Tracked::Unsampled(cx) | Tracked::Excluded(cx) => State::Unsampled(cx),
+            Tracked::Unsampled(cx, measure) => State::Unsampled(cx, measure),
+            Tracked::Excluded(cx) => State::Unsampled(cx, None),
             Tracked::Recorded(rs) => State::Recorded(PendingRecord(Some(rs))),
         };
         ResponseFuture {
@@ -113,9 +116,23 @@ where
             State::Untraced | State::Done | State::Recorded(PendingRecord(None)) => {
                 ready!(inner.as_mut().poll(cx))
             }
-            State::Unsampled(otel_cx) => {
+            State::Unsampled(otel_cx, measure) => {
                 let _attached = otel_cx.clone().attach();
-                ready!(inner.as_mut().poll(cx))
+                match measure {
+                    None => ready!(inner.as_mut().poll(cx)),
+                    Some(measure) => {
+                        match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+                            Ok(poll) => ready!(poll),
+                            Err(payload) => {
+                                measure.end(&Outcome {
+                                    failure: Some("panic"),
+                                    ..Outcome::default()
+                                });
+                                panic::resume_unwind(payload)
+                            }
+                        }
+                    }
+                }
             }
             State::Recorded(PendingRecord(Some(rs))) => {
                 let _attached = rs.cx().clone().attach();
@@ -152,24 +169,37 @@ where
                     rs.grpc_status(response.headers());
                     response.map(|body| ResponseBody::traced(body, rs))
                 }
-                State::Unsampled(otel_cx) => {
+                State::Unsampled(otel_cx, measure) => {
                     if let Some(names) = this.trace_headers.as_deref() {
                         insert_trace_headers(&mut response, names, &otel_cx);
                     }
-                    response.map(ResponseBody::untraced)
+                    match measure {
+                        None => response.map(ResponseBody::untraced),
+                        Some(mut measure) => {
+                            measure.responded(response.status().as_u16(), traced_ids(&otel_cx));
+                            response.map(|body| ResponseBody::measured(body, measure))
+                        }
+                    }
                 }
                 State::Untraced | State::Done => response.map(ResponseBody::untraced),
             }),
             Err(err) => {
-                if let Some(rs) = match state {
-                    State::Recorded(pending) => pending.into_inner(),
-                    _ => None,
-                } {
-                    rs.fail(Failure {
-                        kind: Cow::Borrowed(std::any::type_name::<E>()),
-                        message: Cow::Owned(err.to_string()),
-                    });
-                    rs.end();
+                match state {
+                    State::Recorded(pending) => {
+                        if let Some(rs) = pending.into_inner() {
+                            rs.fail(Failure {
+                                kind: Cow::Borrowed(std::any::type_name::<E>()),
+                                message: Cow::Owned(err.to_string()),
+                            });
+                            rs.end();
+                        }
+                    }
+                    State::Unsampled(otel_cx, Some(measure)) => measure.end(&Outcome {
+                        failure: Some(std::any::type_name::<E>()),
+                        traced: traced_ids(&otel_cx),
+                        ..Outcome::default()
+                    }),
+                    _ => {}
                 }
                 Err(err)
             }
@@ -207,4 +237,15 @@ fn insert_trace_headers<B>(response: &mut Response<B>, names: &TraceHeaders, cx:
             }
         }
     }
+}
+
+/// The trace and span of an unsampled request's context, for the exemplars of
+/// the `always_on` filter.
+fn traced_ids(
+    cx: &Context,
+) -> Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)> {
+    use opentelemetry::trace::TraceContextExt;
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid().then(|| (sc.trace_id(), sc.span_id()))
 }

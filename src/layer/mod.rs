@@ -235,6 +235,52 @@ impl TracingLayer {
         crate::viewer::TraceViewer::new(self.pipeline().viewer_store().clone(), &path)
     }
 
+    /// The pull endpoint of the layer's HTTP metrics, to mount at `/metrics`:
+    /// the Prometheus text format, or OpenMetrics with exemplars for a scraper
+    /// that asks (see [`MetricsService`](crate::metrics::MetricsService)).
+    /// Requests are measured from the moment it is made; its own are not.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let app: Router = Router::new()
+    ///     .route("/hello", get(|| async { "hello" }))
+    ///     .route_service("/metrics", layer.metrics())
+    ///     .layer(layer.clone());
+    /// ```
+    pub fn metrics(&self) -> crate::metrics::MetricsService {
+        self.metrics_at("/metrics")
+    }
+
+    /// The pull endpoint, mounted at `path` rather than `/metrics`. One path
+    /// per layer.
+    ///
+    /// ```
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    ///
+    /// let layer = TracingLayer::from_config(TracingConfig::default());
+    /// let _metrics = layer.metrics_at("/internal/metrics");
+    /// ```
+    ///
+    /// # Panics
+    /// When the endpoint was already made for another path.
+    pub fn metrics_at(&self, path: &str) -> crate::metrics::MetricsService {
+        let path = path.trim_end_matches('/');
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        let registered = self.state.metrics_path.get_or_init(|| path.as_str().into());
+        assert!(
+            **registered == *path,
+            "this layer's metrics are at {registered}; they cannot also be at {path}"
+        );
+        crate::metrics::MetricsService::new(self.state.metrics.clone())
+    }
+
     /// A guard over the pipeline: it shuts the pipeline down (flushing it) when
     /// dropped or on [`TracingGuard::shutdown`], and derefs to the [`Pipeline`].
     ///

@@ -13,6 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::conventions::failure::{panic_message, Failure};
 use crate::conventions::message::Message;
+use crate::metrics::Measure;
 use crate::record::live::clock::{tick, Tick};
 use crate::record::Recording;
 
@@ -24,12 +25,13 @@ pin_project! {
     /// and its bytes are counted on the server span
     /// (`tower_otel_tracing.response.*`). The server span ends after the last
     /// frame, or, if the body is dropped before that (the client went away), ends
-    /// marked `http.cancelled = true`.
+    /// marked cancelled (`http.cancelled` in the legacy conventions,
+    /// `tower_otel_tracing.cancelled` in the stable ones; never an error).
     ///
     /// ```
     /// use tower::ServiceExt;
     /// use tower_otel_tracing::layer::ResponseBody;
-/// use tower_otel_tracing::{TracingConfig, TracingLayer};
+    /// use tower_otel_tracing::{TracingConfig, TracingLayer};
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let svc = tower::ServiceBuilder::new()
@@ -48,6 +50,8 @@ pin_project! {
         #[pin]
         inner: B,
         state: Option<SendState>,
+        // An unsampled request's measure, ended with the body.
+        measured: Option<Measure>,
     }
 
     impl<B> PinnedDrop for ResponseBody<B>
@@ -63,6 +67,9 @@ pin_project! {
                 } else {
                     state.rs.end_cancelled();
                 }
+            }
+            if let Some(measured) = this.measured.take() {
+                measured.end_sent(None);
             }
         }
     }
@@ -96,11 +103,26 @@ impl<B: Body> ResponseBody<B> {
                 frame_start: None,
                 data_frames: false,
             }),
+            measured: None,
         }
     }
 
     pub(crate) fn untraced(inner: B) -> Self {
-        ResponseBody { inner, state: None }
+        ResponseBody {
+            inner,
+            state: None,
+            measured: None,
+        }
+    }
+
+    /// An unsampled request's response: not recorded, but measured until
+    /// its last frame.
+    pub(crate) fn measured(inner: B, measure: Measure) -> Self {
+        ResponseBody {
+            inner,
+            state: None,
+            measured: Some(measure),
+        }
     }
 }
 
@@ -118,7 +140,27 @@ where
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
         let Some(state) = this.state.as_mut() else {
-            return this.inner.poll_frame(cx);
+            let result = this.inner.as_mut().poll_frame(cx);
+            if let Some(measured) = this.measured.as_mut() {
+                let failure = match &result {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            measured.sent(data.remaining() as u64);
+                        }
+                        if !this.inner.is_end_stream() {
+                            return result;
+                        }
+                        None
+                    }
+                    Poll::Ready(Some(Err(_))) => Some(std::any::type_name::<B::Error>()),
+                    Poll::Ready(None) => None,
+                    Poll::Pending => return result,
+                };
+                if let Some(measured) = this.measured.take() {
+                    measured.end_sent(failure);
+                }
+            }
+            return result;
         };
         let mut inner = this.inner.as_mut();
         let result = match panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::config::ExcludedUrls;
+use crate::metrics::HttpMetrics;
 use crate::pipeline::sampler::SamplingPolicy;
 use crate::pipeline::Pipeline;
 use crate::propagation::Propagation;
@@ -28,6 +29,11 @@ pub(crate) struct LayerState {
     /// The viewer's mount path, once one is made: its requests are not traced.
     #[cfg(feature = "viewer")]
     pub(crate) viewer_path: std::sync::OnceLock<Box<str>>,
+    /// The layer's metrics, measured once they are wanted.
+    pub(crate) metrics: Arc<HttpMetrics>,
+    /// The pull endpoint's path, once one is made: its requests are neither
+    /// traced nor measured.
+    pub(crate) metrics_path: std::sync::OnceLock<Box<str>>,
 }
 
 /// Whose incoming trace context is adopted (a trust boundary, as Go's

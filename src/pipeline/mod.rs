@@ -80,6 +80,7 @@ use crate::settings::Settings;
 pub(crate) use from_settings::Sink;
 pub use guard::TracingGuard;
 use replay::Replay;
+pub(crate) use resource::resource;
 use sampler::SamplingPolicy;
 pub use stats::TracingStats;
 

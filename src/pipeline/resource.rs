@@ -8,7 +8,7 @@ use opentelemetry_sdk::Resource;
 
 use crate::settings::Settings;
 
-pub(super) fn resource(settings: &Settings) -> Resource {
+pub(crate) fn resource(settings: &Settings) -> Resource {
     Resource::builder_empty()
         .with_detector(Box::new(TelemetryResourceDetector))
         .with_attributes(

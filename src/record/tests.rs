@@ -85,6 +85,7 @@ fn frames_that_spill_come_back_in_order_and_only_those_handed_over() {
         TraceId::from(1),
         &request(),
         None,
+        None,
     );
     record.received(None, 10);
     record.received(None, 20);
@@ -140,6 +141,7 @@ fn handler_writes_count_until_the_end_and_no_later() {
         TraceId::from(2),
         &request(),
         None,
+        None,
     );
     let span = record.cx.span();
     assert!(span.is_recording());
@@ -183,6 +185,7 @@ fn statuses_merge_as_an_sdk_span_merges_them() {
             TraceId::from(3),
             &request(),
             None,
+            None,
         );
         if let Some(status) = handler.clone() {
             record.cx.span().set_status(status);
@@ -209,6 +212,7 @@ fn a_failure_is_an_exception_event_and_an_error() {
         &Context::new(),
         TraceId::from(4),
         &request(),
+        None,
         None,
     );
     record.fail(Failure {
@@ -243,6 +247,7 @@ fn the_keep_rules_decide_at_the_end() {
             Context::new(),
             &request(),
             &opentelemetry::trace::SpanContext::empty_context(),
+            None,
             None,
         );
         record.response_started(code, &HeaderMap::new(), None);

@@ -8,7 +8,10 @@
 //!   (feature `zipkin`);
 //! - `jaeger`: Jaeger Thrift to the agent (compact, UDP) and the collector
 //!   (binary, HTTP), decoded with the `thrift` crate (feature `jaeger`, Unix);
-//! - `console`: the console exporter's layout.
+//! - `console`: the console exporter's layout;
+//! - `metrics`: the HTTP metrics' pull endpoint, in the Prometheus text format
+//!   and OpenMetrics with exemplars, parsed with openmetrics-parser (feature
+//!   `axum`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -16,6 +19,8 @@ mod common;
 mod console;
 #[cfg(all(feature = "jaeger", unix))]
 mod jaeger;
+#[cfg(feature = "axum")]
+mod metrics;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "zipkin")]

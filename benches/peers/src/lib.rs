@@ -40,6 +40,8 @@ pub const STACKS: &[&str] = &[
     "ours_rate1_dup",
     "ours_rate0_keep",
     "ours_rate0_keep_full",
+    "ours_rate0_metrics",
+    "ours_rate1_metrics",
     "around_ours_rate0",
     "around_ours_rate1",
     "tower_http_unsampled",
@@ -72,6 +74,10 @@ pub fn describe(stack: &str) -> &'static str {
         "ours_rate1_stable" => "tower-otel-tracing, sample_rate 1.0, full tree, stable conventions",
         "ours_rate1_dup" => {
             "tower-otel-tracing, sample_rate 1.0, full tree, legacy and stable keys"
+        }
+        "ours_rate0_metrics" => "tower-otel-tracing, sample_rate 0, with its HTTP metrics on",
+        "ours_rate1_metrics" => {
+            "tower-otel-tracing, sample_rate 1.0, full tree, with its HTTP metrics on (exemplars)"
         }
         "around_ours_rate0" => "tower-otel-tracing around the router, sample_rate 0",
         "around_ours_rate1" => "tower-otel-tracing around the router, sample_rate 1.0, full tree",
@@ -137,6 +143,7 @@ pub fn spans_per_request(stack: &str) -> u64 {
     match stack {
         "ours_rate1_server_only" | "client_sampled" => 1,
         "ours_rate1" | "ours_rate1_stable" | "ours_rate1_dup" | "around_ours_rate1" => 4,
+        "ours_rate1_metrics" => 4,
         "fastrace_tree_sampled" => 4,
         _ if stack.ends_with("_sampled") => 1,
         _ => 0,
@@ -516,6 +523,22 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
                 Semconv::Stable
             };
             let layer = ours_with(1.0, true, false, Some(mode), options);
+            stack.layers.push(layer.clone());
+            app.layer(layer)
+        }
+        "ours_rate0_metrics" | "ours_rate1_metrics" => {
+            let layer = ours(
+                if name == "ours_rate0_metrics" {
+                    0.0
+                } else {
+                    1.0
+                },
+                true,
+                false,
+                options,
+            );
+            // Made (and dropped): requests are measured from here on.
+            drop(layer.metrics());
             stack.layers.push(layer.clone());
             app.layer(layer)
         }

@@ -38,6 +38,7 @@ use crate::conventions::failure::Failure;
 use crate::conventions::grpc::{self, GrpcStatus};
 use crate::conventions::message::Message;
 use crate::conventions::request_parts::{Keep, RequestParts};
+use crate::metrics::{Measure, Outcome};
 use crate::record::handoff::KeptFor;
 use crate::record::recorder::Recorder;
 
@@ -69,6 +70,8 @@ pub(crate) struct Record<K> {
     done: AtomicBool,
     /// How it ended, once it is exported.
     pub(in crate::record) ending: OnceLock<Ending>,
+    /// Its metrics, when the layer measures requests.
+    measure: Option<Measure>,
 }
 
 /// What the server span needs of its parent.
@@ -132,12 +135,13 @@ impl Record<Keepable> {
         req: &http::Request<B>,
         parent: &SpanContext,
         link: Option<SpanContext>,
+        measure: Option<Measure>,
     ) -> Arc<Self> {
         // Allocated before it is built (`new_cyclic`, its weak handle unused)
         // so that the record is written in place, not built on the stack and
         // copied (`benches/peers`: `callgrind.py ours_rate0_keep`).
         Arc::new_cyclic(|_| {
-            Self::new(recorder, cx, parent, link, |recorder| {
+            Self::new(recorder, cx, parent, link, measure, |recorder| {
                 Keepable(RequestParts::capture(
                     req,
                     &recorder.conventions,
@@ -159,6 +163,7 @@ impl Record<Sampled> {
         trace_id: TraceId,
         req: &http::Request<B>,
         link: Option<SpanContext>,
+        measure: Option<Measure>,
     ) -> Arc<Self> {
         let parent_span = parent_cx.span();
         let parent = parent_span.span_context();
@@ -180,7 +185,7 @@ impl Record<Sampled> {
         // without owning it (the record owns the context).
         Arc::new_cyclic(|record| {
             let cx = parent_cx.with_span(HandlerSpan::new(record.clone(), sc));
-            Self::new(recorder, cx, parent, link, |recorder| {
+            Self::new(recorder, cx, parent, link, measure, |recorder| {
                 Sampled(RequestParts::capture(
                     req,
                     &recorder.conventions,
@@ -200,8 +205,9 @@ impl Record<UserProvider> {
         cx: Context,
         kind: UserProvider,
         parent: &SpanContext,
+        measure: Option<Measure>,
     ) -> Arc<Self> {
-        Arc::new(Self::new(recorder, cx, parent, None, |_| kind))
+        Arc::new(Self::new(recorder, cx, parent, None, measure, |_| kind))
     }
 }
 
@@ -215,6 +221,7 @@ impl<K: RecordKind> Record<K> {
         cx: Context,
         parent: &SpanContext,
         link: Option<SpanContext>,
+        measure: Option<Measure>,
         kind: impl FnOnce(&Recorder) -> K,
     ) -> Self {
         Record {
@@ -231,6 +238,7 @@ impl<K: RecordKind> Record<K> {
             faulted: AtomicBool::new(false),
             done: AtomicBool::new(false),
             ending: OnceLock::new(),
+            measure,
         }
     }
 
@@ -341,30 +349,37 @@ impl<K: RecordKind> Record<K> {
     }
 
     /// The exchange is over (`cancelled`: abandoned before its body was sent):
-    /// hand the record to the recorder's sink, or forget it. Only the first
-    /// call counts.
+    /// record its metrics, and hand the record to the recorder's sink or forget
+    /// it. Only the first call counts.
     pub(crate) fn end(self: &Arc<Self>, cancelled: bool) {
         if self.done.swap(true, Ordering::AcqRel) {
             return;
         }
         let recorder = &*self.recorder;
-        let Some(sink) = &recorder.sink else {
-            return;
-        };
-        // The clock is read only when a rule needs it or the request is kept.
+        // The clock is read only when a rule or the metrics need it, or the
+        // request is kept.
         let mut end = None;
         let mut now = || *end.get_or_insert_with(tick);
         let keep = &recorder.keep;
-        let kept = if K::SAMPLED {
-            None
+        let exported = if K::SAMPLED {
+            Some(None)
         } else if keep.errors && self.failed() {
-            Some(KeptFor::Error)
+            Some(Some(KeptFor::Error))
         } else if keep
             .slower_than
             .is_some_and(|limit| now().duration_since(self.start) > limit)
         {
-            Some(KeptFor::Slow)
+            Some(Some(KeptFor::Slow))
         } else {
+            None
+        };
+        if let Some(measure) = &self.measure {
+            self.measured(measure, now(), exported.is_some());
+        }
+        let Some(sink) = &recorder.sink else {
+            return;
+        };
+        let Some(kept) = exported else {
             sink.discard(self.cx.span().span_context().trace_id());
             return;
         };
@@ -377,6 +392,35 @@ impl<K: RecordKind> Record<K> {
         // Its frames, counted now: frames logged later get no span.
         let spans = 1 + self.frames.written();
         sink.export(self.clone(), spans, kept);
+    }
+
+    /// Its metrics, for a request that ended at `end`; its exemplars point at
+    /// its trace when the trace is `exported`.
+    fn measured(&self, measure: &Measure, end: Tick, exported: bool) {
+        let span = self.cx.span();
+        let sc = span.span_context();
+        let ids = (sc.trace_id(), sc.span_id());
+        let rare = self
+            .faulted
+            .load(Ordering::Relaxed)
+            .then(|| self.rare.lock().unwrap_or_else(PoisonError::into_inner));
+        let failure = rare
+            .as_ref()
+            .and_then(|rare| rare.as_ref()?.failure.as_ref())
+            .map(|failed| failed.kind.as_str());
+        let status = self.status_code.load(Ordering::Relaxed);
+        let (frames, request_bytes) = self.totals.received.counted();
+        measure.end_at(
+            end,
+            &Outcome {
+                status: (status != 0).then_some(status),
+                failure,
+                request_bytes: (frames > 0).then_some(request_bytes),
+                response_bytes: (status != 0).then(|| self.totals.sent.counted().1),
+                exported: exported.then_some(ids),
+                traced: Some(ids),
+            },
+        );
     }
 }
 

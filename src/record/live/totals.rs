@@ -27,6 +27,14 @@ impl Direction {
         self.frames.fetch_add(1, Ordering::Relaxed) < cap
     }
 
+    /// Data frames counted so far, and their bytes.
+    pub(crate) fn counted(&self) -> (u64, u64) {
+        (
+            self.frames.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        )
+    }
+
     fn read(&self) -> (i64, i64) {
         let signed = |n: &AtomicU64| i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
         (signed(&self.frames), signed(&self.bytes))

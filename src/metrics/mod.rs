@@ -1,0 +1,85 @@
+//! HTTP metrics from every request, with exemplars that open the trace: the
+//! stable HTTP semantic conventions' server instruments
+//! (`http.server.request.duration`, `http.server.active_requests`,
+//! `http.server.request.body.size`, `http.server.response.body.size`),
+//! recorded from what the layer already knows of each request (its start, its
+//! real end, its status, its route, its body bytes), sampled or not.
+//!
+//! - `measure.rs`: a request measured from its arrival to its end;
+//! - `server.rs`: the server's instruments and their attribute sets;
+//! - `series_table.rs`: the series of an instrument by attribute set, found
+//!   without a lock and capped at the cardinality limit;
+//! - `histogram.rs` and `exemplar.rs`: atomic bucket counts, and each bucket's
+//!   last exemplar;
+//! - `instruments.rs`: names, units and bucket boundaries;
+//! - `exposition.rs` and `service.rs`: the pull endpoint
+//!   ([`TracingLayer::metrics`](crate::TracingLayer::metrics)), in the
+//!   Prometheus text format or OpenMetrics with exemplars.
+//!
+//! Nothing is recorded until metrics are wanted (the pull endpoint is made,
+//! or a push exporter is configured): until then a request pays one load.
+
+mod exemplar;
+mod exposition;
+mod fold_hash;
+mod histogram;
+mod instruments;
+mod measure;
+mod series_table;
+mod server;
+mod service;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use opentelemetry_sdk::Resource;
+
+use crate::config::ExemplarFilter;
+pub(crate) use measure::{Measure, Outcome};
+pub(crate) use series_table::CARDINALITY_LIMIT;
+use server::ServerMeter;
+pub use service::MetricsService;
+
+/// A layer's metrics: its instruments, shared by the layer, its client
+/// layers, the pull endpoint and a push exporter.
+#[derive(Debug)]
+pub(crate) struct HttpMetrics {
+    /// Whether requests are measured.
+    enabled: AtomicBool,
+    pub(crate) server: ServerMeter,
+    exemplar_filter: ExemplarFilter,
+    /// Write `server.address` and `server.port` (opt-in).
+    server_address: bool,
+    /// When the cumulative counts began.
+    started: SystemTime,
+    resource: Resource,
+}
+
+impl HttpMetrics {
+    pub(crate) fn new(
+        exemplar_filter: ExemplarFilter,
+        server_address: bool,
+        cardinality_limit: usize,
+        resource: Resource,
+    ) -> Self {
+        HttpMetrics {
+            enabled: AtomicBool::new(false),
+            server: ServerMeter::new(cardinality_limit),
+            exemplar_filter,
+            server_address,
+            started: SystemTime::now(),
+            resource,
+        }
+    }
+
+    /// Whether requests are measured: one load on every request's path.
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Requests are measured from now.
+    pub(crate) fn enable(&self) {
+        self.enabled.store(true, Ordering::Relaxed);
+    }
+}
