@@ -22,7 +22,8 @@ use super::instruments::{
     Instrument, NANOS_PER_SECOND, SERVER_ACTIVE, SERVER_DURATION, SERVER_REQUEST_SIZE,
     SERVER_RESPONSE_SIZE,
 };
-use super::server::{ServerKey, ServerSeries};
+use super::outcome_list::OutcomeKey;
+use super::server::{RouteKey, ServerSeries};
 use super::HttpMetrics;
 
 /// Which text a scraper asked for.
@@ -96,13 +97,13 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
     ];
     let mut labels = Vec::new();
     let mut values: Vec<&ServerSeries> = Vec::new();
-    metrics.server.series.for_each(|key, value| {
+    metrics.server.for_each_series(|key, value| {
         // The overflow series only when something overflowed.
         if key.is_none() && value.duration.snapshot().count == 0 {
             return;
         }
         let mut l = match key {
-            Some(key) => server_labels(key),
+            Some((route, outcome)) => server_labels(route, outcome),
             None => vec![("otel_metric_overflow", "true".to_owned())],
         };
         l.extend(scope.iter().cloned());
@@ -147,16 +148,26 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
         }
     }
     descriptor(&mut out, &SERVER_ACTIVE, "gauge");
+    // Summed over the routes: the active requests' attributes are those of a
+    // route but its template and protocol version.
+    let mut active: Vec<(Option<ActiveKey>, i64)> = Vec::new();
+    metrics.server.for_each_route(|route, count| {
+        let key = route.map(|r| (r.method, r.scheme, r.server.clone()));
+        match active.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, sum)) => *sum += count,
+            None => active.push((key, count)),
+        }
+    });
     let mut active_labels = Vec::new();
     let mut active_values = Vec::new();
-    metrics.server.active.for_each(|key, value| {
-        let mut labels: Labels = match key {
-            Some(key) => {
+    for (key, count) in active {
+        let mut labels: Labels = match &key {
+            Some((method, scheme, server)) => {
                 let mut l = vec![
-                    ("http_request_method", key.method.to_owned()),
-                    ("url_scheme", key.scheme.to_owned()),
+                    ("http_request_method", (*method).to_owned()),
+                    ("url_scheme", (*scheme).to_owned()),
                 ];
-                if let Some((address, port)) = &key.server {
+                if let Some((address, port)) = server {
                     l.push(("server_address", address.to_string()));
                     l.push(("server_port", port.to_string()));
                 }
@@ -164,14 +175,13 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
             }
             None => vec![("otel_metric_overflow", "true".to_owned())],
         };
-        let active = value.load(std::sync::atomic::Ordering::Relaxed);
-        if key.is_none() && active == 0 {
-            return;
+        if key.is_none() && count == 0 {
+            continue;
         }
         labels.extend(scope.iter().cloned());
         active_labels.push(labels);
-        active_values.push(active);
-    });
+        active_values.push(count);
+    }
     for (labels, active) in uniform(active_labels).iter().zip(active_values) {
         sample(
             &mut out,
@@ -211,25 +221,33 @@ impl Scale {
     }
 }
 
+/// The attributes of `http.server.active_requests`: a route's method,
+/// scheme and server.
+type ActiveKey = (
+    &'static str,
+    &'static str,
+    Option<(std::sync::Arc<str>, u16)>,
+);
+
 /// The attributes of a server series as labels, in the conventions' order.
-fn server_labels(key: &ServerKey) -> Labels {
+fn server_labels(route: &RouteKey, outcome: &OutcomeKey) -> Labels {
     let mut labels: Labels = vec![
-        ("http_request_method", key.method.to_owned()),
-        ("url_scheme", key.scheme.to_owned()),
+        ("http_request_method", route.method.to_owned()),
+        ("url_scheme", route.scheme.to_owned()),
     ];
-    if let Some(route) = &key.route {
-        labels.push(("http_route", route.to_string()));
+    if let Some(template) = &route.route {
+        labels.push(("http_route", template.to_string()));
     }
-    if let Some(status) = key.status {
+    if let Some(status) = outcome.status {
         labels.push(("http_response_status_code", status.to_string()));
     }
-    if let Some(error) = error_type(key) {
+    if let Some(error) = error_type(outcome) {
         labels.push(("error_type", error));
     }
-    if let Some(version) = key.version {
+    if let Some(version) = route.version {
         labels.push(("network_protocol_version", version.to_owned()));
     }
-    if let Some((address, port)) = &key.server {
+    if let Some((address, port)) = &route.server {
         labels.push(("server_address", address.to_string()));
         labels.push(("server_port", port.to_string()));
     }
@@ -238,7 +256,7 @@ fn server_labels(key: &ServerKey) -> Labels {
 
 /// `error.type`: a failure's type, or a 5xx status code; none for a success
 /// (or a request the client cancelled).
-pub(crate) fn error_type(key: &ServerKey) -> Option<String> {
+pub(crate) fn error_type(key: &OutcomeKey) -> Option<String> {
     match (&key.failure, key.status) {
         (Some(failure), _) => Some(failure.to_string()),
         (None, Some(status)) if status >= 500 => Some(status.to_string()),

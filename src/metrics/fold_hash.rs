@@ -42,18 +42,28 @@ impl FoldHasher {
 }
 
 impl Hasher for FoldHasher {
+    /// Eight bytes at a time; the last (up to) eight read as one word, which
+    /// may overlap the one before, with the length folded in.
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.fold(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.fold(u64::from_le_bytes(last));
-        }
+        let len = bytes.len();
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight"));
+        let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four"));
+        let last = if len >= 8 {
+            let mut at = 0;
+            while at + 8 < len {
+                self.fold(word(at));
+                at += 8;
+            }
+            word(len - 8)
+        } else if len >= 4 {
+            u64::from(half(0)) | u64::from(half(len - 4)) << 32
+        } else if len > 0 {
+            u64::from(bytes[0]) | u64::from(bytes[len / 2]) << 8 | u64::from(bytes[len - 1]) << 16
+        } else {
+            0
+        };
+        self.fold(last ^ (len as u64).rotate_right(8));
     }
 
     #[inline]

@@ -1,8 +1,12 @@
-//! [`Measure`]: a request measured from its arrival. It holds what the
-//! metrics' attributes need that is known then (the method, scheme, protocol
-//! version and route), counts the request as active, and records the request's
-//! measurements when it ends: with its record for a recorded request, with
-//! its response body (or its future, if it never had one) otherwise.
+//! [`Measure`]: a request measured from its arrival. When it arrives it finds
+//! its route's series (what the attributes know then: the method, scheme,
+//! protocol version and route), which counts it as active; when it ends it
+//! records its measurements there: with its record for a recorded request,
+//! with its response body (or its future, if it never had one) otherwise.
+//!
+//! A measure is small and held inline, by the record or by the future and
+//! then the body: a request allocates nothing for its metrics once its series
+//! exist (`benches/peers`: `callgrind.py ours_rate0_metrics`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,49 +14,32 @@ use std::sync::Arc;
 use http::{header, Request};
 use opentelemetry::trace::{SpanId, TraceId};
 
+use super::route_cache::{Borrowed, RouteHandle};
 use super::series_table::Place;
-use super::server::{ActiveAttributes, ServerAttributes, ServerMeasurement};
+use super::server::Ending;
 use super::HttpMetrics;
+use crate::config::ExemplarFilter;
 use crate::conventions::legacy::protocol_version;
 use crate::conventions::naming::sanitize_method;
 use crate::record::live::clock::{tick, Tick};
 
-/// The route template the router matched, where the stack knows one.
-#[cfg(feature = "axum")]
-type Route = axum::extract::MatchedPath;
-
-/// A request being measured: a handle, one pointer wide, so that a future
-/// or body that carries one (or none) grows by a word only (`benches/peers`:
-/// `callgrind.py ours_rate0`, metrics off).
-pub(crate) struct Measure(Box<Measuring>);
-
-/// What a measure knows.
-struct Measuring {
+/// A request being measured.
+pub(crate) struct Measure {
     meter: Arc<HttpMetrics>,
     start: Tick,
-    method: &'static str,
-    scheme: &'static str,
-    version: Option<&'static str>,
-    #[cfg(feature = "axum")]
-    route: Option<Route>,
+    /// Its route's series.
+    route: Place,
     /// `Content-Length`, for a request whose body is not counted.
     content_length: Option<u64>,
-    /// `server.address` and `server.port`, when opted in.
-    server: Option<(Box<str>, u16)>,
-    /// Where the request is counted as active.
-    active: Place,
+    /// What an unrecorded request's response has sent: its status (none
+    /// before its head) and body bytes.
+    status: Option<u16>,
+    sent: u64,
+    /// The trace and span of an unrecorded request, kept for the `always_on`
+    /// exemplar filter only (so boxed: other filters never fill it).
+    traced: Option<Box<(TraceId, SpanId)>>,
     /// Only the first end counts (a record and its body may both try).
     ended: AtomicBool,
-    /// What an unrecorded request's response has sent so far.
-    sent: Sent,
-}
-
-/// An unrecorded request's response, as its body goes by.
-#[derive(Debug, Default)]
-struct Sent {
-    status: Option<u16>,
-    bytes: u64,
-    traced: Option<(TraceId, SpanId)>,
 }
 
 /// How a measured request ended.
@@ -80,76 +67,63 @@ impl Measure {
             _ => "http",
         };
         let server = meter.server_address.then(|| server_of(req)).flatten();
-        let method = sanitize_method(req.method());
-        let active = meter.server.arrive(&ActiveAttributes {
-            method,
-            scheme,
-            server: server.as_ref().map(|(a, p)| (&**a, *p)),
-        });
-        Measure(Box::new(Measuring {
+        let route = meter.server.arrive(
+            &Borrowed {
+                route: req.extensions().get::<RouteHandle>(),
+                method: sanitize_method(req.method()),
+                scheme,
+                version: protocol_version(req.version()),
+            },
+            server.as_ref().map(|(a, p)| (&**a, *p)),
+        );
+        Measure {
             meter: meter.clone(),
             start,
-            method,
-            scheme,
-            version: protocol_version(req.version()),
-            #[cfg(feature = "axum")]
-            route: req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .cloned(),
+            route,
             content_length: req
                 .headers()
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
-            server,
-            active,
+            status: None,
+            sent: 0,
+            traced: None,
             ended: AtomicBool::new(false),
-            sent: Sent::default(),
-        }))
+        }
     }
 
     /// An unrecorded request's response head went out with `status`;
-    /// `traced`, its trace and span (for an `always_on` exemplar).
-    pub(crate) fn responded(&mut self, status: u16, traced: Option<(TraceId, SpanId)>) {
-        self.0.sent.status = Some(status);
-        self.0.sent.traced = traced;
+    /// `traced` gives its trace and span (read only for an `always_on`
+    /// exemplar).
+    pub(crate) fn responded(
+        &mut self,
+        status: u16,
+        traced: impl FnOnce() -> Option<(TraceId, SpanId)>,
+    ) {
+        self.status = Some(status);
+        if self.meter.exemplar_filter == ExemplarFilter::AlwaysOn {
+            self.traced = traced().map(Box::new);
+        }
     }
 
     /// `bytes` more of the response body went out.
     #[inline]
     pub(crate) fn sent(&mut self, bytes: u64) {
-        self.0.sent.bytes += bytes;
+        self.sent += bytes;
     }
 
     /// The unrecorded request's response is over (or was dropped before it
     /// was): it ends with what was sent; `failure`, when its body failed.
     pub(crate) fn end_sent(self, failure: Option<&str>) {
-        let sent = &self.0.sent;
         self.end(&Outcome {
-            status: sent.status,
+            status: self.status,
             failure,
-            response_bytes: sent.status.map(|_| sent.bytes),
-            traced: sent.traced,
+            response_bytes: self.status.map(|_| self.sent),
+            traced: self.traced.as_deref().copied(),
             ..Outcome::default()
         });
     }
-}
 
-impl Measuring {
-    fn route(&self) -> Option<&str> {
-        #[cfg(feature = "axum")]
-        {
-            self.route.as_ref().map(axum::extract::MatchedPath::as_str)
-        }
-        #[cfg(not(feature = "axum"))]
-        {
-            None
-        }
-    }
-}
-
-impl Measure {
     /// The request ended now: its measurements are recorded, and it is no
     /// longer active. Only the first end counts.
     pub(crate) fn end(&self, outcome: &Outcome<'_>) {
@@ -158,33 +132,28 @@ impl Measure {
 
     /// The request ended at `end`.
     pub(crate) fn end_at(&self, end: Tick, outcome: &Outcome<'_>) {
-        let this = &*self.0;
-        if this.ended.swap(true, Ordering::AcqRel) {
+        if self.ended.swap(true, Ordering::AcqRel) {
             return;
         }
-        let meter = &*this.meter;
-        let duration = end.duration_since(this.start);
+        let meter = &*self.meter;
+        let duration = end.duration_since(self.start);
         let exemplar = match meter.exemplar_filter {
-            crate::config::ExemplarFilter::TraceBased => outcome.exported,
-            crate::config::ExemplarFilter::AlwaysOn => outcome.exported.or(outcome.traced),
-            crate::config::ExemplarFilter::AlwaysOff => None,
+            ExemplarFilter::TraceBased => outcome.exported,
+            ExemplarFilter::AlwaysOn => outcome.exported.or(outcome.traced),
+            ExemplarFilter::AlwaysOff => None,
         };
-        meter.server.record(&ServerMeasurement {
-            attributes: ServerAttributes {
-                method: this.method,
-                scheme: this.scheme,
-                version: this.version,
-                route: this.route(),
+        meter.server.record(
+            self.route,
+            &Ending {
                 status: outcome.status,
                 failure: outcome.failure,
-                server: this.server.as_ref().map(|(a, p)| (&**a, *p)),
+                duration_nanos: u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
+                request_bytes: outcome.request_bytes.or(self.content_length),
+                response_bytes: outcome.response_bytes,
+                exemplar,
             },
-            duration_nanos: u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
-            request_bytes: outcome.request_bytes.or(this.content_length),
-            response_bytes: outcome.response_bytes,
-            exemplar,
-        });
-        meter.server.depart(this.active);
+        );
+        meter.server.depart(self.route);
     }
 }
 
@@ -192,7 +161,9 @@ impl Drop for Measure {
     /// A measure dropped without an end (its future or body dropped in a way
     /// that skipped it) still ends: as a request without a response.
     fn drop(&mut self) {
-        self.end(&Outcome::default());
+        if !*self.ended.get_mut() {
+            self.end(&Outcome::default());
+        }
     }
 }
 

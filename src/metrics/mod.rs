@@ -6,9 +6,12 @@
 //! real end, its status, its route, its body bytes), sampled or not.
 //!
 //! - `measure.rs`: a request measured from its arrival to its end;
-//! - `server.rs`: the server's instruments and their attribute sets;
-//! - `series_table.rs`: the series of an instrument by attribute set, found
-//!   without a lock and capped at the cardinality limit;
+//! - `server.rs`: the server's instruments and their attribute sets, a
+//!   route's series found once when a request arrives, its outcome's when it
+//!   ends;
+//! - `series_table.rs` and `outcome_list.rs`: those two levels, found without
+//!   a lock; `budget.rs`: the cardinality limit they share; `route_cache.rs`:
+//!   a route's series found by address before content;
 //! - `histogram.rs` and `exemplar.rs`: atomic bucket counts, and each bucket's
 //!   last exemplar;
 //! - `instruments.rs`: names, units and bucket boundaries;
@@ -19,12 +22,15 @@
 //! Nothing is recorded until metrics are wanted (the pull endpoint is made,
 //! or a push exporter is configured): until then a request pays one load.
 
+mod budget;
 mod exemplar;
 mod exposition;
 mod fold_hash;
 mod histogram;
 mod instruments;
 mod measure;
+mod outcome_list;
+mod route_cache;
 mod series_table;
 mod server;
 mod service;

@@ -9,10 +9,10 @@
 //! which exports with `otel.metric.overflow = true`.
 
 use std::hash::{BuildHasher, Hash};
-
-use super::fold_hash::FoldState;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use super::budget::Budget;
+use super::fold_hash::FoldState;
 
 /// The default cardinality limit of the metrics SDK specification.
 pub(crate) const CARDINALITY_LIMIT: usize = 2000;
@@ -22,7 +22,7 @@ pub(crate) const CARDINALITY_LIMIT: usize = 2000;
 pub(crate) struct Place(usize);
 
 impl Place {
-    const OVERFLOW: Place = Place(usize::MAX);
+    pub(crate) const OVERFLOW: Place = Place(usize::MAX);
 }
 
 /// One filled slot.
@@ -40,9 +40,8 @@ type Slot<K, V> = OnceLock<Box<Entry<K, V>>>;
 #[derive(Debug)]
 pub(crate) struct SeriesTable<K, V> {
     slots: Box<[Slot<K, V>]>,
-    /// Slots filled (or being filled).
-    filled: AtomicUsize,
-    limit: usize,
+    /// Room left for series.
+    budget: Budget,
     overflow: V,
     hasher: FoldState,
 }
@@ -54,8 +53,7 @@ impl<K, V> SeriesTable<K, V> {
         let capacity = (limit.max(1) * 2).next_power_of_two();
         SeriesTable {
             slots: (0..capacity).map(|_| OnceLock::new()).collect(),
-            filled: AtomicUsize::new(0),
-            limit,
+            budget: Budget::new(limit),
             overflow,
             hasher: FoldState::random(),
         }
@@ -64,7 +62,7 @@ impl<K, V> SeriesTable<K, V> {
     /// The series of `key` (a borrowed form of a stored key: only it is
     /// hashed), made by `make` if it is new and there is room; the overflow
     /// series if there is none.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn get<Q>(&self, key: &Q, make: impl FnOnce() -> (K, V)) -> &V
     where
         Q: Hash + ?Sized,
@@ -99,8 +97,7 @@ impl<K, V> SeriesTable<K, V> {
                 Some(entry) if entry.key == *key => return Place(at),
                 Some(_) => {}
                 None => {
-                    if self.filled.fetch_add(1, Ordering::Relaxed) >= self.limit {
-                        self.filled.fetch_sub(1, Ordering::Relaxed);
+                    if !self.budget.take() {
                         return Place::OVERFLOW;
                     }
                     let mut mine = false;
@@ -111,7 +108,7 @@ impl<K, V> SeriesTable<K, V> {
                     });
                     if !mine {
                         // Another series took this slot first.
-                        self.filled.fetch_sub(1, Ordering::Relaxed);
+                        self.budget.give_back();
                     }
                     if entry.key == *key {
                         return Place(at);
@@ -142,7 +139,7 @@ impl<K, V> SeriesTable<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicU64;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
     #[test]

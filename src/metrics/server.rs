@@ -1,5 +1,13 @@
-//! The HTTP server's instruments: a request's duration and body sizes by
-//! its attribute set, and the requests under way.
+//! The HTTP server's instruments, kept in two levels so that a request hashes
+//! its attributes once: when it arrives it finds its route's series (its
+//! method, scheme, protocol version, route template and, opted in, server:
+//! what is known then), which counts it as active; when it ends it adds to the
+//! outcome series under that route (its status and failure), found by a
+//! short scan (`benches/peers`: `callgrind.py ours_rate0_metrics`).
+//!
+//! Both levels share the cardinality limit: at most that many routes, and at
+//! most that many attribute sets of the histograms; what does not fit goes to
+//! one overflow series.
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -8,16 +16,18 @@ use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
+use super::budget::Budget;
 use super::exemplar::Exemplar;
 use super::histogram::Histogram;
 use super::instruments::{DURATION_BOUNDS, NANOS_PER_SECOND, SIZE_BOUNDS};
+use super::outcome_list::{OutcomeKey, OutcomeList};
+use super::route_cache::{template, Borrowed, RouteCache};
 use super::series_table::{Place, SeriesTable};
 
-/// The attributes of a server request's measurements, as the stable HTTP
-/// conventions require them, borrowed from the request: hashed and compared
-/// to find its series.
+/// What the conventions' attributes know of a request when it arrives,
+/// borrowed from it: hashed and compared to find its route's series.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ServerAttributes<'a> {
+pub(crate) struct Arrival<'a> {
     /// `http.request.method`: a known method or `_OTHER`.
     pub(crate) method: &'static str,
     /// `url.scheme`.
@@ -26,34 +36,24 @@ pub(crate) struct ServerAttributes<'a> {
     pub(crate) version: Option<&'static str>,
     /// `http.route`: the route template, never a raw path.
     pub(crate) route: Option<&'a str>,
-    /// `http.response.status_code`: none when the exchange ended before its
-    /// response head.
-    pub(crate) status: Option<u16>,
-    /// `error.type` of a failure (an inner error's type, `panic`); a 5xx is
-    /// its status code, derived on export.
-    pub(crate) failure: Option<&'a str>,
     /// `server.address` and `server.port` (opt-in).
     pub(crate) server: Option<(&'a str, u16)>,
 }
 
-impl Hash for ServerAttributes<'_> {
-    /// The short attributes packed in two words, then the route: a request
-    /// hashes its attributes once, at its end (`benches/peers`:
-    /// `callgrind.py ours_rate0_metrics`). Equal sets hash the same; sets
-    /// that differ mostly differ in the word or the route.
+impl Hash for Arrival<'_> {
+    /// The short attributes packed in one word, then the route: equal
+    /// arrivals hash the same; different ones mostly differ in the word or
+    /// the route.
     fn hash<H: Hasher>(&self, state: &mut H) {
         let version = self.version.map_or(0, short_str);
-        state.write_u64(short_word(self.method, self.scheme) | version << 32);
         state.write_u64(
-            self.status.map_or(0, |s| u64::from(s) + 1)
-                | u64::from(self.failure.is_some()) << 62
+            short_str(self.method)
+                | (self.scheme.len() as u64 & 0xFF) << 24
+                | version << 32
                 | u64::from(self.server.is_some()) << 63,
         );
         if let Some(route) = self.route {
             state.write(route.as_bytes());
-        }
-        if let Some(failure) = self.failure {
-            state.write(failure.as_bytes());
         }
         if let Some((address, port)) = self.server {
             state.write(address.as_bytes());
@@ -71,56 +71,52 @@ fn short_str(s: &str) -> u64 {
     (s.len() as u64 & 0xFF) | u64::from(first) << 8 | u64::from(last) << 16
 }
 
-/// The method and the scheme (by length: `http` or `https`) in 32 bits.
-fn short_word(method: &str, scheme: &str) -> u64 {
-    short_str(method) | (scheme.len() as u64 & 0xFF) << 24
-}
-
 /// Two strings that are usually the same `&'static str`: compared by
 /// address first.
 fn same(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
 }
 
-/// The same attributes, owned, as a series keeps them.
+/// The same attributes, owned, as a route's series keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ServerKey {
+pub(crate) struct RouteKey {
     pub(crate) method: &'static str,
     pub(crate) scheme: &'static str,
     pub(crate) version: Option<&'static str>,
     pub(crate) route: Option<Arc<str>>,
-    pub(crate) status: Option<u16>,
-    pub(crate) failure: Option<Arc<str>>,
     pub(crate) server: Option<(Arc<str>, u16)>,
 }
 
-impl PartialEq<ServerAttributes<'_>> for ServerKey {
-    fn eq(&self, other: &ServerAttributes<'_>) -> bool {
-        self.status == other.status
-            && same(self.method, other.method)
+impl PartialEq<Arrival<'_>> for RouteKey {
+    fn eq(&self, other: &Arrival<'_>) -> bool {
+        same(self.method, other.method)
             && self.route.as_deref() == other.route
             && same(self.scheme, other.scheme)
             && match (self.version, other.version) {
                 (Some(a), Some(b)) => same(a, b),
                 (a, b) => a.is_none() && b.is_none(),
             }
-            && self.failure.as_deref() == other.failure
             && self.server.as_ref().map(|(a, p)| (&**a, *p)) == other.server
     }
 }
 
-impl ServerKey {
-    fn of(attributes: &ServerAttributes<'_>) -> Self {
-        ServerKey {
-            method: attributes.method,
-            scheme: attributes.scheme,
-            version: attributes.version,
-            route: attributes.route.map(Arc::from),
-            status: attributes.status,
-            failure: attributes.failure.map(Arc::from),
-            server: attributes.server.map(|(a, p)| (Arc::from(a), p)),
+impl RouteKey {
+    fn of(arrival: &Arrival<'_>) -> Self {
+        RouteKey {
+            method: arrival.method,
+            scheme: arrival.scheme,
+            version: arrival.version,
+            route: arrival.route.map(Arc::from),
+            server: arrival.server.map(|(a, p)| (Arc::from(a), p)),
         }
     }
+}
+
+/// A route's requests under way and its outcome series.
+#[derive(Debug, Default)]
+pub(crate) struct RouteSeries {
+    pub(crate) active: AtomicI64,
+    pub(crate) outcomes: OutcomeList<ServerSeries>,
 }
 
 /// The histograms of one attribute set.
@@ -141,46 +137,14 @@ impl Default for ServerSeries {
     }
 }
 
-/// The attributes of `http.server.active_requests`: those known when a
-/// request arrives, borrowed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ActiveAttributes<'a> {
-    pub(crate) method: &'static str,
-    pub(crate) scheme: &'static str,
-    pub(crate) server: Option<(&'a str, u16)>,
-}
-
-impl Hash for ActiveAttributes<'_> {
-    /// As [`ServerAttributes`]' hash.
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(short_word(self.method, self.scheme));
-        if let Some((address, port)) = self.server {
-            state.write(address.as_bytes());
-            state.write_u16(port);
-        }
-    }
-}
-
-/// The same, owned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ActiveKey {
-    pub(crate) method: &'static str,
-    pub(crate) scheme: &'static str,
-    pub(crate) server: Option<(Arc<str>, u16)>,
-}
-
-impl PartialEq<ActiveAttributes<'_>> for ActiveKey {
-    fn eq(&self, other: &ActiveAttributes<'_>) -> bool {
-        same(self.method, other.method)
-            && same(self.scheme, other.scheme)
-            && self.server.as_ref().map(|(a, p)| (&**a, *p)) == other.server
-    }
-}
-
 /// One ended request, measured.
 #[derive(Debug)]
-pub(crate) struct ServerMeasurement<'a> {
-    pub(crate) attributes: ServerAttributes<'a>,
+pub(crate) struct Ending<'a> {
+    /// The response status, if a response head was sent.
+    pub(crate) status: Option<u16>,
+    /// `error.type` of a failure (an inner error's type, `panic`); a 5xx is
+    /// its status code, derived on export.
+    pub(crate) failure: Option<&'a str>,
     pub(crate) duration_nanos: u64,
     /// Request and response body bytes, when known.
     pub(crate) request_bytes: Option<u64>,
@@ -193,47 +157,70 @@ pub(crate) struct ServerMeasurement<'a> {
 /// The server's instruments.
 #[derive(Debug)]
 pub(crate) struct ServerMeter {
-    pub(crate) series: SeriesTable<ServerKey, ServerSeries>,
-    pub(crate) active: SeriesTable<ActiveKey, AtomicI64>,
+    routes: SeriesTable<RouteKey, RouteSeries>,
+    /// The routes found by address first.
+    cache: RouteCache,
+    /// Room for the histograms' attribute sets, over every route.
+    budget: Budget,
+    /// The histograms' overflow series.
+    overflow: ServerSeries,
 }
 
 impl ServerMeter {
     /// At most `limit` attribute sets an instrument.
     pub(crate) fn new(limit: usize) -> Self {
         ServerMeter {
-            series: SeriesTable::new(limit, ServerSeries::default()),
-            active: SeriesTable::new(limit, AtomicI64::new(0)),
+            routes: SeriesTable::new(limit, RouteSeries::default()),
+            cache: RouteCache::new(limit),
+            budget: Budget::new(limit),
+            overflow: ServerSeries::default(),
         }
     }
 
-    /// A request arrived: it is counted as active. Where its count is
-    /// comes back, for [`depart`](Self::depart).
+    /// A request arrived, borrowing `borrowed` and addressed to `server`
+    /// (opt-in): it is counted as active. Where its route's series is comes
+    /// back, for [`record`](Self::record) and [`depart`](Self::depart).
     #[inline]
-    pub(crate) fn arrive(&self, attributes: &ActiveAttributes<'_>) -> Place {
-        let place = self.active.find(attributes, || {
-            let key = ActiveKey {
-                method: attributes.method,
-                scheme: attributes.scheme,
-                server: attributes.server.map(|(a, p)| (Arc::from(a), p)),
+    pub(crate) fn arrive(&self, borrowed: &Borrowed<'_>, server: Option<(&str, u16)>) -> Place {
+        let lookup = || {
+            let arrival = Arrival {
+                method: borrowed.method,
+                scheme: borrowed.scheme,
+                version: borrowed.version,
+                route: borrowed.route.map(template),
+                server,
             };
-            (key, AtomicI64::new(0))
-        });
-        self.active.at(place).fetch_add(1, Ordering::Relaxed);
+            self.routes.find(&arrival, || {
+                (RouteKey::of(&arrival), RouteSeries::default())
+            })
+        };
+        let place = match server {
+            // A server's name is the request's own text: no address to cache.
+            Some(_) => lookup(),
+            None => self.cache.get(borrowed, lookup),
+        };
+        self.routes.at(place).active.fetch_add(1, Ordering::Relaxed);
         place
     }
 
-    /// The request that arrived at `place` ended.
+    /// The request that arrived at `place` is no longer active.
     #[inline]
     pub(crate) fn depart(&self, place: Place) {
-        self.active.at(place).fetch_sub(1, Ordering::Relaxed);
+        self.routes.at(place).active.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// An ended request's measurements.
+    /// The measurements of a request that arrived at `place` and ended.
     #[inline]
-    pub(crate) fn record(&self, m: &ServerMeasurement<'_>) {
-        let series = self.series.get(&m.attributes, || {
-            (ServerKey::of(&m.attributes), ServerSeries::default())
-        });
+    pub(crate) fn record(&self, place: Place, m: &Ending<'_>) {
+        let series = match place {
+            Place::OVERFLOW => &self.overflow,
+            _ => self
+                .routes
+                .at(place)
+                .outcomes
+                .get(m.status, m.failure, &self.budget, ServerSeries::default)
+                .unwrap_or(&self.overflow),
+        };
         // The clock is read for an exemplar only.
         let time = m.exemplar.map(|_| SystemTime::now());
         let exemplar = |value: f64| {
@@ -254,5 +241,27 @@ impl ServerMeter {
         if let Some(bytes) = m.response_bytes {
             series.response_size.record(bytes, exemplar(bytes as f64));
         }
+    }
+
+    /// Each histogram series with its attributes (none: the overflow series,
+    /// last).
+    pub(crate) fn for_each_series<'a>(
+        &'a self,
+        mut f: impl FnMut(Option<(&'a RouteKey, &'a OutcomeKey)>, &'a ServerSeries),
+    ) {
+        self.routes.for_each(|route, series| {
+            if let Some(route) = route {
+                series
+                    .outcomes
+                    .for_each(|outcome, series| f(Some((route, outcome)), series));
+            }
+        });
+        f(None, &self.overflow);
+    }
+
+    /// Each route's requests under way (none: the overflow routes', last).
+    pub(crate) fn for_each_route<'a>(&'a self, mut f: impl FnMut(Option<&'a RouteKey>, i64)) {
+        self.routes
+            .for_each(|route, series| f(route, series.active.load(Ordering::Relaxed)));
     }
 }
