@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::call::ClientSpan;
+use super::call::Call;
 use crate::conventions::failure::Failure;
 
 pin_project! {
@@ -31,7 +31,7 @@ pin_project! {
     {
         #[pin]
         inner: B,
-        span: Option<ClientSpan>,
+        call: Option<Call>,
     }
 
     impl<B> PinnedDrop for ClientResponseBody<B>
@@ -40,10 +40,10 @@ pin_project! {
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(span) = this.span.take() {
+            if let Some(call) = this.call.take() {
                 // A body complete without being polled to its end is not cancelled.
                 if this.inner.is_end_stream() {
-                    span.end();
+                    call.end();
                 }
             }
         }
@@ -51,8 +51,8 @@ pin_project! {
 }
 
 impl<B: Body> ClientResponseBody<B> {
-    pub(crate) fn new(inner: B, span: Option<ClientSpan>) -> Self {
-        ClientResponseBody { inner, span }
+    pub(crate) fn new(inner: B, call: Option<Call>) -> Self {
+        ClientResponseBody { inner, call }
     }
 }
 
@@ -72,14 +72,14 @@ where
         let result = ready!(this.inner.as_mut().poll_frame(cx));
         let done = match &result {
             Some(Ok(frame)) => {
-                if let (Some(trailers), Some(span)) = (frame.trailers_ref(), this.span.as_mut()) {
-                    span.grpc_status(trailers);
+                if let (Some(trailers), Some(call)) = (frame.trailers_ref(), this.call.as_mut()) {
+                    call.grpc_status(trailers);
                 }
                 frame.is_trailers() || this.inner.is_end_stream()
             }
             Some(Err(err)) => {
-                if let Some(span) = this.span.as_mut() {
-                    span.fail(Failure {
+                if let Some(call) = this.call.as_mut() {
+                    call.fail(Failure {
                         kind: Cow::Borrowed(std::any::type_name::<B::Error>()),
                         message: Cow::Owned(err.to_string()),
                     });
@@ -89,8 +89,8 @@ where
             None => true,
         };
         if done {
-            if let Some(span) = this.span.take() {
-                span.end();
+            if let Some(call) = this.call.take() {
+                call.end();
             }
         }
         Poll::Ready(result)
@@ -108,7 +108,10 @@ where
 impl<B: Body> fmt::Debug for ClientResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientResponseBody")
-            .field("recorded", &self.span.is_some())
+            .field(
+                "recorded",
+                &self.call.as_ref().is_some_and(|c| c.span.is_some()),
+            )
             .finish_non_exhaustive()
     }
 }

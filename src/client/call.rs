@@ -18,6 +18,7 @@ use crate::conventions::failure::Failure;
 use crate::conventions::grpc::{self, GrpcStatus, Side};
 use crate::conventions::ours::push_cancelled;
 use crate::conventions::stable;
+use crate::metrics::{ClientMeasure, HttpMetrics};
 use crate::pipeline::sampler::{presampled, HeldTrace, SamplingPolicy};
 use crate::pipeline::Pipeline;
 use crate::propagation::{random_flag, Propagation};
@@ -36,6 +37,54 @@ pub(crate) struct ClientState {
     pub(crate) disabled: bool,
     /// Record a CLIENT span per sampled call (off: inject only).
     pub(crate) client_spans: bool,
+    /// The server layer's metrics: each call is measured when they are on.
+    pub(crate) metrics: Arc<HttpMetrics>,
+}
+
+/// What a call carries to its end: its CLIENT span when it is recorded, its
+/// measure when calls are measured.
+pub(crate) struct Call {
+    pub(crate) span: Option<ClientSpan>,
+    pub(crate) measure: Option<ClientMeasure>,
+}
+
+impl Call {
+    /// The response head came back.
+    pub(crate) fn response(&mut self, status: u16, headers: &HeaderMap) {
+        if let Some(span) = &mut self.span {
+            span.response(status, headers);
+        }
+        if let Some(measure) = &mut self.measure {
+            measure.responded(status);
+        }
+    }
+
+    /// `grpc-status` in trailers.
+    pub(crate) fn grpc_status(&mut self, trailers: &HeaderMap) {
+        if let Some(span) = &mut self.span {
+            span.grpc_status(trailers);
+        }
+    }
+
+    /// The call (or its body) failed.
+    pub(crate) fn fail(&mut self, failure: Failure<'_>) {
+        if let Some(measure) = &self.measure {
+            measure.end(Some(&failure.kind));
+        }
+        if let Some(span) = &mut self.span {
+            span.fail(failure);
+        }
+    }
+
+    /// The exchange is complete.
+    pub(crate) fn end(self) {
+        if let Some(measure) = &self.measure {
+            measure.end(None);
+        }
+        if let Some(span) = self.span {
+            span.end();
+        }
+    }
 }
 
 /// Decides how the call is traced, starts its CLIENT span when it is recorded,
@@ -45,9 +94,12 @@ pub(crate) fn start(
     method: &Method,
     uri: &Uri,
     headers: &mut HeaderMap,
-) -> Option<ClientSpan> {
+) -> Call {
     if state.disabled {
-        return None;
+        return Call {
+            span: None,
+            measure: None,
+        };
     }
     let cx = Context::current();
     let parent = cx.span().span_context().clone();
@@ -128,7 +180,15 @@ pub(crate) fn start(
         .propagation
         .composite
         .inject_context(&injected, &mut AddMissing(headers));
-    span
+    let measure = state.metrics.enabled().then(|| {
+        let sc = injected.span();
+        let sc = sc.span_context();
+        let ids = sc.is_valid().then(|| (sc.trace_id(), sc.span_id()));
+        // An exemplar names the call's span when its trace is exported.
+        let exported = ids.filter(|_| span.is_some() && sampled);
+        ClientMeasure::start(&state.metrics, method, uri, exported, ids)
+    });
+    Call { span, measure }
 }
 
 /// A recorded call's CLIENT span. It ends with the response body (or with an

@@ -11,7 +11,7 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use super::body::ClientResponseBody;
-use super::call::ClientSpan;
+use super::call::Call;
 use crate::conventions::failure::Failure;
 
 pin_project! {
@@ -36,13 +36,14 @@ pin_project! {
     pub struct ClientResponseFuture<F> {
         #[pin]
         inner: F,
-        span: Option<ClientSpan>,
+        call: Option<Call>,
     }
 }
 
 impl<F> ClientResponseFuture<F> {
-    pub(crate) fn new(inner: F, span: Option<ClientSpan>) -> Self {
-        ClientResponseFuture { inner, span }
+    pub(crate) fn new(inner: F, call: Call) -> Self {
+        let call = (call.span.is_some() || call.measure.is_some()).then_some(call);
+        ClientResponseFuture { inner, call }
     }
 }
 
@@ -57,22 +58,22 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let output = ready!(this.inner.poll(cx));
-        let span = this.span.take();
+        let call = this.call.take();
         Poll::Ready(match output {
             Ok(response) => {
-                let mut span = span;
-                if let Some(span) = &mut span {
-                    span.response(response.status().as_u16(), response.headers());
+                let mut call = call;
+                if let Some(call) = &mut call {
+                    call.response(response.status().as_u16(), response.headers());
                 }
-                Ok(response.map(|body| ClientResponseBody::new(body, span)))
+                Ok(response.map(|body| ClientResponseBody::new(body, call)))
             }
             Err(err) => {
-                if let Some(mut span) = span {
-                    span.fail(Failure {
+                if let Some(mut call) = call {
+                    call.fail(Failure {
                         kind: Cow::Borrowed(std::any::type_name::<E>()),
                         message: Cow::Owned(err.to_string()),
                     });
-                    span.end();
+                    call.end();
                 }
                 Err(err)
             }
@@ -83,7 +84,10 @@ where
 impl<F> fmt::Debug for ClientResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientResponseFuture")
-            .field("recorded", &self.span.is_some())
+            .field(
+                "recorded",
+                &self.call.as_ref().is_some_and(|c| c.span.is_some()),
+            )
             .finish_non_exhaustive()
     }
 }

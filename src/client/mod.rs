@@ -121,6 +121,7 @@ impl TracingClientLayer {
             propagation: s.propagation.clone(),
             disabled: s.disabled,
             client_spans: on,
+            metrics: s.metrics.clone(),
         })
     }
 

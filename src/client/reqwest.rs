@@ -10,7 +10,7 @@ use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next};
 
 use super::body::ClientResponseBody;
-use super::call::{start, ClientSpan, ClientState};
+use super::call::{start, Call, ClientState};
 use crate::conventions::failure::Failure;
 
 /// Traces calls made through a `reqwest_middleware::ClientWithMiddleware`: the
@@ -50,28 +50,29 @@ impl Middleware for ReqwestTracing {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let span = match req.url().as_str().parse::<http::Uri>() {
+        let call = match req.url().as_str().parse::<http::Uri>() {
             Ok(uri) => {
                 let method = req.method().clone();
-                start(&self.state, &method, &uri, req.headers_mut())
+                let call = start(&self.state, &method, &uri, req.headers_mut());
+                (call.span.is_some() || call.measure.is_some()).then_some(call)
             }
             Err(_) => None,
         };
         match next.run(req, extensions).await {
-            Ok(resp) => Ok(match span {
-                Some(mut span) => {
-                    span.response(resp.status().as_u16(), resp.headers());
-                    until_body_ends(resp, span)
+            Ok(resp) => Ok(match call {
+                Some(mut call) => {
+                    call.response(resp.status().as_u16(), resp.headers());
+                    until_body_ends(resp, call)
                 }
                 None => resp,
             }),
             Err(err) => {
-                if let Some(mut span) = span {
-                    span.fail(Failure {
+                if let Some(mut call) = call {
+                    call.fail(Failure {
                         kind: Cow::Borrowed(std::any::type_name::<reqwest_middleware::Error>()),
                         message: Cow::Owned(err.to_string()),
                     });
-                    span.end();
+                    call.end();
                 }
                 Err(err)
             }
@@ -79,14 +80,14 @@ impl Middleware for ReqwestTracing {
     }
 }
 
-/// The same response, its body wrapped so the span ends with the body.
-fn until_body_ends(resp: Response, span: ClientSpan) -> Response {
+/// The same response, its body wrapped so the call ends with the body.
+fn until_body_ends(resp: Response, call: Call) -> Response {
     let url = resp.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
     // The URL travels in an extension only reqwest's builder can set.
     if let Ok(with_url) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(with_url.into_parts().0.extensions);
     }
-    let body = reqwest::Body::wrap(ClientResponseBody::new(body, Some(span)));
+    let body = reqwest::Body::wrap(ClientResponseBody::new(body, Some(call)));
     Response::from(http::Response::from_parts(parts, body))
 }

@@ -182,6 +182,7 @@ impl TracingLayer {
             propagation: state.propagation.clone(),
             disabled: state.disabled,
             client_spans: true,
+            metrics: state.metrics.clone(),
         })
     }
 

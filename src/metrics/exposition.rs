@@ -17,10 +17,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::Value;
 
+use super::client::ClientKey;
 use super::histogram::HistogramSnapshot;
 use super::instruments::{
-    Instrument, NANOS_PER_SECOND, SERVER_ACTIVE, SERVER_DURATION, SERVER_REQUEST_SIZE,
-    SERVER_RESPONSE_SIZE,
+    Instrument, CLIENT_DURATION, NANOS_PER_SECOND, SERVER_ACTIVE, SERVER_DURATION,
+    SERVER_REQUEST_SIZE, SERVER_RESPONSE_SIZE,
 };
 use super::outcome_list::OutcomeKey;
 use super::server::{RouteKey, ServerSeries};
@@ -147,7 +148,7 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
             );
         }
     }
-    descriptor(&mut out, &SERVER_ACTIVE, "gauge");
+    client_durations(&mut out, format, metrics, &scope);
     // Summed over the routes: the active requests' attributes are those of a
     // route but its template and protocol version.
     let mut active: Vec<(Option<ActiveKey>, i64)> = Vec::new();
@@ -181,6 +182,9 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
         labels.extend(scope.iter().cloned());
         active_labels.push(labels);
         active_values.push(count);
+    }
+    if !active_labels.is_empty() {
+        descriptor(&mut out, &SERVER_ACTIVE, "gauge");
     }
     for (labels, active) in uniform(active_labels).iter().zip(active_values) {
         sample(
@@ -252,6 +256,71 @@ fn server_labels(route: &RouteKey, outcome: &OutcomeKey) -> Labels {
         labels.push(("server_port", port.to_string()));
     }
     labels
+}
+
+/// `http.client.request.duration`, when any call was measured.
+fn client_durations(
+    out: &mut String,
+    format: Format,
+    metrics: &HttpMetrics,
+    scope: &[(&'static str, String)],
+) {
+    let mut labels = Vec::new();
+    let mut snapshots = Vec::new();
+    metrics.client.duration.for_each(|key, histogram| {
+        let snapshot = histogram.snapshot();
+        if snapshot.count == 0 {
+            return;
+        }
+        let mut l: Labels = match key {
+            Some(key) => client_labels(key),
+            None => vec![("otel_metric_overflow", "true".to_owned())],
+        };
+        l.extend(scope.iter().cloned());
+        labels.push(l);
+        snapshots.push(snapshot);
+    });
+    if snapshots.is_empty() {
+        return;
+    }
+    descriptor(out, &CLIENT_DURATION, "histogram");
+    for (labels, snapshot) in uniform(labels).iter().zip(snapshots) {
+        histogram(
+            out,
+            format,
+            CLIENT_DURATION.prometheus,
+            labels,
+            &snapshot,
+            Scale::Seconds,
+            metrics.started,
+        );
+    }
+}
+
+/// The attributes of a client series as labels.
+fn client_labels(key: &ClientKey) -> Labels {
+    let mut labels: Labels = vec![("http_request_method", key.method.to_owned())];
+    if let Some(status) = key.status {
+        labels.push(("http_response_status_code", status.to_string()));
+    }
+    if let Some(error) = client_error_type(key) {
+        labels.push(("error_type", error));
+    }
+    if let (Some(address), Some(port)) = (&key.address, key.port) {
+        labels.push(("server_address", address.to_string()));
+        labels.push(("server_port", port.to_string()));
+    }
+    labels
+}
+
+/// A client's `error.type`: a failure's type, or a status of 400 or more
+/// (an error from the caller's side).
+pub(crate) fn client_error_type(key: &ClientKey) -> Option<String> {
+    match (&key.failure, key.status) {
+        (Some(failure), _) => Some(failure.to_string()),
+        (None, Some(status)) if status >= 400 => Some(status.to_string()),
+        _ => None,
+    }
 }
 
 /// `error.type`: a failure's type, or a 5xx status code; none for a success

@@ -40,6 +40,13 @@ pub(crate) const SERVER_RESPONSE_SIZE: Instrument = Instrument {
     description: "Size of HTTP server response bodies.",
 };
 
+/// `http.client.request.duration`: seconds, from a call to its response's
+/// last byte (or its failure).
+pub(crate) const CLIENT_DURATION: Instrument = Instrument {
+    prometheus: "http_client_request_duration_seconds",
+    description: "Duration of HTTP client requests.",
+};
+
 /// `http.server.active_requests`: an up-down counter.
 pub(crate) const SERVER_ACTIVE: Instrument = Instrument {
     prometheus: "http_server_active_requests",

@@ -6,6 +6,8 @@
 //! real end, its status, its route, its body bytes), sampled or not.
 //!
 //! - `measure.rs`: a request measured from its arrival to its end;
+//! - `client.rs`: `http.client.request.duration`, a call through a client
+//!   layer measured the same way;
 //! - `server.rs`: the server's instruments and their attribute sets, a
 //!   route's series found once when a request arrives, its outcome's when it
 //!   ends;
@@ -23,6 +25,7 @@
 //! or a push exporter is configured): until then a request pays one load.
 
 mod budget;
+mod client;
 mod exemplar;
 mod exposition;
 mod fold_hash;
@@ -41,6 +44,8 @@ use std::time::SystemTime;
 use opentelemetry_sdk::Resource;
 
 use crate::config::ExemplarFilter;
+pub(crate) use client::ClientMeasure;
+use client::ClientMeter;
 pub(crate) use measure::{Measure, Outcome};
 pub(crate) use series_table::CARDINALITY_LIMIT;
 use server::ServerMeter;
@@ -53,6 +58,7 @@ pub(crate) struct HttpMetrics {
     /// Whether requests are measured.
     enabled: AtomicBool,
     pub(crate) server: ServerMeter,
+    pub(crate) client: ClientMeter,
     exemplar_filter: ExemplarFilter,
     /// Write `server.address` and `server.port` (opt-in).
     server_address: bool,
@@ -71,6 +77,7 @@ impl HttpMetrics {
         HttpMetrics {
             enabled: AtomicBool::new(false),
             server: ServerMeter::new(cardinality_limit),
+            client: ClientMeter::new(cardinality_limit),
             exemplar_filter,
             server_address,
             started: SystemTime::now(),

@@ -62,7 +62,7 @@ impl<K, V> SeriesTable<K, V> {
     /// The series of `key` (a borrowed form of a stored key: only it is
     /// hashed), made by `make` if it is new and there is room; the overflow
     /// series if there is none.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn get<Q>(&self, key: &Q, make: impl FnOnce() -> (K, V)) -> &V
     where
         Q: Hash + ?Sized,

@@ -353,3 +353,118 @@ async fn excluded_requests_and_requests_before_the_endpoint_are_not_counted() {
     );
     assert!(!text.contains("/readyz"), "{text}");
 }
+
+/// Calls through the client layer: `http.client.request.duration` by method,
+/// server address and port, status, and `error.type` for a status of 400 or
+/// more or a failure; exemplars name the exported CLIENT spans.
+#[tokio::test]
+async fn client_calls_are_measured_with_exemplars_of_their_spans() {
+    let h = layer(1.0);
+    let metrics = h.layer.metrics();
+    let client = tower::ServiceBuilder::new()
+        .layer(h.layer.client())
+        .service_fn(|req: http::Request<String>| async move {
+            match req.uri().path() {
+                "/down" => Err("connection refused"),
+                "/missing" => Ok(http::Response::builder()
+                    .status(404)
+                    .body(String::new())
+                    .unwrap()),
+                _ => Ok(http::Response::new(String::from("a user"))),
+            }
+        });
+    for path in ["/users/1", "/users/2", "/missing", "/down"] {
+        let req = http::Request::get(format!("http://users.internal:8080{path}"))
+            .body(String::new())
+            .unwrap();
+        if let Ok(resp) = tower::ServiceExt::oneshot(client.clone(), req).await {
+            http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap();
+        }
+    }
+    // A target without a port: the scheme's.
+    let req = http::Request::get("https://billing.internal/")
+        .body(String::new())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(client.clone(), req)
+        .await
+        .unwrap();
+    http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap();
+
+    let app = Router::new().route_service("/metrics", metrics);
+    let text = scrape(&app, false).await;
+    let parsed = parse_prometheus(&text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    let family = "http_client_request_duration_seconds";
+    let count = |want: &[(&str, &str)]| {
+        prometheus_histogram(&parsed, family, want)
+            .iter()
+            .map(|h| h.count.unwrap())
+            .sum::<u64>()
+    };
+    let users = [
+        ("http_request_method", "GET"),
+        ("server_address", "users.internal"),
+        ("server_port", "8080"),
+    ];
+    let ok = [
+        &users[..],
+        &[("http_response_status_code", "200"), ("error_type", "")],
+    ]
+    .concat();
+    assert_eq!(count(&ok), 2, "{text}");
+    let missing = [
+        &users[..],
+        &[("http_response_status_code", "404"), ("error_type", "404")],
+    ]
+    .concat();
+    assert_eq!(count(&missing), 1, "{text}");
+    let down = [&users[..], &[("http_response_status_code", "")]].concat();
+    let down = prometheus_histogram(&parsed, family, &down);
+    assert_eq!(down.len(), 1, "{text}");
+    assert!(
+        text.contains("error_type=\"&str\""),
+        "the failure's type names it:\n{text}"
+    );
+    assert_eq!(
+        count(&[
+            ("server_address", "billing.internal"),
+            ("server_port", "443")
+        ]),
+        1,
+        "{text}"
+    );
+
+    // Exemplars: the CLIENT spans that were exported.
+    let exported: HashSet<(String, String)> = h
+        .spans()
+        .iter()
+        .filter(|s| s.span_kind == opentelemetry::trace::SpanKind::Client)
+        .map(|s| {
+            (
+                s.span_context.trace_id().to_string(),
+                s.span_context.span_id().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(exported.len(), 5);
+    let text = scrape(&app, true).await;
+    let parsed = parse_openmetrics(&text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    let mut seen = 0;
+    for sample in parsed.families[family].iter_samples() {
+        let OpenMetricsValue::Histogram(h) = &sample.value else {
+            panic!("{:?}", sample.value)
+        };
+        for e in h.buckets.iter().filter_map(|b| b.exemplar.as_ref()) {
+            seen += 1;
+            let ids = (e.labels["trace_id"].clone(), e.labels["span_id"].clone());
+            assert!(
+                exported.contains(&ids),
+                "{ids:?} is no exported CLIENT span"
+            );
+        }
+    }
+    assert!(seen >= 4, "{seen} exemplars:\n{text}");
+}
