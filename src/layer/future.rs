@@ -176,7 +176,11 @@ where
                     match measure {
                         None => response.map(ResponseBody::untraced),
                         Some(mut measure) => {
-                            measure.responded(response.status().as_u16(), || traced_ids(&otel_cx));
+                            measure.responded(
+                                response.status().as_u16(),
+                                response.headers(),
+                                || traced_ids(&otel_cx),
+                            );
                             response.map(|body| ResponseBody::measured(body, measure))
                         }
                     }

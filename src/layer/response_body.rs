@@ -146,6 +146,8 @@ where
                     Poll::Ready(Some(Ok(frame))) => {
                         if let Some(data) = frame.data_ref() {
                             measured.sent(data.remaining() as u64);
+                        } else if let Some(trailers) = frame.trailers_ref() {
+                            measured.trailers(trailers);
                         }
                         if !this.inner.is_end_stream() {
                             return result;

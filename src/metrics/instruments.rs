@@ -47,6 +47,13 @@ pub(crate) const CLIENT_DURATION: Instrument = Instrument {
     description: "Duration of HTTP client requests.",
 };
 
+/// `rpc.server.call.duration`: seconds, a gRPC call through the server
+/// layer, from its arrival to its trailers.
+pub(crate) const RPC_SERVER_DURATION: Instrument = Instrument {
+    prometheus: "rpc_server_call_duration_seconds",
+    description: "Measures the duration of an incoming Remote Procedure Call (RPC).",
+};
+
 /// `http.server.active_requests`: an up-down counter.
 pub(crate) const SERVER_ACTIVE: Instrument = Instrument {
     prometheus: "http_server_active_requests",

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use http::{header, Request};
+use http::{header, HeaderMap, Request, Version};
 use opentelemetry::trace::{SpanId, TraceId};
 
 use super::route_cache::{Borrowed, RouteHandle};
@@ -19,6 +19,7 @@ use super::series_table::Place;
 use super::server::Ending;
 use super::HttpMetrics;
 use crate::config::ExemplarFilter;
+use crate::conventions::grpc;
 use crate::conventions::legacy::protocol_version;
 use crate::conventions::naming::sanitize_method;
 use crate::record::live::clock::{tick, Tick};
@@ -31,8 +32,10 @@ pub(crate) struct Measure {
     route: Place,
     /// `Content-Length`, for a request whose body is not counted.
     content_length: Option<u64>,
+    /// A gRPC call: its status is its `grpc-status`.
+    grpc: bool,
     /// What an unrecorded request's response has sent: its status (none
-    /// before its head) and body bytes.
+    /// before its head; a gRPC call's code, once sent) and body bytes.
     status: Option<u16>,
     sent: u64,
     /// The trace and span of an unrecorded request, kept for the `always_on`
@@ -67,6 +70,9 @@ impl Measure {
             _ => "http",
         };
         let server = meter.server_address.then(|| server_of(req)).flatten();
+        // gRPC runs over HTTP/2 only: other requests skip the header lookup.
+        let grpc = req.version() == Version::HTTP_2 && grpc::is_grpc_headers(req.headers());
+        let rpc = grpc.then(|| grpc::rpc_name(req.uri().path()).unwrap_or("_OTHER"));
         let route = meter.server.arrive(
             &Borrowed {
                 route: req.extensions().get::<RouteHandle>(),
@@ -75,6 +81,7 @@ impl Measure {
                 version: protocol_version(req.version()),
             },
             server.as_ref().map(|(a, p)| (&**a, *p)),
+            rpc,
         );
         Measure {
             meter: meter.clone(),
@@ -85,6 +92,7 @@ impl Measure {
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
+            grpc,
             status: None,
             sent: 0,
             traced: None,
@@ -92,18 +100,36 @@ impl Measure {
         }
     }
 
-    /// An unrecorded request's response head went out with `status`;
-    /// `traced` gives its trace and span (read only for an `always_on`
+    /// An unrecorded request's response head went out with `status` and
+    /// `headers`; `traced` gives its trace and span (read only for an `always_on`
     /// exemplar).
     pub(crate) fn responded(
         &mut self,
         status: u16,
+        headers: &HeaderMap,
         traced: impl FnOnce() -> Option<(TraceId, SpanId)>,
     ) {
-        self.status = Some(status);
+        self.status = if self.grpc {
+            // A trailers-only answer: the status is in the head.
+            grpc_code(headers)
+        } else {
+            Some(status)
+        };
         if self.meter.exemplar_filter == ExemplarFilter::AlwaysOn {
             self.traced = traced().map(Box::new);
         }
+    }
+
+    /// The response's trailers went out: a gRPC call's status is there.
+    pub(crate) fn trailers(&mut self, trailers: &HeaderMap) {
+        if self.grpc {
+            self.status = grpc_code(trailers).or(self.status);
+        }
+    }
+
+    /// Whether this is a gRPC call (its outcome is a `grpc-status` code).
+    pub(crate) fn is_grpc(&self) -> bool {
+        self.grpc
     }
 
     /// `bytes` more of the response body went out.
@@ -118,7 +144,7 @@ impl Measure {
         self.end(&Outcome {
             status: self.status,
             failure,
-            response_bytes: self.status.map(|_| self.sent),
+            response_bytes: (self.grpc || self.status.is_some()).then_some(self.sent),
             traced: self.traced.as_deref().copied(),
             ..Outcome::default()
         });
@@ -165,6 +191,11 @@ impl Drop for Measure {
             self.end(&Outcome::default());
         }
     }
+}
+
+/// The `grpc-status` of these headers or trailers, as a measure keeps it.
+fn grpc_code(headers: &HeaderMap) -> Option<u16> {
+    grpc::status(headers).and_then(|code| u16::try_from(code).ok())
 }
 
 /// The host and port the client addressed (`Host`, or the authority of the

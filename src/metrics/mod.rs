@@ -16,7 +16,8 @@
 //!   a route's series found by address before content;
 //! - `histogram.rs` and `exemplar.rs`: atomic bucket counts, and each bucket's
 //!   last exemplar;
-//! - `instruments.rs`: names, units and bucket boundaries;
+//! - `instruments.rs`: names, units and bucket boundaries; `attributes.rs`:
+//!   each series' attributes, as the conventions name them;
 //! - `exposition.rs` and `service.rs`: the pull endpoint
 //!   ([`TracingLayer::metrics`](crate::TracingLayer::metrics)), in the
 //!   Prometheus text format or OpenMetrics with exemplars.
@@ -24,6 +25,7 @@
 //! Nothing is recorded until metrics are wanted (the pull endpoint is made,
 //! or a push exporter is configured): until then a request pays one load.
 
+mod attributes;
 mod budget;
 mod client;
 mod exemplar;

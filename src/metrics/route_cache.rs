@@ -126,7 +126,7 @@ mod tests {
             scheme: "http",
             version,
         };
-        meter.arrive(&borrowed, None)
+        meter.arrive(&borrowed, None, None)
     }
 
     /// The same text at another address is the same series; other text is

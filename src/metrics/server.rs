@@ -34,10 +34,14 @@ pub(crate) struct Arrival<'a> {
     pub(crate) scheme: &'static str,
     /// `network.protocol.version`.
     pub(crate) version: Option<&'static str>,
-    /// `http.route`: the route template, never a raw path.
+    /// `http.route`: the route template, never a raw path; for a gRPC call,
+    /// `rpc.method` (`pkg.Service/Method`).
     pub(crate) route: Option<&'a str>,
     /// `server.address` and `server.port` (opt-in).
     pub(crate) server: Option<(&'a str, u16)>,
+    /// A gRPC call: measured as `rpc.server.call.duration`, its outcome a
+    /// gRPC status code.
+    pub(crate) grpc: bool,
 }
 
 impl Hash for Arrival<'_> {
@@ -50,6 +54,7 @@ impl Hash for Arrival<'_> {
             short_str(self.method)
                 | (self.scheme.len() as u64 & 0xFF) << 24
                 | version << 32
+                | u64::from(self.grpc) << 62
                 | u64::from(self.server.is_some()) << 63,
         );
         if let Some(route) = self.route {
@@ -85,11 +90,13 @@ pub(crate) struct RouteKey {
     pub(crate) version: Option<&'static str>,
     pub(crate) route: Option<Arc<str>>,
     pub(crate) server: Option<(Arc<str>, u16)>,
+    pub(crate) grpc: bool,
 }
 
 impl PartialEq<Arrival<'_>> for RouteKey {
     fn eq(&self, other: &Arrival<'_>) -> bool {
         same(self.method, other.method)
+            && self.grpc == other.grpc
             && self.route.as_deref() == other.route
             && same(self.scheme, other.scheme)
             && match (self.version, other.version) {
@@ -108,6 +115,7 @@ impl RouteKey {
             version: arrival.version,
             route: arrival.route.map(Arc::from),
             server: arrival.server.map(|(a, p)| (Arc::from(a), p)),
+            grpc: arrival.grpc,
         }
     }
 }
@@ -140,7 +148,8 @@ impl Default for ServerSeries {
 /// One ended request, measured.
 #[derive(Debug)]
 pub(crate) struct Ending<'a> {
-    /// The response status, if a response head was sent.
+    /// The response status, if a response head was sent; for a gRPC call,
+    /// its `grpc-status` code, if one was sent.
     pub(crate) status: Option<u16>,
     /// `error.type` of a failure (an inner error's type, `panic`); a 5xx is
     /// its status code, derived on export.
@@ -177,27 +186,35 @@ impl ServerMeter {
         }
     }
 
-    /// A request arrived, borrowing `borrowed` and addressed to `server`
-    /// (opt-in): it is counted as active. Where its route's series is comes
-    /// back, for [`record`](Self::record) and [`depart`](Self::depart).
+    /// A request arrived, borrowing `borrowed`, addressed to `server`
+    /// (opt-in), and calling `rpc` when it is a gRPC call: it is counted as
+    /// active. Where its route's series is comes back, for
+    /// [`record`](Self::record) and [`depart`](Self::depart).
     #[inline]
-    pub(crate) fn arrive(&self, borrowed: &Borrowed<'_>, server: Option<(&str, u16)>) -> Place {
+    pub(crate) fn arrive(
+        &self,
+        borrowed: &Borrowed<'_>,
+        server: Option<(&str, u16)>,
+        rpc: Option<&str>,
+    ) -> Place {
         let lookup = || {
             let arrival = Arrival {
                 method: borrowed.method,
                 scheme: borrowed.scheme,
                 version: borrowed.version,
-                route: borrowed.route.map(template),
+                route: rpc.or(borrowed.route.map(template)),
                 server,
+                grpc: rpc.is_some(),
             };
             self.routes.find(&arrival, || {
                 (RouteKey::of(&arrival), RouteSeries::default())
             })
         };
-        let place = match server {
-            // A server's name is the request's own text: no address to cache.
-            Some(_) => lookup(),
-            None => self.cache.get(borrowed, lookup),
+        let place = match (server, rpc) {
+            (None, None) => self.cache.get(borrowed, lookup),
+            // A server's name and a call's method are the request's own text:
+            // no address to cache.
+            _ => lookup(),
         };
         self.routes.at(place).active.fetch_add(1, Ordering::Relaxed);
         place

@@ -391,3 +391,97 @@ async fn every_mode_on_the_otlp_wire_server_and_client() {
         );
     }
 }
+
+/// gRPC calls are measured as `rpc.server.call.duration` with the RPC
+/// conventions' attributes (the status by name, `error.type` for a server
+/// fault), sampled or not: whether the status came in trailers or a
+/// trailers-only answer.
+#[tokio::test]
+async fn calls_are_measured_as_rpc_server_call_duration() {
+    for sample_rate in [0.0, 1.0] {
+        let h = Harness::new(tower_otel_tracing::TracingConfig {
+            sample_rate: Some(sample_rate),
+            ..Default::default()
+        });
+        let metrics = h.layer.metrics();
+        let server = start(&h).await;
+        let mut health = client(&server.url).await;
+        health.check(check("summarize")).await.unwrap();
+        health.check(check("summarize")).await.unwrap();
+        health.check(check("no-such-service")).await.unwrap_err();
+        let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.unwrap();
+        grpc.unary::<HealthCheckRequest, tonic_health::pb::HealthCheckResponse, _>(
+            tonic::Request::new(check("x")),
+            "/demo.Broken/Run".parse().unwrap(),
+            tonic_prost_codec(),
+        )
+        .await
+        .unwrap_err();
+        server.task.abort();
+
+        let scrape =
+            tower::ServiceExt::oneshot(metrics, http::Request::get("/metrics").body(()).unwrap())
+                .await
+                .unwrap();
+        let text = scrape.into_body();
+        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text)
+            .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        assert!(
+            !parsed
+                .families
+                .contains_key("http_server_request_duration_seconds"),
+            "gRPC calls are RPC metrics:\n{text}"
+        );
+        let family = &parsed.families["rpc_server_call_duration_seconds"];
+        let count = |want: &[(&str, &str)]| -> u64 {
+            family
+                .iter_samples()
+                .filter(|s| {
+                    let labels = s.get_labelset().unwrap();
+                    want.iter()
+                        .all(|(k, v)| labels.get_label_value(k) == Some(*v))
+                })
+                .map(|s| match &s.value {
+                    openmetrics_parser::PrometheusValue::Histogram(h) => h.count.unwrap(),
+                    other => panic!("{other:?}"),
+                })
+                .sum()
+        };
+        let check_method = ("rpc_method", "grpc.health.v1.Health/Check");
+        let grpc_system = ("rpc_system_name", "grpc");
+        assert_eq!(
+            count(&[
+                grpc_system,
+                check_method,
+                ("rpc_status_code", "OK"),
+                ("error_type", "")
+            ]),
+            2,
+            "rate {sample_rate}:\n{text}"
+        );
+        assert_eq!(
+            count(&[
+                check_method,
+                ("rpc_status_code", "NOT_FOUND"),
+                ("error_type", "")
+            ]),
+            1,
+            "rate {sample_rate}: NOT_FOUND is the caller's:\n{text}"
+        );
+        assert_eq!(
+            count(&[
+                ("rpc_method", "demo.Broken/Run"),
+                ("rpc_status_code", "INTERNAL"),
+                ("error_type", "INTERNAL")
+            ]),
+            1,
+            "rate {sample_rate}:\n{text}"
+        );
+    }
+}

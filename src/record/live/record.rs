@@ -400,20 +400,25 @@ impl<K: RecordKind> Record<K> {
         let span = self.cx.span();
         let sc = span.span_context();
         let ids = (sc.trace_id(), sc.span_id());
-        let rare = self
-            .faulted
-            .load(Ordering::Relaxed)
+        let grpc = measure.is_grpc();
+        let rare = (grpc || self.faulted.load(Ordering::Relaxed))
             .then(|| self.rare.lock().unwrap_or_else(PoisonError::into_inner));
+        let rare = rare.as_ref().and_then(|rare| rare.as_ref());
         let failure = rare
-            .as_ref()
-            .and_then(|rare| rare.as_ref()?.failure.as_ref())
+            .and_then(|rare| rare.failure.as_ref())
             .map(|failed| failed.kind.as_str());
         let status = self.status_code.load(Ordering::Relaxed);
         let (frames, request_bytes) = self.totals.received.counted();
         measure.end_at(
             end,
             &Outcome {
-                status: (status != 0).then_some(status),
+                // A gRPC call's outcome is its `grpc-status`.
+                status: if grpc {
+                    rare.and_then(|rare| rare.grpc.as_ref())
+                        .and_then(|g| u16::try_from(g.code).ok())
+                } else {
+                    (status != 0).then_some(status)
+                },
                 failure,
                 request_bytes: (frames > 0).then_some(request_bytes),
                 response_bytes: (status != 0).then(|| self.totals.sent.counted().1),
