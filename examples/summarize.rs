@@ -133,6 +133,9 @@ async fn main() -> ExitCode {
         .route("/slow", get(slow))
         // The trace viewer; the layer leaves its own requests untraced.
         .nest_service("/_traces", layer.viewer())
+        // HTTP metrics from every request, sampled or not (Prometheus text, or
+        // OpenMetrics with exemplars that open the trace); not measured itself.
+        .route_service("/metrics", layer.metrics())
         .layer(layer);
 
     let listener = match tokio::net::TcpListener::bind(args.bind).await {
@@ -145,7 +148,7 @@ async fn main() -> ExitCode {
     let addr = listener.local_addr().unwrap_or(args.bind);
     eprintln!("Summarization listening on http://{addr}");
     eprintln!("try: curl -X POST http://{addr}/summarize -d 'some text'");
-    eprintln!("then open http://{addr}/_traces");
+    eprintln!("then open http://{addr}/_traces, or curl http://{addr}/metrics");
 
     let served = axum::serve(
         listener,

@@ -115,6 +115,10 @@ async fn every_request_is_measured_with_the_conventions_attributes() {
     traffic(&app).await;
     let text = scrape(&app, false).await;
     let parsed = parse_prometheus(&text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    assert!(
+        !text.contains("otel_metric_overflow"),
+        "nothing overflowed:\n{text}"
+    );
 
     let duration = "http_server_request_duration_seconds";
     assert_eq!(

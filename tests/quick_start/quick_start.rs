@@ -222,11 +222,42 @@ fn quick_start_prints_spans_and_flushes_on_sigterm() {
         &format!("GET /stream?n=4 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     );
     assert!(resp.contains("chunk 3"), "{resp}");
+    // The README's `curl localhost:3000/metrics`: every request but the
+    // excluded one, by route and status.
+    let resp = http(
+        addr,
+        &format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let text = resp.split_once("\r\n\r\n").unwrap().1;
+    let parsed = openmetrics_parser::prometheus::parse_prometheus(text)
+        .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    let requests = |route: &str, status: &str| -> u64 {
+        parsed.families["http_server_request_duration_seconds"]
+            .iter_samples()
+            .filter(|s| {
+                let labels = s.get_labelset().unwrap();
+                labels.get_label_value("http_route") == Some(route)
+                    && labels.get_label_value("http_response_status_code") == Some(status)
+            })
+            .map(|s| match &s.value {
+                openmetrics_parser::PrometheusValue::Histogram(h) => h.count.unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .sum()
+    };
+    for status in ["200", "500", "400"] {
+        assert_eq!(requests("/summarize", status), 1, "{status}:\n{text}");
+    }
+    assert_eq!(requests("/stream", "200"), 1, "{text}");
+    assert_eq!(requests("/readyz", "200"), 0, "excluded:\n{text}");
+    assert!(!text.contains("otel_metric_overflow"), "{text}");
 
     let logs = server.stderr.clone();
     let out = stop(server);
     let count = |needle: &str| out.lines().filter(|l| *l == needle).count();
     assert_eq!(count("    Name           : POST /summarize"), 3, "{out}");
+    assert_eq!(count("    Name           : GET /metrics"), 0, "{out}");
     // The handler's log line carries the trace id its spans carry.
     let logs = logs.lock().unwrap().join("\n");
     let logged = logs

@@ -128,6 +128,8 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
     metrics.server.for_each_series(|key, series| match key {
         Some((route, outcome)) if route.grpc => rpc.push(attributes::rpc(route, outcome), series),
         Some((route, outcome)) => http.push(attributes::server(route, outcome), series),
+        // The overflow series only when something overflowed.
+        None if series.duration.snapshot().count == 0 => {}
         None => http.push(attributes::overflow(), series),
     });
     let http = http.uniform();
@@ -162,9 +164,11 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
         rpc,
     );
     let mut client = Family::new();
-    metrics.client.duration.for_each(|key, h| match key {
-        Some(key) => client.push(attributes::client(key), h.snapshot()),
-        None => client.push(attributes::overflow(), h.snapshot()),
+    metrics.client.duration.for_each(|key, h| {
+        let snapshot = h.snapshot();
+        if snapshot.count > 0 {
+            client.push(key.map_or_else(attributes::overflow, attributes::client), snapshot);
+        }
     });
     histogram_family(
         &mut out,
@@ -185,8 +189,8 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
 /// Reads one histogram of a series.
 type Read = fn(&ServerSeries) -> HistogramSnapshot;
 
-/// A histogram family's series with a count (the overflow series only when
-/// something overflowed); a family with none is left out whole.
+/// A histogram family's series with a count; a family with none is left out
+/// whole.
 fn histogram_family(
     out: &mut String,
     format: Format,
