@@ -167,7 +167,10 @@ pub(crate) fn render(metrics: &HttpMetrics, format: Format) -> String {
     metrics.client.duration.for_each(|key, h| {
         let snapshot = h.snapshot();
         if snapshot.count > 0 {
-            client.push(key.map_or_else(attributes::overflow, attributes::client), snapshot);
+            client.push(
+                key.map_or_else(attributes::overflow, attributes::client),
+                snapshot,
+            );
         }
     });
     histogram_family(
