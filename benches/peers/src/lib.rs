@@ -52,6 +52,8 @@ pub const STACKS: &[&str] = &[
     "tower_otel_sampled",
     "otel_instrumentation_tower_unsampled",
     "otel_instrumentation_tower_sampled",
+    "tower_otel_metrics",
+    "otel_instrumentation_tower_metrics",
     "fastrace_unsampled",
     "fastrace_sampled",
     "fastrace_tree_sampled",
@@ -89,6 +91,12 @@ pub fn describe(stack: &str) -> &'static str {
         "tower_otel_sampled" => "tower-otel + tracing-opentelemetry, sampled",
         "otel_instrumentation_tower_unsampled" => "opentelemetry-instrumentation-tower, unsampled",
         "otel_instrumentation_tower_sampled" => "opentelemetry-instrumentation-tower, sampled",
+        "tower_otel_metrics" => {
+            "tower-otel's HTTP metrics layer alone (SDK meter provider, manual reader)"
+        }
+        "otel_instrumentation_tower_metrics" => {
+            "opentelemetry-instrumentation-tower, metrics only (SDK meter provider, manual reader)"
+        }
         "fastrace_unsampled" => "fastrace-axum + fastrace, unsampled root",
         "fastrace_sampled" => "fastrace-axum + fastrace, sampled (one server span)",
         "fastrace_tree_sampled" => {
@@ -222,6 +230,9 @@ pub struct Stack {
     pub app: App,
     pub dispatch: Option<tracing::Dispatch>,
     providers: Vec<SdkTracerProvider>,
+    /// The peers' metrics go through the SDK's aggregation into a reader
+    /// nobody collects from: what a request costs them, not an export.
+    meters: Vec<opentelemetry_sdk::metrics::SdkMeterProvider>,
     layers: Vec<TracingLayer>,
     /// fastrace's global collector reports to [`CountingReporter`].
     fastrace: bool,
@@ -438,6 +449,14 @@ fn fastrace_children(resp: axum::response::Response) -> axum::response::Response
     resp
 }
 
+/// A meter provider whose reader is never collected: the SDK aggregates each
+/// measurement as it would for an exporter.
+fn meter_provider() -> opentelemetry_sdk::metrics::SdkMeterProvider {
+    opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(opentelemetry_sdk::metrics::ManualReader::builder().build())
+        .build()
+}
+
 fn tracing_dispatch(provider: &SdkTracerProvider) -> tracing::Dispatch {
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("peers"));
     tracing::Dispatch::new(tracing_subscriber::registry().with(layer))
@@ -468,6 +487,7 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
         app: App::Routed(router()),
         dispatch: None,
         providers: Vec::new(),
+        meters: Vec::new(),
         layers: Vec::new(),
         fastrace: false,
         recorded_before: RECORDED.load(Ordering::Relaxed),
@@ -497,6 +517,24 @@ pub fn build_with(name: &str, options: &Options) -> Stack {
             stack.dispatch = Some(tracing_dispatch(&provider));
             stack.providers.push(provider);
             app.layer(axum_tracing_opentelemetry::middleware::OtelAxumLayer::default())
+        }
+        "tower_otel_metrics" => {
+            let meters = meter_provider();
+            let meter = opentelemetry::metrics::MeterProvider::meter(&meters, "peers");
+            stack.meters.push(meters);
+            app.layer(tower_otel::metrics::HttpLayer::server(&meter))
+        }
+        "otel_instrumentation_tower_metrics" => {
+            // This layer takes its meter from the global provider when it is built.
+            let meters = meter_provider();
+            opentelemetry::global::set_meter_provider(meters.clone());
+            let layer = opentelemetry_instrumentation_tower::http::server::LayerBuilder::builder()
+                .with_tracing(false)
+                .with_metrics(true)
+                .build()
+                .unwrap();
+            stack.meters.push(meters);
+            app.layer(layer)
         }
         _ if name.starts_with("tower_otel") => {
             let provider = provider(sampled, options.queue);
