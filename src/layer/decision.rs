@@ -104,7 +104,7 @@ pub(crate) fn start<B>(state: &LayerState, req: &mut Request<B>) -> Tracked {
     let cx = parent_cx.with_span(span);
     insert_info(req, cx.span().span_context(), recording, random(&parent));
     if !recording {
-        return Tracked::Unsampled(cx, measure);
+        return Tracked::Unsampled(cx, measure.map(|m| m.unrecorded(req)));
     }
     let kind = UserProvider {
         name,
@@ -190,7 +190,7 @@ fn unsampled<B>(
         && pipeline.batch().is_some()
         && (!parent.is_valid() || parent.is_sampled() || keep.despite_caller);
     if !may_keep {
-        return Tracked::Unsampled(cx, measure);
+        return Tracked::Unsampled(cx, measure.map(|m| m.unrecorded(req)));
     }
     let cx = if pipeline.holds_traces() {
         pipeline.hold_trace(trace_id);

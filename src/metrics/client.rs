@@ -9,13 +9,12 @@
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use http::uri::Authority;
 use http::{Method, Uri};
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::exemplar::Exemplar;
+use super::exemplar::Stamp;
 use super::histogram::Histogram;
 use super::instruments::{DURATION_BOUNDS, NANOS_PER_SECOND};
 use super::series_table::SeriesTable;
@@ -130,7 +129,8 @@ impl ClientMeasure {
         if self.ended.swap(true, Ordering::AcqRel) {
             return;
         }
-        let nanos = u64::try_from(tick().duration_since(self.start).as_nanos()).unwrap_or(u64::MAX);
+        let end = tick();
+        let nanos = u64::try_from(end.duration_since(self.start).as_nanos()).unwrap_or(u64::MAX);
         let attributes = ClientAttributes {
             method: self.method,
             address: self.authority.as_ref().map(Authority::host),
@@ -151,15 +151,11 @@ impl ClientMeasure {
             };
             (key, Histogram::new(DURATION_BOUNDS))
         });
-        let exemplar = self.exemplar.map(|(trace_id, span_id)| {
-            move || Exemplar {
-                value: nanos as f64 / NANOS_PER_SECOND,
-                time: SystemTime::now(),
-                trace_id,
-                span_id,
-            }
-        });
-        histogram.record(nanos, exemplar);
+        let stamp = self
+            .exemplar
+            .map(|(trace_id, span_id)| Stamp::new(self.meter.unix_nanos(end), trace_id, span_id));
+        let seconds = nanos as f64 / NANOS_PER_SECOND;
+        histogram.record(nanos, stamp.as_ref().map(|stamp| (seconds, stamp)));
     }
 }
 

@@ -23,6 +23,31 @@ pub(crate) struct Exemplar {
     pub(crate) span_id: SpanId,
 }
 
+/// The trace, span and time an exemplar names, encoded once for every
+/// histogram a request records into (`benches/peers`: `callgrind.py
+/// ours_rate1_metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    nanos: u64,
+    trace_high: u64,
+    trace_low: u64,
+    span: u64,
+}
+
+impl Stamp {
+    /// At `unix_nanos` (nanoseconds since the epoch), in `trace_id`'s
+    /// `span_id`.
+    pub(crate) fn new(unix_nanos: u64, trace_id: TraceId, span_id: SpanId) -> Self {
+        let trace = u128::from_be_bytes(trace_id.to_bytes());
+        Stamp {
+            nanos: unix_nanos,
+            trace_high: (trace >> 64) as u64,
+            trace_low: trace as u64,
+            span: u64::from_be_bytes(span_id.to_bytes()),
+        }
+    }
+}
+
 /// A bucket's last exemplar.
 #[derive(Debug, Default)]
 pub(crate) struct ExemplarCell {
@@ -36,8 +61,9 @@ pub(crate) struct ExemplarCell {
 }
 
 impl ExemplarCell {
-    /// Keeps `exemplar`, unless another thread is writing this cell now.
-    pub(crate) fn offer(&self, exemplar: &Exemplar) {
+    /// Keeps `value` with `stamp`, unless another thread is writing this
+    /// cell now.
+    pub(crate) fn offer(&self, value: f64, stamp: &Stamp) {
         let seen = self.sequence.load(Ordering::Relaxed);
         if seen & 1 == 1
             || self
@@ -50,21 +76,11 @@ impl ExemplarCell {
         // A reader that sees any field written below also sees the odd count
         // on its second look (this fence pairs with the reader's).
         fence(Ordering::Release);
-        let trace = u128::from_be_bytes(exemplar.trace_id.to_bytes());
-        let nanos = exemplar
-            .time
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        self.value
-            .store(exemplar.value.to_bits(), Ordering::Relaxed);
-        self.nanos.store(nanos, Ordering::Relaxed);
-        self.trace_high
-            .store((trace >> 64) as u64, Ordering::Relaxed);
-        self.trace_low.store(trace as u64, Ordering::Relaxed);
-        self.span.store(
-            u64::from_be_bytes(exemplar.span_id.to_bytes()),
-            Ordering::Relaxed,
-        );
+        self.value.store(value.to_bits(), Ordering::Relaxed);
+        self.nanos.store(stamp.nanos, Ordering::Relaxed);
+        self.trace_high.store(stamp.trace_high, Ordering::Relaxed);
+        self.trace_low.store(stamp.trace_low, Ordering::Relaxed);
+        self.span.store(stamp.span, Ordering::Relaxed);
         self.sequence.store(seen + 2, Ordering::Release);
     }
 
@@ -113,12 +129,18 @@ mod tests {
         }
     }
 
+    fn offer(cell: &ExemplarCell, n: u64) {
+        let e = exemplar(n);
+        let nanos = e.time.duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        cell.offer(e.value, &Stamp::new(nanos, e.trace_id, e.span_id));
+    }
+
     #[test]
     fn the_last_offer_is_read_back_whole() {
         let cell = ExemplarCell::default();
         assert_eq!(cell.read(), None);
-        cell.offer(&exemplar(3));
-        cell.offer(&exemplar(7));
+        offer(&cell, 3);
+        offer(&cell, 7);
         assert_eq!(cell.read(), Some(exemplar(7)));
     }
 
@@ -132,7 +154,7 @@ mod tests {
                 let cell = cell.clone();
                 std::thread::spawn(move || {
                     for i in 0..20_000 {
-                        cell.offer(&exemplar(w * 1_000_000 + i));
+                        offer(&cell, w * 1_000_000 + i);
                     }
                 })
             })

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::exemplar::{Exemplar, ExemplarCell};
+use super::exemplar::{Exemplar, ExemplarCell, Stamp};
 use super::instruments::{Bounds, MAX_BOUNDS};
 
 /// The counts of one series of one histogram instrument.
@@ -53,14 +53,15 @@ impl Histogram {
             .unwrap_or(self.bounds.len())
     }
 
-    /// Records `value`, and offers `exemplar` (made from `value`) to its bucket.
+    /// Records `value`, and offers its bucket an exemplar: `exemplar`'s
+    /// value (`value` in the instrument's unit) with its stamp.
     #[inline]
-    pub(crate) fn record(&self, value: u64, exemplar: Option<impl FnOnce() -> Exemplar>) {
+    pub(crate) fn record(&self, value: u64, exemplar: Option<(f64, &Stamp)>) {
         let bucket = self.bucket(value);
         self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         self.sum.fetch_add(value, Ordering::Relaxed);
-        if let Some(exemplar) = exemplar {
-            self.exemplars[bucket].offer(&exemplar());
+        if let Some((shown, stamp)) = exemplar {
+            self.exemplars[bucket].offer(shown, stamp);
         }
     }
 
@@ -88,14 +89,13 @@ mod tests {
     use super::*;
     use crate::metrics::instruments::{DURATION_BOUNDS, SIZE_BOUNDS};
     use opentelemetry::trace::{SpanId, TraceId};
-    use std::time::UNIX_EPOCH;
 
     #[test]
     fn values_land_in_the_first_bucket_whose_bound_they_do_not_exceed() {
         let h = Histogram::new(DURATION_BOUNDS);
         // 5 ms exactly is the first bucket's (`le` is inclusive), 5 ms + 1 ns the second's.
         for v in [1, 5_000_000, 5_000_001, 10_000_000_000, 10_000_000_001] {
-            h.record(v, None::<fn() -> Exemplar>);
+            h.record(v, None);
         }
         let s = h.snapshot();
         assert_eq!(s.counts.len(), 15);
@@ -109,7 +109,7 @@ mod tests {
             1 + 5_000_000 + 5_000_001 + 10_000_000_000 + 10_000_000_001
         );
         let sizes = Histogram::new(SIZE_BOUNDS);
-        sizes.record(0, None::<fn() -> Exemplar>);
+        sizes.record(0, None);
         assert_eq!(sizes.snapshot().counts[0], 1, "0 bytes: the `le=0` bucket");
         assert_eq!(sizes.snapshot().counts.len(), 16);
     }
@@ -117,18 +117,14 @@ mod tests {
     #[test]
     fn each_bucket_keeps_its_last_exemplar() {
         let h = Histogram::new(DURATION_BOUNDS);
-        let exemplar = |value: u64, span: u64| {
-            move || Exemplar {
-                value: value as f64 / 1e9,
-                time: UNIX_EPOCH,
-                trace_id: TraceId::from(7),
-                span_id: SpanId::from(span),
-            }
-        };
-        h.record(1_000, Some(exemplar(1_000, 1)));
-        h.record(2_000, Some(exemplar(2_000, 2)));
-        h.record(20_000_000, Some(exemplar(20_000_000, 3)));
-        h.record(3_000, None::<fn() -> Exemplar>);
+        let stamps: Vec<Stamp> = (0..4)
+            .map(|span| Stamp::new(0, TraceId::from(7), SpanId::from(span)))
+            .collect();
+        let seconds = |nanos: u64| nanos as f64 / 1e9;
+        h.record(1_000, Some((seconds(1_000), &stamps[1])));
+        h.record(2_000, Some((seconds(2_000), &stamps[2])));
+        h.record(20_000_000, Some((seconds(20_000_000), &stamps[3])));
+        h.record(3_000, None);
         let s = h.snapshot();
         assert_eq!(s.exemplars[0].map(|e| e.span_id), Some(SpanId::from(2)));
         assert_eq!(s.exemplars[2].map(|e| e.span_id), Some(SpanId::from(3)));

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use http::{header, HeaderMap, Request, Version};
 use opentelemetry::trace::{SpanId, TraceId};
 
+use super::exemplar::Stamp;
 use super::route_cache::{Borrowed, RouteHandle};
 use super::series_table::Place;
 use super::server::Ending;
@@ -87,17 +88,25 @@ impl Measure {
             meter: meter.clone(),
             start,
             route,
-            content_length: req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
+            content_length: None,
             grpc,
             status: None,
             sent: 0,
             traced: None,
             ended: AtomicBool::new(false),
         }
+    }
+
+    /// `req` is not recorded: its body's bytes go uncounted, so its
+    /// `Content-Length` stands for them (a recorded request counts them, and
+    /// skips this header lookup).
+    pub(crate) fn unrecorded<B>(mut self, req: &Request<B>) -> Self {
+        self.content_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        self
     }
 
     /// An unrecorded request's response head went out with `status` and
@@ -168,6 +177,7 @@ impl Measure {
             ExemplarFilter::AlwaysOn => outcome.exported.or(outcome.traced),
             ExemplarFilter::AlwaysOff => None,
         };
+        let exemplar = exemplar.map(|(trace, span)| Stamp::new(meter.unix_nanos(end), trace, span));
         meter.server.record(
             self.route,
             &Ending {

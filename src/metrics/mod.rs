@@ -55,7 +55,6 @@ pub use service::MetricsService;
 
 /// A layer's metrics: its instruments, shared by the layer, its client
 /// layers, the pull endpoint and a push exporter.
-#[derive(Debug)]
 pub(crate) struct HttpMetrics {
     /// Whether requests are measured.
     enabled: AtomicBool,
@@ -66,7 +65,23 @@ pub(crate) struct HttpMetrics {
     server_address: bool,
     /// When the cumulative counts began.
     started: SystemTime,
+    /// The request path's clock against the wall clock, for exemplars' times:
+    /// a tick turned into Unix time is a multiply, a wall-clock read is a
+    /// clock call and a conversion (`benches/peers`: `callgrind.py
+    /// ours_rate1_metrics`). Over a long uptime the two clocks drift apart by
+    /// the TSC's error, a few parts per million: an exemplar's time is where
+    /// on the chart it sits, never a duration.
+    anchor: fastant::Anchor,
     resource: Resource,
+}
+
+impl std::fmt::Debug for HttpMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpMetrics")
+            .field("enabled", &self.enabled())
+            .field("exemplar_filter", &self.exemplar_filter)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpMetrics {
@@ -83,6 +98,7 @@ impl HttpMetrics {
             exemplar_filter,
             server_address,
             started: SystemTime::now(),
+            anchor: fastant::Anchor::new(),
             resource,
         }
     }
@@ -91,6 +107,12 @@ impl HttpMetrics {
     #[inline]
     pub(crate) fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// `at` in nanoseconds since the Unix epoch.
+    #[inline]
+    pub(crate) fn unix_nanos(&self, at: crate::record::live::clock::Tick) -> u64 {
+        at.as_unix_nanos(&self.anchor)
     }
 
     /// Requests are measured from now.

@@ -12,12 +12,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
-
-use opentelemetry::trace::{SpanId, TraceId};
 
 use super::budget::Budget;
-use super::exemplar::Exemplar;
+use super::exemplar::Stamp;
 use super::histogram::Histogram;
 use super::instruments::{DURATION_BOUNDS, NANOS_PER_SECOND, SIZE_BOUNDS};
 use super::outcome_list::{OutcomeKey, OutcomeList};
@@ -158,9 +155,9 @@ pub(crate) struct Ending<'a> {
     /// Request and response body bytes, when known.
     pub(crate) request_bytes: Option<u64>,
     pub(crate) response_bytes: Option<u64>,
-    /// The trace and server span the exemplars point at, when its trace is
+    /// The trace, server span and end the exemplars name, when its trace is
     /// exported (or the filter is `always_on`).
-    pub(crate) exemplar: Option<(TraceId, SpanId)>,
+    pub(crate) exemplar: Option<Stamp>,
 }
 
 /// The server's instruments.
@@ -238,18 +235,7 @@ impl ServerMeter {
                 .get(m.status, m.failure, &self.budget, ServerSeries::default)
                 .unwrap_or(&self.overflow),
         };
-        // The clock is read for an exemplar only.
-        let time = m.exemplar.map(|_| SystemTime::now());
-        let exemplar = |value: f64| {
-            m.exemplar.zip(time).map(|((trace_id, span_id), time)| {
-                move || Exemplar {
-                    value,
-                    time,
-                    trace_id,
-                    span_id,
-                }
-            })
-        };
+        let exemplar = |value: f64| m.exemplar.as_ref().map(|stamp| (value, stamp));
         let seconds = m.duration_nanos as f64 / NANOS_PER_SECOND;
         series.duration.record(m.duration_nanos, exemplar(seconds));
         if let Some(bytes) = m.request_bytes {
