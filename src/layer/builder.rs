@@ -477,6 +477,8 @@ impl TracingLayerBuilder {
                 trust,
                 #[cfg(feature = "viewer")]
                 viewer_path: std::sync::OnceLock::new(),
+                #[cfg(feature = "viewer")]
+                viewer_metrics: std::sync::OnceLock::new(),
                 metrics,
                 metrics_path: std::sync::OnceLock::new(),
             }),

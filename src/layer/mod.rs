@@ -233,7 +233,16 @@ impl TracingLayer {
             **registered == *path,
             "this layer's viewer is at {registered}; it cannot also be at {path}"
         );
-        crate::viewer::TraceViewer::new(self.pipeline().viewer_store().clone(), &path)
+        let state = &self.state;
+        let metrics = state.viewer_metrics.get_or_init(|| {
+            let naming = crate::viewer::Naming::of(&state.recorder.conventions);
+            Arc::new(crate::viewer::MetricsHistory::new(&state.metrics, naming))
+        });
+        crate::viewer::TraceViewer::new(
+            self.pipeline().viewer_store().clone(),
+            metrics.clone(),
+            &path,
+        )
     }
 
     /// The pull endpoint of the layer's HTTP metrics, to mount at `/metrics`:
@@ -279,7 +288,13 @@ impl TracingLayer {
             **registered == *path,
             "this layer's metrics are at {registered}; they cannot also be at {path}"
         );
-        crate::metrics::MetricsService::new(self.state.metrics.clone())
+        let service = crate::metrics::MetricsService::new(self.state.metrics.clone());
+        // A viewer made before starts charting the metrics now.
+        #[cfg(feature = "viewer")]
+        if let Some(history) = self.state.viewer_metrics.get() {
+            history.start_sampler();
+        }
+        service
     }
 
     /// A guard over the pipeline: it shuts the pipeline down (flushing it) when

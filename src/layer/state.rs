@@ -29,6 +29,9 @@ pub(crate) struct LayerState {
     /// The viewer's mount path, once one is made: its requests are not traced.
     #[cfg(feature = "viewer")]
     pub(crate) viewer_path: std::sync::OnceLock<Box<str>>,
+    /// The metrics' history the viewer charts, once a viewer is made.
+    #[cfg(feature = "viewer")]
+    pub(crate) viewer_metrics: std::sync::OnceLock<Arc<crate::viewer::MetricsHistory>>,
     /// The layer's metrics, measured once they are wanted.
     pub(crate) metrics: Arc<HttpMetrics>,
     /// The pull endpoint's path, once one is made: its requests are neither

@@ -26,6 +26,34 @@ pub(crate) fn overflow() -> Vec<KeyValue> {
     vec![KeyValue::new("otel.metric.overflow", true)]
 }
 
+/// Whether a server series counts failed requests: a failure (an inner
+/// error, a panic), else a status that says the server failed (a 5xx; for
+/// gRPC a server fault). The one rule behind `error.type` below and the
+/// viewer's errors/s.
+pub(crate) fn is_error(route: &RouteKey, outcome: &OutcomeKey) -> bool {
+    outcome.failure.is_some()
+        || outcome.status.is_some_and(|status| {
+            if route.grpc {
+                grpc::is_server_fault(i64::from(status))
+            } else {
+                status >= 500
+            }
+        })
+}
+
+/// `error.type` of a server series that failed: the failure's type, else
+/// its status (a code for HTTP, a name for gRPC).
+fn error_type(route: &RouteKey, outcome: &OutcomeKey) -> Option<String> {
+    if !is_error(route, outcome) {
+        return None;
+    }
+    match (&outcome.failure, outcome.status) {
+        (Some(failure), _) => Some(failure.to_string()),
+        (None, Some(code)) if route.grpc => Some(grpc::status_name(i64::from(code)).into_owned()),
+        (None, status) => status.map(|s| s.to_string()),
+    }
+}
+
 /// An HTTP server series.
 pub(crate) fn server(route: &RouteKey, outcome: &OutcomeKey) -> Vec<KeyValue> {
     let mut attributes = vec![
@@ -41,12 +69,7 @@ pub(crate) fn server(route: &RouteKey, outcome: &OutcomeKey) -> Vec<KeyValue> {
             i64::from(status),
         ));
     }
-    let error = match (&outcome.failure, outcome.status) {
-        (Some(failure), _) => Some(failure.to_string()),
-        (None, Some(status)) if status >= 500 => Some(status.to_string()),
-        _ => None,
-    };
-    if let Some(error) = error {
+    if let Some(error) = error_type(route, outcome) {
         attributes.push(KeyValue::new("error.type", error));
     }
     if let Some(version) = route.version {
@@ -65,18 +88,13 @@ pub(crate) fn rpc(route: &RouteKey, outcome: &OutcomeKey) -> Vec<KeyValue> {
     if let Some(method) = &route.route {
         attributes.push(KeyValue::new("rpc.method", method.to_string()));
     }
-    let code = outcome.status.map(i64::from);
-    if let Some(code) = code {
-        attributes.push(KeyValue::new("rpc.status_code", grpc::status_name(code)));
+    if let Some(code) = outcome.status {
+        attributes.push(KeyValue::new(
+            "rpc.status_code",
+            grpc::status_name(i64::from(code)),
+        ));
     }
-    let error = match (&outcome.failure, code) {
-        (Some(failure), _) => Some(failure.to_string()),
-        (None, Some(code)) if grpc::is_server_fault(code) => {
-            Some(grpc::status_name(code).into_owned())
-        }
-        _ => None,
-    };
-    if let Some(error) = error {
+    if let Some(error) = error_type(route, outcome) {
         attributes.push(KeyValue::new("error.type", error));
     }
     push_server(
@@ -124,5 +142,61 @@ fn push_server(attributes: &mut Vec<KeyValue>, server: Option<(&str, u16)>) {
     if let Some((address, port)) = server {
         attributes.push(KeyValue::new("server.address", address.to_owned()));
         attributes.push(KeyValue::new("server.port", i64::from(port)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// `error.type`, and `is_error` with it: a failure, a 5xx for HTTP, a
+    /// server fault for gRPC (not a client's mistake, not a 4xx).
+    #[test]
+    fn is_error_agrees_with_error_type() {
+        for grpc in [false, true] {
+            let route = RouteKey {
+                method: "POST",
+                scheme: "http",
+                version: Some("2"),
+                route: Some(Arc::from("pkg.Svc/Call")),
+                server: None,
+                grpc,
+            };
+            for status in [
+                None,
+                Some(0),
+                Some(2),
+                Some(5),
+                Some(13),
+                Some(200),
+                Some(404),
+                Some(500),
+                Some(503),
+            ] {
+                for failure in [None, Some(Arc::from("panic"))] {
+                    let outcome = OutcomeKey { status, failure };
+                    let attributes = if grpc {
+                        rpc(&route, &outcome)
+                    } else {
+                        server(&route, &outcome)
+                    };
+                    let error_type = attributes
+                        .iter()
+                        .find(|kv| kv.key.as_str() == "error.type")
+                        .map(|kv| kv.value.to_string());
+                    let expected = match (grpc, &outcome.failure, status) {
+                        (_, Some(_), _) => Some("panic"),
+                        (false, None, Some(500)) => Some("500"),
+                        (false, None, Some(503)) => Some("503"),
+                        (true, None, Some(2)) => Some("UNKNOWN"),
+                        (true, None, Some(13)) => Some("INTERNAL"),
+                        _ => None,
+                    };
+                    assert_eq!(error_type.as_deref(), expected, "{grpc} {outcome:?}");
+                    assert_eq!(is_error(&route, &outcome), expected.is_some());
+                }
+            }
+        }
     }
 }

@@ -51,7 +51,18 @@ use client::ClientMeter;
 pub(crate) use measure::{Measure, Outcome};
 pub(crate) use series_table::CARDINALITY_LIMIT;
 use server::ServerMeter;
+// What the viewer's charts read of the server's histograms.
+#[cfg(feature = "viewer")]
+pub(crate) use attributes::is_error;
+#[cfg(feature = "viewer")]
+pub(crate) use exemplar::Exemplar;
+#[cfg(feature = "viewer")]
+pub(crate) use instruments::DURATION_BOUNDS;
+#[cfg(feature = "viewer")]
+pub(crate) use server::RouteKey;
 pub use service::MetricsService;
+#[cfg(all(feature = "viewer", test))]
+pub(crate) use {route_cache::Borrowed, server::Ending};
 
 /// A layer's metrics: its instruments, shared by the layer, its client
 /// layers, the pull endpoint and a push exporter.

@@ -26,6 +26,10 @@
 //! - **overview**: one row per root span name (for the layer, per server span
 //!   name) with count, errors, p50/p99 and counts per latency bucket (zPages'
 //!   decades, 10 µs to 100 s, errors in parentheses); each cell links to its traces;
+//!   then, when the layer's HTTP metrics are on ([`TracingLayer::metrics`](crate::TracingLayer::metrics)
+//!   or `metrics.exporter`), each name's requests/s, errors/s and latency (p50, p99)
+//!   over the last 15 minutes as small SVG charts, with the histograms' exemplars
+//!   linking to their traces while the viewer holds them;
 //! - **trace list** (`/traces?name=..&bucket=..&errors=1`): held traces, newest first;
 //! - **trace** (`/trace/{trace id}`): a waterfall of every span of the trace
 //!   (server span, send/receive children, handler and client spans) nested by
@@ -62,6 +66,13 @@
 //! about 4 KiB, so the default store holds a few MiB at most for such traffic.
 //! What the bounds drop is counted on the overview.
 //!
+//! The metrics charts' history (`metrics_history.rs`) holds at most 32 names,
+//! each with 90 points (one every 10 s) and one exemplar per duration bucket:
+//! about 140 KiB at most. Its points come from a small thread
+//! (`viewer-metrics`), started when a viewer exists and metrics are on, that
+//! reads the metrics' cumulative counts every 10 s: requests pay nothing for
+//! it, and it ends with the layer and its viewers.
+//!
 //! # Safety
 //! - Mount the viewer on a loopback or debug listener in production: traces hold
 //!   paths, user agents and whatever attributes handlers record.
@@ -76,15 +87,27 @@
 //!
 //! Layout: `store.rs` (the bounded store), `span.rs` (a span as the store keeps it), `tee.rs` (the exporter wrapper),
 //! `service.rs` ([`TraceViewer`], routing and headers), `pages.rs` (HTML and the
-//! stylesheet), `json.rs` (the JSON endpoints).
+//! stylesheet), `json.rs` (the JSON endpoints); for the metrics charts,
+//! `metrics_totals.rs` (a reading of the metrics by span name),
+//! `metrics_history.rs` (the bounded history of readings), `quantile.rs` (rates and
+//! quantiles from bucket counts), `sampler.rs` (the thread that takes readings),
+//! `charts.rs` (SVG sparklines) and `metrics_section.rs` (the overview's section).
 
+mod charts;
 mod json;
+mod metrics_history;
+mod metrics_section;
+mod metrics_totals;
 mod pages;
+mod quantile;
+mod sampler;
 mod service;
 mod span;
 mod store;
 mod tee;
 
+pub(crate) use metrics_history::MetricsHistory;
+pub(crate) use metrics_totals::Naming;
 pub use service::TraceViewer;
 pub(crate) use store::TraceStore;
 pub(crate) use tee::Tee;

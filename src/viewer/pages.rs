@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use maud::{html, Markup, DOCTYPE};
+use opentelemetry::trace::TraceId;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::span::{SpanStatus, ViewSpan};
@@ -32,7 +33,11 @@ impl Links<'_> {
     }
 
     pub(crate) fn trace(&self, t: &Trace) -> String {
-        format!("{}/trace/{}", self.0, t.trace_id)
+        self.trace_id(t.trace_id)
+    }
+
+    pub(crate) fn trace_id(&self, id: TraceId) -> String {
+        format!("{}/trace/{id}", self.0)
     }
 
     pub(crate) fn json(&self, page: &str) -> String {
@@ -88,7 +93,8 @@ fn page(links: &Links<'_>, title: &str, json: &str, body: Markup) -> Markup {
     }
 }
 
-pub(crate) fn overview(links: &Links<'_>, o: &Overview) -> Markup {
+/// The overview: the table of names, then `metrics` (the metrics section).
+pub(crate) fn overview(links: &Links<'_>, o: &Overview, metrics: Markup) -> Markup {
     let body = html! {
         h1 { "Requests by name" }
         @if !o.fed {
@@ -144,6 +150,7 @@ pub(crate) fn overview(links: &Links<'_>, o: &Overview) -> Markup {
             }
             p.hint { "p50 and p99 are over each name's last 1,024 requests; bucket cells link to the held traces of that latency, errors in parentheses." }
         }
+        (metrics)
     };
     page(links, "Overview", &links.json("overview"), body)
 }
@@ -374,4 +381,19 @@ details.error .name{color:var(--err);font-weight:600}
 .info table.kv th{font-weight:500;color:var(--muted);white-space:nowrap}
 .info table.kv td{word-break:break-all}
 ul.events{margin:.2em 0;padding-left:1.2em}
+h2{font-size:1.1em;margin:1.6em 0 .3em}
+table.metrics td{vertical-align:middle}
+td.chart{padding:.1em .3em}
+svg.chart{width:260px;height:80px;display:block}
+svg.chart .frame{fill:none;stroke:var(--line)}
+svg.chart text{font-size:9px;fill:var(--muted)}
+svg.chart .line{fill:none;stroke-width:1.5}
+svg.chart .line.requests{stroke:var(--link)}.dot.requests{fill:var(--link)}
+svg.chart .line.errors{stroke:var(--err)}.dot.errors{fill:var(--err)}
+svg.chart .line.p50{stroke:var(--ok)}.dot.p50{fill:var(--ok)}
+svg.chart .line.p99{stroke:#8250df}.dot.p99{fill:#8250df}
+svg.chart .marker{fill:#fff;stroke:var(--fg);stroke-width:1.2}
+svg.chart a:hover .marker{fill:var(--link)}
+ul.exemplars{margin:0;padding-left:1em;font-variant-numeric:tabular-nums}
+ul.exemplars .time{color:var(--muted)}
 ";

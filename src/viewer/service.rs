@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::{ready, Ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -13,6 +14,8 @@ use percent_encoding::percent_decode_str;
 use tower_service::Service;
 
 use super::json;
+use super::metrics_history::MetricsHistory;
+use super::metrics_section;
 use super::pages::{self, Links};
 use super::store::{Filter, TraceStore, BUCKETS};
 
@@ -48,16 +51,30 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-ur
 #[derive(Clone)]
 pub struct TraceViewer {
     store: Arc<TraceStore>,
+    /// The layer's metrics over the last 15 minutes, for the overview's charts.
+    metrics: Arc<MetricsHistory>,
     base: Arc<str>,
 }
 
 impl TraceViewer {
-    pub(crate) fn new(store: Arc<TraceStore>, base: &str) -> Self {
+    pub(crate) fn new(store: Arc<TraceStore>, metrics: Arc<MetricsHistory>, base: &str) -> Self {
         store.enable();
+        metrics.start_sampler();
         TraceViewer {
             store,
+            metrics,
             base: base.into(),
         }
+    }
+
+    /// Takes a reading of the layer's metrics for the overview's charts at
+    /// `now`, as if the clock said so. From the first call on, the viewer's
+    /// own sampler thread (a reading every 10 s on the system clock) stops
+    /// and its readings are forgotten: each point then covers the time
+    /// between two calls. For tests, which need no sleeping with it.
+    #[doc(hidden)]
+    pub fn sample_metrics_at(&self, now: SystemTime) {
+        self.metrics.sample_at(now);
     }
 
     /// Keeps the last `n` complete traces (default 300; at least 1) besides the
@@ -109,7 +126,11 @@ impl TraceViewer {
                 if api {
                     json_response(&json::overview(&o))
                 } else {
-                    html(StatusCode::OK, pages::overview(&links, &o))
+                    // Metrics may have been turned on since the viewer was made.
+                    self.metrics.start_sampler();
+                    let held = self.store.held_ids();
+                    let metrics = metrics_section::section(&links, &self.metrics.view(), &held);
+                    html(StatusCode::OK, pages::overview(&links, &o, metrics))
                 }
             }
             (_, "/traces") => {

@@ -15,7 +15,7 @@
 //! - per root name, counts per latency bucket with errors, and the last
 //!   [`LATENCY_WINDOW`] durations for p50/p99.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -376,6 +376,16 @@ impl TraceStore {
             .collect();
         found.sort_unstable_by_key(|t| std::cmp::Reverse(t.seq));
         found
+    }
+
+    /// The ids of every complete trace held: links to them do not 404.
+    pub(crate) fn held_ids(&self) -> HashSet<TraceId> {
+        let st = self.lock();
+        st.recent
+            .iter()
+            .chain(st.names.values().flat_map(NameStats::held))
+            .map(|t| t.trace_id)
+            .collect()
     }
 
     pub(crate) fn trace(&self, id: TraceId) -> Option<Arc<Trace>> {

@@ -1,8 +1,9 @@
 //! The trace viewer in a real browser: headless Chromium driven through its
 //! WebDriver (Debian's `chromium` and `chromium-driver`) with fantoccini. It loads
-//! the overview, follows links to a trace, checks the waterfall's nesting and
-//! order, opens a span's details, checks that nothing injected became an element,
-//! and takes the README's screenshot.
+//! the overview, checks its metrics charts and follows an exemplar to its trace,
+//! follows links to a trace, checks the waterfall's nesting and order, opens a
+//! span's details, checks that nothing injected became an element, and takes the
+//! README's screenshot.
 //!
 //! Opt-in: `TRACE_VIEWER_BROWSER=1 cargo test --all-features --test viewer --
 //! --nocapture browser::`. Without the variable it prints that it skipped, so
@@ -15,7 +16,7 @@ use crate::common;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::{post_summarize, send, serve_loopback, Harness};
 use axum::body::Body;
@@ -117,9 +118,14 @@ async fn the_viewer_in_a_real_browser() {
         ..common::sample_all()
     });
     let tracer = h.layer.pipeline().tracer_provider().tracer("summarize");
+    let viewer = h.layer.viewer();
     let app: Router = common::app(tracer)
-        .nest_service("/_traces", h.layer.viewer())
+        .route_service("/metrics", h.layer.metrics())
+        .nest_service("/_traces", viewer.clone())
         .layer(h.layer.clone());
+    // The metrics charts' readings, 10 s apart on the test's clock.
+    let t0 = SystemTime::now();
+    viewer.sample_metrics_at(t0);
     for text in [
         "Tracing shows where time goes. It also shows errors.",
         "A second request, so the overview has numbers.",
@@ -133,6 +139,7 @@ async fn the_viewer_in_a_real_browser() {
         .unwrap();
     send(app.clone(), hostile).await;
     h.layer.pipeline().force_flush().unwrap();
+    viewer.sample_metrics_at(t0 + Duration::from_secs(10));
     let (addr, server) = serve_loopback(app).await;
 
     let (driver, port) = start_driver();
@@ -171,6 +178,39 @@ async fn drive(
     let names: Vec<String> = texts(c, "table.overview tbody tr td:first-child").await?;
     assert!(names.contains(&"POST /summarize".to_owned()), "{names:?}");
     assert!(names.contains(&"GET /fail".to_owned()), "{names:?}");
+
+    // The metrics section: a row of three charts a name, drawn at the size
+    // the stylesheet gives them, and an exemplar that opens its trace.
+    let mut charted = Vec::new();
+    for row in c
+        .find_all(Locator::Css("section.metrics table.metrics tbody tr"))
+        .await?
+    {
+        charted.push(row.attr("data-name").await?.unwrap_or_default());
+    }
+    assert_eq!(charted, ["GET /fail", "GET /stream", "POST /summarize"]);
+    let summarize = c
+        .find(Locator::Css(
+            r#"section.metrics tr[data-name="POST /summarize"]"#,
+        ))
+        .await?;
+    let charts = summarize.find_all(Locator::Css("svg.chart")).await?;
+    assert_eq!(charts.len(), 3, "requests/s, errors/s, latency");
+    let (_, _, width, height) = charts[0].rectangle().await?;
+    assert!(width > 100.0 && height > 30.0, "{width}×{height}");
+    let label = charts[0].attr("aria-label").await?.unwrap_or_default();
+    assert!(
+        label.ends_with("requests/s over the last 15 minutes, last 0.20/s"),
+        "{label}"
+    );
+    summarize
+        .find(Locator::Css("ul.exemplars a"))
+        .await?
+        .click()
+        .await?;
+    assert!(c.current_url().await?.path().starts_with("/_traces/trace/"));
+    assert_eq!(c.title().await?, "POST /summarize · traces");
+    c.goto(&format!("http://{addr}/_traces")).await?;
 
     // Overview -> the name's traces -> the newest trace.
     c.find(Locator::LinkText("POST /summarize"))

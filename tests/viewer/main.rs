@@ -3,6 +3,7 @@
 //!
 //! Modules:
 //! - `viewer`: pages, JSON, headers, redaction and escaping over HTTP;
+//! - `metrics`: the overview's metrics charts after real requests;
 //! - `browser`: headless Chromium through WebDriver (opt-in:
 //!   `TRACE_VIEWER_BROWSER=1`).
 //!
@@ -13,5 +14,7 @@ mod common;
 
 #[cfg(all(feature = "viewer", feature = "axum"))]
 mod browser;
+#[cfg(all(feature = "viewer", feature = "axum"))]
+mod metrics;
 #[cfg(all(feature = "viewer", feature = "axum"))]
 mod viewer;

@@ -24,7 +24,7 @@ fn harness() -> Harness {
     Harness::with(sample_all(), |b| b.request_headers(["authorization"]))
 }
 
-async fn page(app: &Router, uri: &str) -> (StatusCode, http::HeaderMap, String) {
+pub(crate) async fn page(app: &Router, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     let resp = tower::ServiceExt::oneshot(app.clone(), get_req(uri))
         .await
         .unwrap();
@@ -40,7 +40,7 @@ async fn page(app: &Router, uri: &str) -> (StatusCode, http::HeaderMap, String) 
     )
 }
 
-async fn json(app: &Router, uri: &str) -> Value {
+pub(crate) async fn json(app: &Router, uri: &str) -> Value {
     let (status, headers, body) = page(app, uri).await;
     assert_eq!(status, 200, "{uri}: {body}");
     assert_eq!(headers["content-type"], "application/json");
