@@ -62,7 +62,7 @@ pub(crate) use instruments::DURATION_BOUNDS;
 pub(crate) use server::RouteKey;
 pub use service::MetricsService;
 #[cfg(all(feature = "viewer", test))]
-pub(crate) use {route_cache::Borrowed, server::Ending};
+pub(crate) use {exemplar::Stamp, route_cache::Borrowed, server::Ending};
 
 /// A layer's metrics: its instruments, shared by the layer, its client
 /// layers, the pull endpoint and a push exporter.

@@ -128,7 +128,7 @@ pub(crate) fn read(metrics: &HttpMetrics, naming: Naming) -> Reading {
 mod tests {
     use super::*;
     use crate::config::Semconv;
-    use crate::metrics::{Borrowed, Ending, CARDINALITY_LIMIT};
+    use crate::metrics::{Borrowed, Ending, Stamp, CARDINALITY_LIMIT};
     use opentelemetry::trace::{SpanId, TraceId};
     use std::sync::Arc;
 
@@ -181,7 +181,8 @@ mod tests {
             duration_nanos: nanos,
             request_bytes: None,
             response_bytes: None,
-            exemplar: exemplar.map(|n| (TraceId::from(u128::from(n)), SpanId::from(n))),
+            exemplar: exemplar
+                .map(|n| Stamp::new(n, TraceId::from(u128::from(n)), SpanId::from(n))),
         }
     }
 
