@@ -10,8 +10,9 @@ use std::task::{ready, Context, Poll};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::call::Call;
+use super::call::{Call, ClientSpan};
 use crate::conventions::failure::Failure;
+use crate::metrics::ClientMeasure;
 
 pin_project! {
     /// The response body a traced call returns: the inner body, frame for frame.
@@ -31,7 +32,8 @@ pin_project! {
     {
         #[pin]
         inner: B,
-        call: Option<Call>,
+        span: Option<ClientSpan>,
+        measure: Option<Box<ClientMeasure>>,
     }
 
     impl<B> PinnedDrop for ClientResponseBody<B>
@@ -40,19 +42,29 @@ pin_project! {
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(call) = this.call.take() {
-                // A body complete without being polled to its end is not cancelled.
-                if this.inner.is_end_stream() {
-                    call.end();
+            // A body complete without being polled to its end is not cancelled.
+            if this.inner.is_end_stream() {
+                Call {
+                    span: this.span,
+                    measure: this.measure,
                 }
+                .end();
             }
         }
     }
 }
 
 impl<B: Body> ClientResponseBody<B> {
-    pub(crate) fn new(inner: B, call: Option<Call>) -> Self {
-        ClientResponseBody { inner, call }
+    pub(crate) fn new(
+        inner: B,
+        span: Option<ClientSpan>,
+        measure: Option<Box<ClientMeasure>>,
+    ) -> Self {
+        ClientResponseBody {
+            inner,
+            span,
+            measure,
+        }
     }
 }
 
@@ -72,26 +84,31 @@ where
         let result = ready!(this.inner.as_mut().poll_frame(cx));
         let done = match &result {
             Some(Ok(frame)) => {
-                if let (Some(trailers), Some(call)) = (frame.trailers_ref(), this.call.as_mut()) {
-                    call.grpc_status(trailers);
+                if let (Some(trailers), Some(span)) = (frame.trailers_ref(), this.span.as_mut()) {
+                    span.grpc_status(trailers);
                 }
                 frame.is_trailers() || this.inner.is_end_stream()
             }
             Some(Err(err)) => {
-                if let Some(call) = this.call.as_mut() {
-                    call.fail(Failure {
-                        kind: Cow::Borrowed(std::any::type_name::<B::Error>()),
-                        message: Cow::Owned(err.to_string()),
-                    });
-                }
+                let mut call = Call {
+                    span: this.span,
+                    measure: this.measure,
+                };
+                call.fail(Failure {
+                    kind: Cow::Borrowed(std::any::type_name::<B::Error>()),
+                    message: Cow::Owned(err.to_string()),
+                });
+                call.end();
                 true
             }
             None => true,
         };
         if done {
-            if let Some(call) = this.call.take() {
-                call.end();
+            Call {
+                span: this.span,
+                measure: this.measure,
             }
+            .end();
         }
         Poll::Ready(result)
     }
@@ -108,10 +125,7 @@ where
 impl<B: Body> fmt::Debug for ClientResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientResponseBody")
-            .field(
-                "recorded",
-                &self.call.as_ref().is_some_and(|c| c.span.is_some()),
-            )
+            .field("recorded", &self.span.is_some())
             .finish_non_exhaustive()
     }
 }

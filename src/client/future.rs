@@ -11,8 +11,9 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use super::body::ClientResponseBody;
-use super::call::Call;
+use super::call::{Call, ClientSpan};
 use crate::conventions::failure::Failure;
+use crate::metrics::ClientMeasure;
 
 pin_project! {
     /// The response future of [`TracingClientService`](super::TracingClientService).
@@ -36,14 +37,23 @@ pin_project! {
     pub struct ClientResponseFuture<F> {
         #[pin]
         inner: F,
-        call: Option<Call>,
+        // A call's two halves, kept apart so that an unmeasured call moves
+        // what it did before calls were measured.
+        span: Option<ClientSpan>,
+        measure: Option<Box<ClientMeasure>>,
     }
 }
 
 impl<F> ClientResponseFuture<F> {
-    pub(crate) fn new(inner: F, call: Call) -> Self {
-        let call = (call.span.is_some() || call.measure.is_some()).then_some(call);
-        ClientResponseFuture { inner, call }
+    pub(crate) fn new(
+        inner: F,
+        (span, measure): (Option<ClientSpan>, Option<Box<ClientMeasure>>),
+    ) -> Self {
+        ClientResponseFuture {
+            inner,
+            span,
+            measure,
+        }
     }
 }
 
@@ -58,23 +68,22 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let output = ready!(this.inner.poll(cx));
-        let call = this.call.take();
+        let mut call = Call {
+            span: this.span,
+            measure: this.measure,
+        };
         Poll::Ready(match output {
             Ok(response) => {
-                let mut call = call;
-                if let Some(call) = &mut call {
-                    call.response(response.status().as_u16(), response.headers());
-                }
-                Ok(response.map(|body| ClientResponseBody::new(body, call)))
+                call.response(response.status().as_u16(), response.headers());
+                let (span, measure) = (this.span.take(), this.measure.take());
+                Ok(response.map(|body| ClientResponseBody::new(body, span, measure)))
             }
             Err(err) => {
-                if let Some(mut call) = call {
-                    call.fail(Failure {
-                        kind: Cow::Borrowed(std::any::type_name::<E>()),
-                        message: Cow::Owned(err.to_string()),
-                    });
-                    call.end();
-                }
+                call.fail(Failure {
+                    kind: Cow::Borrowed(std::any::type_name::<E>()),
+                    message: Cow::Owned(err.to_string()),
+                });
+                call.end();
                 Err(err)
             }
         })
@@ -84,10 +93,7 @@ where
 impl<F> fmt::Debug for ClientResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientResponseFuture")
-            .field(
-                "recorded",
-                &self.call.as_ref().is_some_and(|c| c.span.is_some()),
-            )
+            .field("recorded", &self.span.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -10,8 +10,9 @@ use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next};
 
 use super::body::ClientResponseBody;
-use super::call::{start, Call, ClientState};
+use super::call::{start, Call, ClientSpan, ClientState};
 use crate::conventions::failure::Failure;
+use crate::metrics::ClientMeasure;
 
 /// Traces calls made through a `reqwest_middleware::ClientWithMiddleware`: the
 /// same injection and CLIENT span as [`TracingClientLayer`](super::TracingClientLayer),
@@ -50,30 +51,31 @@ impl Middleware for ReqwestTracing {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let call = match req.url().as_str().parse::<http::Uri>() {
+        let (mut span, mut measure) = match req.url().as_str().parse::<http::Uri>() {
             Ok(uri) => {
                 let method = req.method().clone();
-                let call = start(&self.state, &method, &uri, req.headers_mut());
-                (call.span.is_some() || call.measure.is_some()).then_some(call)
+                start(&self.state, &method, &uri, req.headers_mut())
             }
-            Err(_) => None,
+            Err(_) => (None, None),
+        };
+        let mut call = Call {
+            span: &mut span,
+            measure: &mut measure,
         };
         match next.run(req, extensions).await {
-            Ok(resp) => Ok(match call {
-                Some(mut call) => {
-                    call.response(resp.status().as_u16(), resp.headers());
-                    until_body_ends(resp, call)
+            Ok(resp) => {
+                if call.span.is_none() && call.measure.is_none() {
+                    return Ok(resp);
                 }
-                None => resp,
-            }),
+                call.response(resp.status().as_u16(), resp.headers());
+                Ok(until_body_ends(resp, span, measure))
+            }
             Err(err) => {
-                if let Some(mut call) = call {
-                    call.fail(Failure {
-                        kind: Cow::Borrowed(std::any::type_name::<reqwest_middleware::Error>()),
-                        message: Cow::Owned(err.to_string()),
-                    });
-                    call.end();
-                }
+                call.fail(Failure {
+                    kind: Cow::Borrowed(std::any::type_name::<reqwest_middleware::Error>()),
+                    message: Cow::Owned(err.to_string()),
+                });
+                call.end();
                 Err(err)
             }
         }
@@ -81,13 +83,17 @@ impl Middleware for ReqwestTracing {
 }
 
 /// The same response, its body wrapped so the call ends with the body.
-fn until_body_ends(resp: Response, call: Call) -> Response {
+fn until_body_ends(
+    resp: Response,
+    span: Option<ClientSpan>,
+    measure: Option<Box<ClientMeasure>>,
+) -> Response {
     let url = resp.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
     // The URL travels in an extension only reqwest's builder can set.
     if let Ok(with_url) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(with_url.into_parts().0.extensions);
     }
-    let body = reqwest::Body::wrap(ClientResponseBody::new(body, Some(call)));
+    let body = reqwest::Body::wrap(ClientResponseBody::new(body, span, measure));
     Response::from(http::Response::from_parts(parts, body))
 }
