@@ -45,7 +45,7 @@ mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
 #[cfg(feature = "otlp")]
-mod otlp;
+pub(crate) mod otlp;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 // `get` serves Jaeger and Zipkin, `iter` OTLP.
 #[cfg_attr(not(all(feature = "jaeger", feature = "otlp")), allow(dead_code))]

@@ -4,7 +4,9 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::config::{Compression, ConfigError};
 use crate::exporter::transport::{HttpTransport, PostError};
+use crate::settings::OtlpSettings;
 
 /// Retries after the first attempt, and the backoff between them (doubling), as
 /// the OTLP exporter specification recommends.
@@ -14,6 +16,7 @@ const MAX_BACKOFF: Duration = Duration::from_millis(1600);
 /// Spreads the retries of many instances that failed at the same moment.
 const MAX_JITTER_MS: u64 = 100;
 
+/// Posts encoded OTLP requests (spans or metrics) to one endpoint.
 #[derive(Debug)]
 pub(crate) struct HttpExporter {
     transport: HttpTransport,
@@ -28,6 +31,19 @@ impl HttpExporter {
             gzip,
             timeout,
         }
+    }
+
+    /// The exporter an OTLP section describes (its endpoint, headers,
+    /// certificate, compression and timeout), for whichever signal it is.
+    pub(crate) fn from_settings(settings: &OtlpSettings) -> Result<Self, ConfigError> {
+        let transport = HttpTransport::new(
+            &settings.endpoint,
+            settings.timeout,
+            settings.certificate.as_ref(),
+        )?
+        .with_headers(&settings.http_headers);
+        let gzip = settings.compression == Compression::Gzip;
+        Ok(HttpExporter::new(transport, gzip, settings.timeout))
     }
 
     /// Posts an encoded request (gzipped first when configured); transient failures (429, 502, 503, 504, no
