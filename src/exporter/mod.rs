@@ -58,6 +58,7 @@ mod transport;
 mod zipkin;
 
 pub use console::ConsoleExporter;
+pub(crate) use console::Timestamp;
 pub(crate) use export::{Export, SdkExporter};
 pub use in_memory::InMemoryExporter;
 #[cfg(feature = "jaeger")]

@@ -20,7 +20,9 @@
 //!   each series' attributes, as the conventions name them;
 //! - `exposition.rs` and `service.rs`: the pull endpoint
 //!   ([`TracingLayer::metrics`](crate::TracingLayer::metrics)), in the
-//!   Prometheus text format or OpenMetrics with exemplars.
+//!   Prometheus text format or OpenMetrics with exemplars;
+//! - `push/`: the push exporters (`metrics.exporter: otlp` or `console`), on
+//!   a thread of their own, flushed and stopped with the layer's pipeline.
 //!
 //! Nothing is recorded until metrics are wanted (the pull endpoint is made,
 //! or a push exporter is configured): until then a request pays one load.
@@ -35,6 +37,7 @@ mod histogram;
 mod instruments;
 mod measure;
 mod outcome_list;
+mod push;
 mod route_cache;
 mod series_table;
 mod server;
@@ -49,6 +52,8 @@ use crate::config::ExemplarFilter;
 pub(crate) use client::ClientMeasure;
 use client::ClientMeter;
 pub(crate) use measure::{Measure, Outcome};
+pub use push::MetricsPushStats;
+pub(crate) use push::{start as start_push, MetricsPush};
 pub(crate) use series_table::CARDINALITY_LIMIT;
 use server::ServerMeter;
 // What the viewer's charts read of the server's histograms.
