@@ -12,7 +12,7 @@
 //! - `metrics`: the HTTP metrics' pull endpoint, in the Prometheus text format
 //!   and OpenMetrics with exemplars, parsed with openmetrics-parser (feature
 //!   `axum`);
-//! - `metrics_push`: the metrics pushed over OTLP/HTTP, decoded
+//! - `metrics_push`: the metrics pushed over OTLP (HTTP and gRPC), decoded
 //!   with opentelemetry-proto, cumulative and delta (features `axum`, `otlp`).
 
 #[path = "../common/mod.rs"]

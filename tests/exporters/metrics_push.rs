@@ -1,6 +1,6 @@
 //! The metrics push (`metrics.exporter: otlp`), decoded with
 //! opentelemetry-proto from a loopback receiver: what a collector gets, in
-//! either temporality. Pushes are made by a flush or the
+//! either temporality, over HTTP and gRPC. Pushes are made by a flush or the
 //! last one on shutdown (the interval is left at 60 s), so each test knows
 //! exactly which push holds what; one test lets the interval push.
 
@@ -392,4 +392,73 @@ async fn the_console_push_counts_its_pushes() {
     h.layer.pipeline().force_flush().unwrap();
     let stats = h.layer.pipeline().metrics_push_stats().unwrap();
     assert_eq!((stats.pushed, stats.failed), (1, 0));
+}
+
+#[cfg(feature = "otlp-grpc")]
+mod grpc {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+        MetricsService, MetricsServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+    use std::sync::{Arc, Mutex};
+
+    type Got = Vec<(tonic::metadata::MetadataMap, ExportMetricsServiceRequest)>;
+
+    #[derive(Clone, Default)]
+    struct Collector {
+        got: Arc<Mutex<Got>>,
+    }
+
+    #[tonic::async_trait]
+    impl MetricsService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportMetricsServiceRequest>,
+        ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+            let metadata = request.metadata().clone();
+            self.got
+                .lock()
+                .unwrap()
+                .push((metadata, request.into_inner()));
+            Ok(tonic::Response::new(ExportMetricsServiceResponse {
+                partial_success: None,
+            }))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grpc_push_decodes() {
+        let collector = Collector::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(MetricsServiceServer::new(collector.clone()))
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+        );
+        let mut cfg = config(format!("http://{addr}"), Temporality::Cumulative);
+        cfg.metrics.otlp.protocol = Some(tower_otel_tracing::config::OtlpProtocol::Grpc);
+        cfg.metrics.otlp.headers = Some([("x-tenant".to_owned(), "ml".to_owned())].into());
+        let h = harness(cfg);
+        traffic(&app(&h.layer)).await;
+        // Blocks until the last push is answered, by a server on this runtime.
+        let guard = h.layer.guard();
+        tokio::task::spawn_blocking(move || guard.shutdown())
+            .await
+            .unwrap()
+            .unwrap();
+        server.abort();
+        let got = collector.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.get("x-tenant").unwrap(), "ml");
+        let (temporality, users) = users(&got[0].1);
+        assert_eq!(temporality, CUMULATIVE);
+        assert_eq!(users[0].count, 2);
+        let resource = got[0].1.resource_metrics[0].resource.as_ref().unwrap();
+        assert_eq!(
+            value(&resource.attributes, "service.name"),
+            text("metered").as_ref()
+        );
+    }
 }

@@ -10,12 +10,14 @@
 //!   exporters encode; `delta.rs`: delta temporality, from what the last
 //!   push that arrived read;
 //! - `otlp.rs` (feature `otlp`): `ExportMetricsServiceRequest` over the
-//!   traces' OTLP/HTTP exporter;
+//!   traces' OTLP/HTTP exporter, or `grpc.rs` (feature `otlp-grpc`);
 //! - `console.rs`: a text block on stdout.
 
 pub(crate) mod collect;
 mod console;
 mod delta;
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
 #[cfg(feature = "otlp")]
 mod otlp;
 

@@ -1,6 +1,7 @@
 //! OTLP metrics: a [`Collection`] as an `ExportMetricsServiceRequest`
 //! (opentelemetry-proto's types), sent over HTTP by the traces' own exporter
-//! (`exporter/otlp/http.rs`: gzip, retries within the timeout).
+//! (`exporter/otlp/http.rs`: gzip, retries within the timeout) or over gRPC
+//! (`grpc.rs`, feature `otlp-grpc`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,10 +19,9 @@ use prost::Message as _;
 use super::collect::{Collection, Family, Point};
 use super::{PushError, PushExporter};
 use crate::config::redact::url_credentials;
-use crate::config::{ConfigError, ConfigErrorKind, OtlpProtocol, Temporality};
+use crate::config::{ConfigError, OtlpProtocol, Temporality};
 use crate::exporter::otlp::http::HttpExporter;
 use crate::metrics::instruments::SERVER_ACTIVE;
-use crate::settings::fields::metrics::METRICS_OTLP_PROTOCOL;
 use crate::settings::MetricsSettings;
 
 /// Pushes to an OTLP receiver, as `metrics.otlp` says.
@@ -37,6 +37,8 @@ pub(crate) struct OtlpPush {
 #[derive(Debug)]
 enum Transport {
     Http(HttpExporter),
+    #[cfg(feature = "otlp-grpc")]
+    Grpc(Box<super::grpc::GrpcPush>),
 }
 
 impl OtlpPush {
@@ -46,14 +48,13 @@ impl OtlpPush {
     ) -> Result<Self, ConfigError> {
         let transport = match settings.otlp.protocol {
             OtlpProtocol::Http => Transport::Http(HttpExporter::from_settings(&settings.otlp)?),
-            // Not pushed over gRPC yet: refused rather than sent nowhere.
+            #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => {
-                return Err(ConfigError::of_kind(
-                    ConfigErrorKind::Unsupported,
-                    METRICS_OTLP_PROTOCOL.error_path(),
-                    "metrics are not pushed over gRPC yet: use `http`",
-                ))
+                Transport::Grpc(Box::new(super::grpc::GrpcPush::new(&settings.otlp)?))
             }
+            // Refused when the settings were resolved; refused here too.
+            #[cfg(not(feature = "otlp-grpc"))]
+            OtlpProtocol::Grpc => return Err(crate::settings::grpc_not_compiled_in()),
         };
         let attributes = resource
             .iter()
@@ -87,6 +88,8 @@ impl PushExporter for OtlpPush {
                 },
                 message: e.to_string(),
             }),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(grpc) => grpc.export(request),
         }
     }
 
