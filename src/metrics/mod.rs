@@ -16,6 +16,8 @@
 //!   a route's series found by address before content;
 //! - `histogram.rs` and `exemplar.rs`: atomic bucket counts, and each bucket's
 //!   last exemplar;
+//! - `quantile.rs`: p50/p99 and per-interval counts from bucket counts (the
+//!   viewer's charts, the console push);
 //! - `instruments.rs`: names, units and bucket boundaries; `attributes.rs`:
 //!   each series' attributes, as the conventions name them;
 //! - `exposition.rs` and `service.rs`: the pull endpoint
@@ -38,6 +40,7 @@ mod instruments;
 mod measure;
 mod outcome_list;
 mod push;
+pub(crate) mod quantile;
 mod route_cache;
 mod series_table;
 mod server;

@@ -125,32 +125,23 @@ fn braces(attributes: &[KeyValue]) -> String {
     format!("{{{}}}", inner.join(", "))
 }
 
-/// The `q` quantile estimated from the buckets, as Prometheus'
-/// `histogram_quantile` does: linear within the bucket where it falls (the
-/// first from 0); in the last, unbounded bucket, only that it is above the
-/// last bound.
+/// The `q` quantile estimated from the buckets (`metrics/quantile.rs`, as
+/// Prometheus' `histogram_quantile` does), in the instrument's unit; a rank
+/// in the last, unbounded bucket says only "at least the last bound".
 fn quantile(family: &Family, s: &HistogramSnapshot, q: f64) -> String {
-    if s.count == 0 {
+    let Some(estimate) = crate::metrics::quantile::quantile(s.bounds, &s.counts, q) else {
         return "-".to_owned();
+    };
+    let above_every_bound = s.counts.last().copied().unwrap_or(0);
+    let at_least =
+        above_every_bound > 0 && ((s.count - above_every_bound) as f64) < q * s.count as f64;
+    // To a millionth of the unit: an estimate, not a measurement.
+    let shown = (estimate / family.per_unit * 1e6).round() / 1e6;
+    if at_least {
+        format!(">={shown}")
+    } else {
+        format!("{shown}")
     }
-    let rank = q * s.count as f64;
-    let mut below = 0u64;
-    for (i, &count) in s.counts.iter().enumerate() {
-        if count == 0 || ((below + count) as f64) < rank {
-            below += count;
-            continue;
-        }
-        let lower = i.checked_sub(1).map_or(0.0, |j| family.value(s.bounds[j]));
-        let Some(&upper) = s.bounds.get(i) else {
-            return format!(">{lower}");
-        };
-        let upper = family.value(upper);
-        let within = ((rank - below as f64) / count as f64).clamp(0.0, 1.0);
-        let estimate = lower + (upper - lower) * within;
-        // To a millionth of the unit: an estimate, not a measurement.
-        return format!("{}", (estimate * 1e6).round() / 1e6);
-    }
-    "-".to_owned()
 }
 
 #[cfg(test)]
@@ -235,6 +226,6 @@ mod tests {
         };
         let f = family(&SERVER_REQUEST_SIZE);
         assert_eq!(quantile(&f, &s, 0.5), "6.25");
-        assert_eq!(quantile(&f, &s, 0.99), ">20");
+        assert_eq!(quantile(&f, &s, 0.99), ">=20");
     }
 }

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use opentelemetry::{KeyValue, Value};
 
 use crate::metrics::histogram::HistogramSnapshot;
+use crate::metrics::quantile::deltas;
 
 /// A series of one histogram: its instrument (an index into
 /// [`Collection::histograms`](super::collect::Collection::histograms)) and
@@ -72,14 +73,7 @@ impl Baselines {
         let Some(last) = self.last.get(key) else {
             return self.recent_exemplars(now.clone());
         };
-        // Each count is read once and only grows, so it is never below its
-        // baseline; saturating all the same, a wrong count beats a panic.
-        let buckets: Vec<u64> = now
-            .counts
-            .iter()
-            .zip(last.buckets.iter().chain(std::iter::repeat(&0)))
-            .map(|(now, last)| now.saturating_sub(*last))
-            .collect();
+        let buckets = deltas(&now.counts, &last.buckets);
         self.recent_exemplars(HistogramSnapshot {
             bounds: now.bounds,
             count: buckets.iter().sum(),
