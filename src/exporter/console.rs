@@ -225,8 +225,9 @@ impl fmt::Display for Typed<'_> {
     }
 }
 
-/// `2024-05-10 06:14:04.614485867 +0000 UTC`.
-struct Timestamp(SystemTime);
+/// `2024-05-10 06:14:04.614485867 +0000 UTC` (the metrics' console push
+/// writes its times so too).
+pub(crate) struct Timestamp(pub(crate) SystemTime);
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -45,7 +45,7 @@ mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
 #[cfg(feature = "otlp")]
-mod otlp;
+pub(crate) mod otlp;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]
 // `get` serves Jaeger and Zipkin, `iter` OTLP.
 #[cfg_attr(not(all(feature = "jaeger", feature = "otlp")), allow(dead_code))]
@@ -58,6 +58,7 @@ mod transport;
 mod zipkin;
 
 pub use console::ConsoleExporter;
+pub(crate) use console::Timestamp;
 pub(crate) use export::{Export, SdkExporter};
 pub use in_memory::InMemoryExporter;
 #[cfg(feature = "jaeger")]

@@ -9,7 +9,7 @@ use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanExporte
 
 use super::state::{IdHeaders, LayerState, TraceHeaders, Trust};
 use super::TracingLayer;
-use crate::config::{ConfigError, MetricsExporter, TracingConfig};
+use crate::config::{ConfigError, TracingConfig};
 use crate::conventions::address::TextCache;
 use crate::conventions::recorded_headers::RecordedHeaders;
 use crate::conventions::Conventions;
@@ -440,12 +440,13 @@ impl TracingLayerBuilder {
             self.cardinality_limit,
             pipeline::resource(&settings),
         ));
-        if matches!(
-            settings.metrics.exporter,
-            MetricsExporter::Otlp | MetricsExporter::Console
-        ) {
-            // A push exporter: measured from the start.
-            metrics.enable();
+        if !settings.disabled {
+            if let Some(push) = crate::metrics::start_push(&settings.metrics, metrics.clone())? {
+                // A push exporter: measured from the start, pushed until the
+                // pipeline shuts down.
+                metrics.enable();
+                pipeline.attach_metrics_push(push);
+            }
         }
         let recorder = Recorder {
             conventions: Conventions {

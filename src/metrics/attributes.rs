@@ -1,6 +1,6 @@
 //! The attributes of each series, as the semantic conventions name them: one
 //! list a series, which the pull endpoint writes as labels and a push
-//! exporter as attributes.
+//! exporter (`push/`) as attributes.
 //!
 //! - HTTP server (<https://opentelemetry.io/docs/specs/semconv/http/http-metrics/>):
 //!   `http.request.method`, `url.scheme`, `http.route`,
@@ -18,7 +18,7 @@ use opentelemetry::KeyValue;
 
 use super::client::ClientKey;
 use super::outcome_list::OutcomeKey;
-use super::server::RouteKey;
+use super::server::{RouteKey, ServerMeter};
 use crate::conventions::grpc;
 
 /// The attribute a series beyond the cardinality limit carries.
@@ -115,6 +115,26 @@ pub(crate) fn active(route: &RouteKey) -> Vec<KeyValue> {
         route.server.as_ref().map(|(a, p)| (&**a, *p)),
     );
     attributes
+}
+
+/// `http.server.active_requests` by attribute set, summed over the routes
+/// (its attributes are a route's but its template and protocol version), for
+/// the pull endpoint and a push alike; the overflow routes' only when some of
+/// them are active.
+pub(crate) fn active_requests(server: &ServerMeter) -> Vec<(Vec<KeyValue>, i64)> {
+    let mut sums: Vec<(Vec<KeyValue>, i64)> = Vec::new();
+    server.for_each_route(|route, count| {
+        let attributes = match route {
+            Some(route) => active(route),
+            None if count == 0 => return,
+            None => overflow(),
+        };
+        match sums.iter_mut().find(|(a, _)| *a == attributes) {
+            Some((_, sum)) => *sum += count,
+            None => sums.push((attributes, count)),
+        }
+    });
+    sums
 }
 
 /// An HTTP client series.

@@ -12,10 +12,14 @@ pub(crate) type Bounds = &'static [u64];
 /// Bounds a histogram has at most.
 pub(crate) const MAX_BOUNDS: usize = 15;
 
-/// An instrument: what it is called (in Prometheus; its OpenTelemetry name is
-/// in its doc) and measured in.
+/// An instrument: what it is called, in OpenTelemetry and in Prometheus, and
+/// measured in.
 #[derive(Debug)]
 pub(crate) struct Instrument {
+    /// Its OpenTelemetry name, as pushed.
+    pub(crate) name: &'static str,
+    /// Its unit, in UCUM as OTLP carries it.
+    pub(crate) unit: &'static str,
     /// Its Prometheus name (the unit appended).
     pub(crate) prometheus: &'static str,
     pub(crate) description: &'static str,
@@ -24,18 +28,24 @@ pub(crate) struct Instrument {
 /// `http.server.request.duration`: seconds, from the request's arrival to its
 /// response's last byte (or its end, cancelled).
 pub(crate) const SERVER_DURATION: Instrument = Instrument {
+    name: "http.server.request.duration",
+    unit: "s",
     prometheus: "http_server_request_duration_seconds",
     description: "Duration of HTTP server requests.",
 };
 
 /// `http.server.request.body.size`.
 pub(crate) const SERVER_REQUEST_SIZE: Instrument = Instrument {
+    name: "http.server.request.body.size",
+    unit: "By",
     prometheus: "http_server_request_body_size_bytes",
     description: "Size of HTTP server request bodies.",
 };
 
 /// `http.server.response.body.size`.
 pub(crate) const SERVER_RESPONSE_SIZE: Instrument = Instrument {
+    name: "http.server.response.body.size",
+    unit: "By",
     prometheus: "http_server_response_body_size_bytes",
     description: "Size of HTTP server response bodies.",
 };
@@ -43,6 +53,8 @@ pub(crate) const SERVER_RESPONSE_SIZE: Instrument = Instrument {
 /// `http.client.request.duration`: seconds, from a call to its response's
 /// last byte (or its failure).
 pub(crate) const CLIENT_DURATION: Instrument = Instrument {
+    name: "http.client.request.duration",
+    unit: "s",
     prometheus: "http_client_request_duration_seconds",
     description: "Duration of HTTP client requests.",
 };
@@ -50,12 +62,16 @@ pub(crate) const CLIENT_DURATION: Instrument = Instrument {
 /// `rpc.server.call.duration`: seconds, a gRPC call through the server
 /// layer, from its arrival to its trailers.
 pub(crate) const RPC_SERVER_DURATION: Instrument = Instrument {
+    name: "rpc.server.call.duration",
+    unit: "s",
     prometheus: "rpc_server_call_duration_seconds",
     description: "Measures the duration of an incoming Remote Procedure Call (RPC).",
 };
 
 /// `http.server.active_requests`: an up-down counter.
 pub(crate) const SERVER_ACTIVE: Instrument = Instrument {
+    name: "http.server.active_requests",
+    unit: "{request}",
     prometheus: "http_server_active_requests",
     description: "Number of active HTTP server requests.",
 };

@@ -16,11 +16,15 @@
 //!   a route's series found by address before content;
 //! - `histogram.rs` and `exemplar.rs`: atomic bucket counts, and each bucket's
 //!   last exemplar;
+//! - `quantile.rs`: p50/p99 and per-interval counts from bucket counts (the
+//!   viewer's charts, the console push);
 //! - `instruments.rs`: names, units and bucket boundaries; `attributes.rs`:
 //!   each series' attributes, as the conventions name them;
 //! - `exposition.rs` and `service.rs`: the pull endpoint
 //!   ([`TracingLayer::metrics`](crate::TracingLayer::metrics)), in the
-//!   Prometheus text format or OpenMetrics with exemplars.
+//!   Prometheus text format or OpenMetrics with exemplars;
+//! - `push/`: the push exporters (`metrics.exporter: otlp` or `console`), on
+//!   a thread of their own, flushed and stopped with the layer's pipeline.
 //!
 //! Nothing is recorded until metrics are wanted (the pull endpoint is made,
 //! or a push exporter is configured): until then a request pays one load.
@@ -35,6 +39,8 @@ mod histogram;
 mod instruments;
 mod measure;
 mod outcome_list;
+mod push;
+pub(crate) mod quantile;
 mod route_cache;
 mod series_table;
 mod server;
@@ -49,6 +55,8 @@ use crate::config::ExemplarFilter;
 pub(crate) use client::ClientMeasure;
 use client::ClientMeter;
 pub(crate) use measure::{Measure, Outcome};
+pub use push::MetricsPushStats;
+pub(crate) use push::{start as start_push, MetricsPush};
 pub(crate) use series_table::CARDINALITY_LIMIT;
 use server::ServerMeter;
 // What the viewer's charts read of the server's histograms.

@@ -10,7 +10,8 @@ use super::Pipeline;
 /// Controls the lifetime of a layer's export pipeline.
 ///
 /// [`shutdown`](Self::shutdown) flushes every queued span to the exporter and stops
-/// it; dropping the guard does the same. Keep it until the server has stopped
+/// it, and pushes the metrics a last time when `metrics.exporter` pushes;
+/// dropping the guard does the same. Keep it until the server has stopped
 /// accepting requests, then let it go: nothing finished before that is lost. It
 /// derefs to the [`Pipeline`] handle (flush, stats, tracer provider).
 ///
@@ -37,8 +38,9 @@ impl TracingGuard {
         }
     }
 
-    /// Flushes, then stops the pipeline (a provider you supplied too). Later
-    /// spans are dropped.
+    /// Pushes the metrics a last time, flushes, then stops the pipeline (a
+    /// provider you supplied too). Later spans are dropped, and later
+    /// measurements are no longer pushed.
     pub fn shutdown(mut self) -> OTelSdkResult {
         self.shut_down = true;
         self.pipeline.shutdown()
@@ -55,8 +57,14 @@ impl Deref for TracingGuard {
 
 impl Drop for TracingGuard {
     fn drop(&mut self) {
-        if !self.shut_down && self.pipeline.owned() {
+        if self.shut_down {
+            return;
+        }
+        if self.pipeline.owned() {
             let _ = self.pipeline.shutdown();
+        } else {
+            // A provider you supplied is yours to shut down; the metrics push is ours.
+            self.pipeline.stop_metrics_push();
         }
     }
 }

@@ -19,7 +19,8 @@
 //!   batch processor's thread handing each batch to a worker; `in_flight.rs`:
 //!   the exports under way, which a flush waits for;
 //! - `resource.rs`: `service.name` and the resource attributes;
-//! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime.
+//! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime (and the metrics
+//!   push's, which the pipeline holds: `metrics/push/`).
 //!
 //! With the `viewer` feature, every exporter is wrapped in the viewer's tee
 //! (`viewer/tee.rs`), which copies each export batch into the viewer's store on
@@ -65,7 +66,7 @@ mod stats;
 pub(crate) mod truncate;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -75,6 +76,7 @@ use self::core::ExportSide;
 pub(crate) use self::core::PipelineCore;
 use crate::config::ConfigError;
 use crate::exporter::InMemoryExporter;
+use crate::metrics::{MetricsPush, MetricsPushStats};
 use crate::record::RecordSink;
 use crate::settings::Settings;
 pub(crate) use from_settings::Sink;
@@ -105,22 +107,50 @@ pub struct Pipeline {
     owner: Arc<Owner>,
 }
 
-/// Shuts an owned pipeline down when the last [`Pipeline`] handle goes.
-struct Owner(PipelineCore);
+/// Shuts an owned pipeline down when the last [`Pipeline`] handle goes, and
+/// the metrics push (whoever owns the tracer provider: the push is ours).
+struct Owner {
+    core: PipelineCore,
+    /// The layer's metrics push, when `metrics.exporter` asks for one.
+    metrics_push: OnceLock<MetricsPush>,
+}
+
+impl Owner {
+    /// Pushes the metrics a last time and stops their thread (once).
+    fn stop_metrics_push(&self) {
+        if let Some(push) = self.metrics_push.get() {
+            push.shutdown();
+        }
+    }
+}
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        if self.0.owned() {
+        self.stop_metrics_push();
+        if self.core.owned() {
             // Flushes what is queued; after a guard's shutdown this is a no-op error.
-            let _ = self.0.shutdown();
+            let _ = self.core.shutdown();
         }
     }
 }
 
 impl Pipeline {
-    /// Exports every span finished so far, waiting until the exporter has taken them.
+    /// Exports every span finished so far, waiting until the exporter has taken them,
+    /// and pushes the metrics measured so far when `metrics.exporter` pushes.
     pub fn force_flush(&self) -> OTelSdkResult {
-        self.core().force_flush()
+        let spans = self.core().force_flush();
+        let metrics = self
+            .owner
+            .metrics_push
+            .get()
+            .map_or(Ok(()), MetricsPush::flush);
+        spans.and(metrics)
+    }
+
+    /// How the metrics pushes went, when `metrics.exporter` pushes (`otlp`,
+    /// `console`).
+    pub fn metrics_push_stats(&self) -> Option<MetricsPushStats> {
+        self.owner.metrics_push.get().map(MetricsPush::stats)
     }
 
     /// Spans started, exported, dropped (queue full), failed and queued so far, for
@@ -182,7 +212,20 @@ impl Pipeline {
     /// from shutting down: a record waiting in the export queue holds it, and
     /// must not stop the last handle's drop from flushing.
     pub(crate) fn core(&self) -> &PipelineCore {
-        &self.owner.0
+        &self.owner.core
+    }
+
+    /// Hands the layer's metrics push to the pipeline, which flushes it with
+    /// the spans and stops it when it shuts down. Once.
+    pub(crate) fn attach_metrics_push(&self, push: MetricsPush) {
+        // A pipeline belongs to one layer, which attaches at most one push.
+        let _ = self.owner.metrics_push.set(push);
+    }
+
+    /// Pushes the metrics a last time and stops their thread, leaving the
+    /// tracer provider as it is (a guard over a provider the user owns).
+    pub(crate) fn stop_metrics_push(&self) {
+        self.owner.stop_metrics_push();
     }
 
     /// Where the layer's records go when their request ends: the batch
@@ -197,7 +240,9 @@ impl Pipeline {
         Some(Arc::new(core.clone()))
     }
 
+    /// Pushes the metrics a last time, then flushes and stops the spans.
     pub(crate) fn shutdown(&self) -> OTelSdkResult {
+        self.stop_metrics_push();
         self.core().shutdown()
     }
 
@@ -236,7 +281,10 @@ impl Pipeline {
 
     fn own(core: PipelineCore) -> Self {
         Pipeline {
-            owner: Arc::new(Owner(core)),
+            owner: Arc::new(Owner {
+                core,
+                metrics_push: OnceLock::new(),
+            }),
         }
     }
 }
@@ -246,6 +294,7 @@ impl fmt::Debug for Pipeline {
         f.debug_struct("Pipeline")
             .field("owned", &self.owned())
             .field("stats", &self.stats())
+            .field("metrics_push", &self.owner.metrics_push.get())
             .finish_non_exhaustive()
     }
 }

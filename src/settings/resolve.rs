@@ -148,7 +148,7 @@ pub(crate) fn not_compiled_in(name: &str) -> ConfigError {
 }
 
 /// An exporter this build leaves out, named by the setting that chose it.
-pub(super) fn not_compiled_in_at(field: &Field, name: &str) -> ConfigError {
+pub(crate) fn not_compiled_in_at(field: &Field, name: &str) -> ConfigError {
     ConfigError::of_kind(
         ConfigErrorKind::Unsupported,
         field.error_path(),

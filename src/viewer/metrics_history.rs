@@ -27,9 +27,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use super::metrics_totals::{self, Naming, Reading, Totals};
-use super::quantile::{deltas, quantile, rate};
 use super::sampler::{self, Stop};
 use super::store::MAX_NAMES;
+use crate::metrics::quantile::{deltas, quantile, rate};
 use crate::metrics::{Exemplar, HttpMetrics, DURATION_BOUNDS};
 
 /// Time between two readings of the sampler thread.

@@ -89,8 +89,8 @@
 //! `service.rs` ([`TraceViewer`], routing and headers), `pages.rs` (HTML and the
 //! stylesheet), `json.rs` (the JSON endpoints); for the metrics charts,
 //! `metrics_totals.rs` (a reading of the metrics by span name),
-//! `metrics_history.rs` (the bounded history of readings), `quantile.rs` (rates and
-//! quantiles from bucket counts), `sampler.rs` (the thread that takes readings),
+//! `metrics_history.rs` (the bounded history of readings; rates and quantiles
+//! from bucket counts are `metrics/quantile.rs`), `sampler.rs` (the thread that takes readings),
 //! `charts.rs` (SVG sparklines) and `metrics_section.rs` (the overview's section).
 
 mod charts;
@@ -99,7 +99,6 @@ mod metrics_history;
 mod metrics_section;
 mod metrics_totals;
 mod pages;
-mod quantile;
 mod sampler;
 mod service;
 mod span;

@@ -11,7 +11,9 @@
 //! - `console`: the console exporter's layout;
 //! - `metrics`: the HTTP metrics' pull endpoint, in the Prometheus text format
 //!   and OpenMetrics with exemplars, parsed with openmetrics-parser (feature
-//!   `axum`).
+//!   `axum`);
+//! - `metrics_push`: the metrics pushed over OTLP (HTTP and gRPC), decoded
+//!   with opentelemetry-proto, cumulative and delta (features `axum`, `otlp`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,6 +23,8 @@ mod console;
 mod jaeger;
 #[cfg(feature = "axum")]
 mod metrics;
+#[cfg(all(feature = "axum", feature = "otlp"))]
+mod metrics_push;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "zipkin")]

@@ -24,7 +24,7 @@ fn layer(sample_rate: f64) -> Harness {
     })
 }
 
-fn app(layer: &TracingLayer) -> Router {
+pub(crate) fn app(layer: &TracingLayer) -> Router {
     Router::new()
         .route("/summarize", post(|text: String| async move { text }))
         .route("/users/{id}", get(|| async { "a user" }))
@@ -71,7 +71,7 @@ async fn scrape(app: &Router, openmetrics: bool) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
-async fn traffic(app: &Router) {
+pub(crate) async fn traffic(app: &Router) {
     for text in ["one", "two two", "three three three"] {
         // As a server hands it over: with its Content-Length.
         let req = http::Request::post("/summarize")

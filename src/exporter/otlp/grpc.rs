@@ -20,6 +20,7 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::{ConfigError, ConfigErrorKind};
 use crate::settings::fields::otlp::{OTLP_ENDPOINT, OTLP_GRPC_HEADERS, OTLP_PROTOCOL};
+use crate::settings::fields::Field;
 use crate::settings::OtlpSettings;
 
 type Inner = Arc<opentelemetry_otlp::SpanExporter>;
@@ -74,25 +75,8 @@ impl GrpcExporter {
                 )
             })?;
         let timeout = settings.timeout;
-        let mut metadata = tonic::metadata::MetadataMap::new();
-        for (name, value) in &settings.grpc_headers {
-            // Validated header names and values are valid ASCII metadata.
-            let field = || format!("{}.{name}", OTLP_GRPC_HEADERS.error_path());
-            let key = tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes())
-                .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata name"))?;
-            let value = tonic::metadata::MetadataValue::try_from(value.as_bytes())
-                .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata value"))?;
-            metadata.insert(key, value);
-        }
-        // `insecure` (checked against the scheme when resolved) is plaintext, which
-        // is what an http:// endpoint gets; https:// gets TLS.
-        let tls = settings.endpoint.starts_with("https://").then(|| {
-            let mut tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
-            if let Some(ca) = &settings.certificate {
-                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem));
-            }
-            tls
-        });
+        let metadata = metadata(settings, &OTLP_GRPC_HEADERS)?;
+        let tls = tls(settings);
         let recipe = Recipe {
             endpoint: settings.endpoint.clone(),
             timeout,
@@ -170,6 +154,37 @@ impl GrpcExporter {
             inner.set_resource(resource);
         }
     }
+}
+
+/// The gRPC metadata of `settings`' headers (`field` names them in errors).
+pub(crate) fn metadata(
+    settings: &OtlpSettings,
+    field: &Field,
+) -> Result<tonic::metadata::MetadataMap, ConfigError> {
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    for (name, value) in &settings.grpc_headers {
+        // Validated header names and values are valid ASCII metadata.
+        let field = || format!("{}.{name}", field.error_path());
+        let key = tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes())
+            .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata name"))?;
+        let value = tonic::metadata::MetadataValue::try_from(value.as_bytes())
+            .map_err(|_| ConfigError::new(field(), "not a valid gRPC metadata value"))?;
+        metadata.insert(key, value);
+    }
+    Ok(metadata)
+}
+
+/// TLS for an https:// endpoint (against `settings`' certificate when given,
+/// else the built-in roots); none, plaintext, for http://. `insecure` was
+/// checked against the scheme when the settings were resolved.
+pub(crate) fn tls(settings: &OtlpSettings) -> Option<tonic::transport::ClientTlsConfig> {
+    settings.endpoint.starts_with("https://").then(|| {
+        let mut tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
+        if let Some(ca) = &settings.certificate {
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem));
+        }
+        tls
+    })
 }
 
 impl Drop for GrpcExporter {

@@ -1,10 +1,13 @@
 //! OTLP/HTTP: our protobuf encoding, optional gzip, and retries of transient
 //! failures within the export timeout, over the shared blocking transport.
 
+use std::fmt;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::config::{Compression, ConfigError};
 use crate::exporter::transport::{HttpTransport, PostError};
+use crate::settings::OtlpSettings;
 
 /// Retries after the first attempt, and the backoff between them (doubling), as
 /// the OTLP exporter specification recommends.
@@ -14,6 +17,7 @@ const MAX_BACKOFF: Duration = Duration::from_millis(1600);
 /// Spreads the retries of many instances that failed at the same moment.
 const MAX_JITTER_MS: u64 = 100;
 
+/// Posts encoded OTLP requests (spans or metrics) to one endpoint.
 #[derive(Debug)]
 pub(crate) struct HttpExporter {
     transport: HttpTransport,
@@ -30,12 +34,29 @@ impl HttpExporter {
         }
     }
 
+    /// The exporter an OTLP section describes (its endpoint, headers,
+    /// certificate, compression and timeout), for whichever signal it is.
+    pub(crate) fn from_settings(settings: &OtlpSettings) -> Result<Self, ConfigError> {
+        let transport = HttpTransport::new(
+            &settings.endpoint,
+            settings.timeout,
+            settings.certificate.as_ref(),
+        )?
+        .with_headers(&settings.http_headers);
+        let gzip = settings.compression == Compression::Gzip;
+        Ok(HttpExporter::new(transport, gzip, settings.timeout))
+    }
+
     /// Posts an encoded request (gzipped first when configured); transient failures (429, 502, 503, 504, no
     /// answer) are retried with backoff, or after `Retry-After`, while the timeout
     /// allows. The error says what the last attempt got.
-    pub(crate) fn send(&self, body: Vec<u8>) -> Result<(), String> {
+    pub(crate) fn send(&self, body: Vec<u8>) -> Result<(), SendError> {
         let (body, encoding) = if self.gzip {
-            (gzip(&body)?, Some("gzip"))
+            let zipped = gzip(&body).map_err(|message| SendError {
+                status: None,
+                message,
+            })?;
+            (zipped, Some("gzip"))
         } else {
             (body, None)
         };
@@ -63,7 +84,12 @@ impl HttpExporter {
                     status: 502 | 504, ..
                 }
                 | PostError::Transport(_) => backoff,
-                PostError::Status { .. } => return Err(error.to_string()),
+                PostError::Status { status, .. } => {
+                    return Err(SendError {
+                        status: Some(*status),
+                        message: error.to_string(),
+                    })
+                }
             };
             let wait = wait + jitter();
             attempt += 1;
@@ -73,11 +99,33 @@ impl HttpExporter {
                 } else {
                     format!(" (after {attempt} attempts)")
                 };
-                return Err(format!("{error}{tries}"));
+                let status = match &error {
+                    PostError::Status { status, .. } => Some(*status),
+                    PostError::Transport(_) => None,
+                };
+                return Err(SendError {
+                    status,
+                    message: format!("{error}{tries}"),
+                });
             }
             std::thread::sleep(wait);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
+    }
+}
+
+/// Why a send failed: what the last attempt got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SendError {
+    /// The last answer's status; none when there was no answer (or the body
+    /// could not be compressed).
+    pub(crate) status: Option<u16>,
+    message: String,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
 

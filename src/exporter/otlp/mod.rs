@@ -4,8 +4,8 @@
 
 mod encode;
 #[cfg(feature = "otlp-grpc")]
-mod grpc;
-mod http;
+pub(crate) mod grpc;
+pub(crate) mod http;
 
 use std::fmt;
 
@@ -14,8 +14,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use crate::config::redact::url_credentials;
-use crate::config::{Compression, ConfigError, OtlpProtocol, TracingConfig};
-use crate::exporter::transport::HttpTransport;
+use crate::config::{ConfigError, OtlpProtocol, TracingConfig};
 use crate::exporter::Export;
 use crate::record::{batch_views, FinishedSpans};
 use crate::settings::{OtlpSettings, Settings};
@@ -63,16 +62,7 @@ impl OtlpExporter {
     /// The exporter a resolved `otlp` section describes.
     pub fn new(settings: &OtlpSettings) -> Result<Self, ConfigError> {
         let inner = match settings.protocol {
-            OtlpProtocol::Http => {
-                let transport = HttpTransport::new(
-                    &settings.endpoint,
-                    settings.timeout,
-                    settings.certificate.as_ref(),
-                )?
-                .with_headers(&settings.http_headers);
-                let gzip = settings.compression == Compression::Gzip;
-                Inner::Http(http::HttpExporter::new(transport, gzip, settings.timeout))
-            }
+            OtlpProtocol::Http => Inner::Http(http::HttpExporter::from_settings(settings)?),
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => Inner::Grpc(Box::new(grpc::GrpcExporter::new(settings)?)),
             #[cfg(not(feature = "otlp-grpc"))]

@@ -220,21 +220,9 @@ fn histogram_family(
     }
 }
 
-/// `http.server.active_requests`, summed over the routes: its attributes are
-/// those of a route but its template and protocol version.
+/// `http.server.active_requests`, summed over the routes.
 fn active_requests(out: &mut String, metrics: &HttpMetrics) {
-    let mut sums: Vec<(Vec<KeyValue>, i64)> = Vec::new();
-    metrics.server.for_each_route(|route, count| {
-        let attributes = match route {
-            Some(route) => attributes::active(route),
-            None if count == 0 => return,
-            None => attributes::overflow(),
-        };
-        match sums.iter_mut().find(|(a, _)| *a == attributes) {
-            Some((_, sum)) => *sum += count,
-            None => sums.push((attributes, count)),
-        }
-    });
+    let sums = attributes::active_requests(&metrics.server);
     if sums.is_empty() {
         return;
     }

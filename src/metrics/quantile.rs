@@ -1,14 +1,13 @@
-//! Quantiles and rates from a histogram's bucket counts, as the charts need
-//! them: the counts of one interval (the difference of two cumulative
-//! readings) give that interval's requests/s and its p50 and p99.
+//! Quantiles and rates from a histogram's bucket counts, as the viewer's
+//! charts and the console push need them: the counts of one interval (the
+//! difference of two cumulative readings, as a delta push reports too) give
+//! that interval's requests/s and its p50 and p99.
 //!
 //! The estimate is Prometheus' `histogram_quantile`: the rank falls in one
 //! bucket, and the value is interpolated linearly between that bucket's
 //! bounds (the first bucket starts at 0). It is only as fine as the buckets
 //! (`metrics/instruments.rs`: 5 ms to 10 s), which is why the page says
 //! "estimated"; the overview's own p50/p99 are exact over held durations.
-
-use std::time::Duration;
 
 /// The `q` quantile (`0.0..=1.0`) of the values counted in `counts`, in the
 /// bounds' unit. `counts` has one count a bucket, not cumulative, the last
@@ -55,7 +54,8 @@ pub(crate) fn deltas(now: &[u64], before: &[u64]) -> Vec<u64> {
 }
 
 /// Events a second: `count` events over `interval`.
-pub(crate) fn rate(count: u64, interval: Duration) -> f64 {
+#[cfg(feature = "viewer")]
+pub(crate) fn rate(count: u64, interval: std::time::Duration) -> f64 {
     let secs = interval.as_secs_f64();
     if secs > 0.0 {
         count as f64 / secs
@@ -109,9 +109,15 @@ mod tests {
     }
 
     #[test]
-    fn deltas_and_rates() {
+    fn deltas_never_wrap() {
         assert_eq!(deltas(&[5, 7, 9], &[1, 7, 10]), [4, 0, 0]);
         assert_eq!(deltas(&[5, 7], &[]), [5, 7]);
+    }
+
+    #[cfg(feature = "viewer")]
+    #[test]
+    fn rates() {
+        use std::time::Duration;
         assert_eq!(rate(3, Duration::from_secs(10)), 0.3);
         assert_eq!(rate(3, Duration::ZERO), 0.0);
     }
