@@ -159,17 +159,18 @@ mod tests {
                 })
             })
             .collect();
-        let mut read = 0;
         while writers.iter().any(|w| !w.is_finished()) {
             if let Some(e) = cell.read() {
                 let n = e.span_id;
                 assert_eq!(e, exemplar(u64::from_be_bytes(n.to_bytes())));
-                read += 1;
             }
         }
         for w in writers {
             w.join().unwrap();
         }
-        assert!(read > 0 && cell.read().is_some());
+        // The reader may lose every race to the writers on a loaded machine;
+        // what it read, and what is there at the end, is whole.
+        let last = cell.read().expect("written");
+        assert_eq!(last, exemplar(u64::from_be_bytes(last.span_id.to_bytes())));
     }
 }
