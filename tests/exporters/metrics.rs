@@ -472,3 +472,68 @@ async fn client_calls_are_measured_with_exemplars_of_their_spans() {
     }
     assert!(seen >= 4, "{seen} exemplars:\n{text}");
 }
+
+/// `exemplar_filter`: `always_off` keeps none even of exported traces;
+/// `always_on` keeps them of unsampled requests too, naming the trace ids
+/// those requests carried (their `TraceInfo`).
+#[tokio::test]
+async fn the_exemplar_filter_decides_which_requests_leave_exemplars() {
+    use tower_otel_tracing::config::{ExemplarFilter, MetricsConfig};
+    let with = |sample_rate: f64, filter: ExemplarFilter| {
+        Harness::new(TracingConfig {
+            sample_rate: Some(sample_rate),
+            metrics: MetricsConfig {
+                exemplar_filter: Some(filter),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    };
+    let h = with(1.0, ExemplarFilter::AlwaysOff);
+    let sampled = app(&h.layer);
+    traffic(&sampled).await;
+    assert!(!h.spans().is_empty(), "traces are exported");
+    let text = scrape(&sampled, true).await;
+    assert!(!text.contains("trace_id"), "{text}");
+
+    // Unsampled: the trace and span ids each request carried, as the layer
+    // writes them into its response.
+    let h = Harness::with(
+        TracingConfig {
+            sample_rate: Some(0.0),
+            metrics: MetricsConfig {
+                exemplar_filter: Some(ExemplarFilter::AlwaysOn),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        |b| b.trace_id_headers("x-trace-id", "x-span-id"),
+    );
+    let app = app(&h.layer);
+    let mut seen = HashSet::new();
+    for path in ["/users/7", "/users/8", "/fail", "/status?code=404"] {
+        let resp = tower::ServiceExt::oneshot(app.clone(), get_req(path))
+            .await
+            .unwrap();
+        let id = |name: &str| resp.headers()[name].to_str().unwrap().to_owned();
+        seen.insert((id("x-trace-id"), id("x-span-id")));
+        http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap();
+    }
+    assert!(h.spans().is_empty(), "nothing is exported at rate 0");
+    let text = scrape(&app, true).await;
+    let parsed = parse_openmetrics(&text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    let mut exemplars = 0;
+    for sample in parsed.families["http_server_request_duration_seconds"].iter_samples() {
+        let OpenMetricsValue::Histogram(h) = &sample.value else {
+            panic!("{:?}", sample.value)
+        };
+        for e in h.buckets.iter().filter_map(|b| b.exemplar.as_ref()) {
+            exemplars += 1;
+            let ids = (e.labels["trace_id"].clone(), e.labels["span_id"].clone());
+            assert!(seen.contains(&ids), "{ids:?}: no request carried it");
+        }
+    }
+    assert!(exemplars >= 3, "{exemplars} exemplars:\n{text}");
+}
