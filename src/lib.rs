@@ -158,6 +158,7 @@
 
 mod civil_date;
 pub mod client;
+mod clock;
 pub mod config;
 mod conventions;
 pub mod exporter;

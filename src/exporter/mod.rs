@@ -12,7 +12,10 @@
 //! - `tags.rs`: the mapping Zipkin and Jaeger share (status, scope, resource);
 //! - `per_scope.rs`, `body_size.rs`: what the encoders share (per-scope
 //!   values of a batch, a body's size from the last one);
-//! - `transport.rs`: the one blocking HTTP client the HTTP exporters post through.
+//! - `transport.rs`: the one blocking HTTP client the HTTP exporters post through;
+//! - `metrics_push/`: the HTTP metrics' push (`metrics.exporter`: OTLP over
+//!   the same transports, or the console), on its own thread, behind its own
+//!   trait (`PushExporter`): it reads the instruments of `metrics/`.
 //!
 //! Exports run on the batch processor's own thread, never on a request; the
 //! network exporters' on up to four export workers it hands batches to
@@ -44,6 +47,7 @@ mod export;
 mod in_memory;
 #[cfg(feature = "jaeger")]
 mod jaeger;
+pub(crate) mod metrics_push;
 #[cfg(feature = "otlp")]
 pub(crate) mod otlp;
 #[cfg(any(feature = "zipkin", feature = "jaeger", feature = "otlp"))]

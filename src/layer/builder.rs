@@ -441,7 +441,9 @@ impl TracingLayerBuilder {
             pipeline::resource(&settings),
         ));
         if !settings.disabled {
-            if let Some(push) = crate::metrics::start_push(&settings.metrics, metrics.clone())? {
+            if let Some(push) =
+                crate::exporter::metrics_push::start(&settings.metrics, metrics.clone())?
+            {
                 // A push exporter: measured from the start, pushed until the
                 // pipeline shuts down.
                 metrics.enable();

@@ -11,13 +11,13 @@ use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::trace::IdGenerator;
 
 use super::state::{LayerState, Trust};
+use crate::clock::tick;
 use crate::conventions::describe::server_attribute_capacity;
 use crate::conventions::request_parts::{Keep, RequestParts};
 use crate::conventions::url::exclusion_url;
 use crate::metrics::Measure;
 use crate::pipeline::sampler::HeldTrace;
 use crate::propagation::{random_flag, RANDOM};
-use crate::record::live::clock::tick;
 use crate::record::{Record, Recording, UserProvider};
 use crate::request::{addresses, TraceInfo};
 

@@ -8,8 +8,8 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::clock::{tick, Tick};
 use crate::conventions::message::Message;
-use crate::record::live::clock::{tick, Tick};
 use crate::record::Recording;
 
 pin_project! {

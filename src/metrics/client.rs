@@ -19,9 +19,9 @@ use super::histogram::Histogram;
 use super::instruments::{DURATION_BOUNDS, NANOS_PER_SECOND};
 use super::series_table::SeriesTable;
 use super::HttpMetrics;
+use crate::clock::{tick, Tick};
 use crate::config::ExemplarFilter;
 use crate::conventions::naming::sanitize_method;
-use crate::record::live::clock::{tick, Tick};
 
 /// A call's attributes, borrowed: hashed and compared to find its series.
 #[derive(Debug, Clone, Copy, Hash)]

@@ -19,11 +19,11 @@ use super::route_cache::{Borrowed, RouteHandle};
 use super::series_table::Place;
 use super::server::Ending;
 use super::HttpMetrics;
+use crate::clock::{tick, Tick};
 use crate::config::ExemplarFilter;
 use crate::conventions::grpc;
 use crate::conventions::legacy::protocol_version;
 use crate::conventions::naming::sanitize_method;
-use crate::record::live::clock::{tick, Tick};
 
 /// A request being measured.
 pub(crate) struct Measure {

@@ -23,23 +23,24 @@
 //! - `exposition.rs` and `service.rs`: the pull endpoint
 //!   ([`TracingLayer::metrics`](crate::TracingLayer::metrics)), in the
 //!   Prometheus text format or OpenMetrics with exemplars;
-//! - `push/`: the push exporters (`metrics.exporter: otlp` or `console`), on
-//!   a thread of their own, flushed and stopped with the layer's pipeline.
+//!
+//! The push exporters (`metrics.exporter: otlp` or `console`) read these
+//! instruments from `exporter/metrics_push/`, on a thread of their own,
+//! flushed and stopped with the layer's pipeline.
 //!
 //! Nothing is recorded until metrics are wanted (the pull endpoint is made,
 //! or a push exporter is configured): until then a request pays one load.
 
-mod attributes;
+pub(crate) mod attributes;
 mod budget;
 mod client;
-mod exemplar;
+pub(crate) mod exemplar;
 mod exposition;
 mod fold_hash;
-mod histogram;
-mod instruments;
+pub(crate) mod histogram;
+pub(crate) mod instruments;
 mod measure;
 mod outcome_list;
-mod push;
 pub(crate) mod quantile;
 mod route_cache;
 mod series_table;
@@ -55,8 +56,6 @@ use crate::config::ExemplarFilter;
 pub(crate) use client::ClientMeasure;
 use client::ClientMeter;
 pub(crate) use measure::{Measure, Outcome};
-pub use push::MetricsPushStats;
-pub(crate) use push::{start as start_push, MetricsPush};
 pub(crate) use series_table::CARDINALITY_LIMIT;
 use server::ServerMeter;
 // What the viewer's charts read of the server's histograms.
@@ -83,7 +82,7 @@ pub(crate) struct HttpMetrics {
     /// Write `server.address` and `server.port` (opt-in).
     server_address: bool,
     /// When the cumulative counts began.
-    started: SystemTime,
+    pub(crate) started: SystemTime,
     /// The request path's clock against the wall clock, for exemplars' times:
     /// a tick turned into Unix time is a multiply, a wall-clock read is a
     /// clock call and a conversion (`benches/peers`: `callgrind.py
@@ -91,7 +90,7 @@ pub(crate) struct HttpMetrics {
     /// the TSC's error, a few parts per million: an exemplar's time is where
     /// on the chart it sits, never a duration.
     anchor: fastant::Anchor,
-    resource: Resource,
+    pub(crate) resource: Resource,
 }
 
 impl std::fmt::Debug for HttpMetrics {
@@ -130,7 +129,7 @@ impl HttpMetrics {
 
     /// `at` in nanoseconds since the Unix epoch.
     #[inline]
-    pub(crate) fn unix_nanos(&self, at: crate::record::live::clock::Tick) -> u64 {
+    pub(crate) fn unix_nanos(&self, at: crate::clock::Tick) -> u64 {
         at.as_unix_nanos(&self.anchor)
     }
 

@@ -20,7 +20,7 @@
 //!   the exports under way, which a flush waits for;
 //! - `resource.rs`: `service.name` and the resource attributes;
 //! - `guard.rs`: [`TracingGuard`], the pipeline's lifetime (and the metrics
-//!   push's, which the pipeline holds: `metrics/push/`).
+//!   push's, which the pipeline holds: `exporter/metrics_push/`).
 //!
 //! With the `viewer` feature, every exporter is wrapped in the viewer's tee
 //! (`viewer/tee.rs`), which copies each export batch into the viewer's store on
@@ -75,8 +75,9 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use self::core::ExportSide;
 pub(crate) use self::core::PipelineCore;
 use crate::config::ConfigError;
+use crate::exporter::metrics_push::MetricsPush;
+pub use crate::exporter::metrics_push::MetricsPushStats;
 use crate::exporter::InMemoryExporter;
-use crate::metrics::{MetricsPush, MetricsPushStats};
 use crate::record::RecordSink;
 use crate::settings::Settings;
 pub(crate) use from_settings::Sink;

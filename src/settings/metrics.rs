@@ -16,7 +16,6 @@ use super::fields::metrics::{
     METRICS_OTLP_ENDPOINT, METRICS_OTLP_HEADERS, METRICS_OTLP_PROTOCOL, METRICS_OTLP_TIMEOUT,
 };
 use super::fields::{general, otlp, Field};
-use super::resolve::not_compiled_in_at;
 use super::{OtlpSettings, Settings, Source};
 
 /// Between two pushes when nothing says otherwise (the specification's default).
@@ -251,7 +250,7 @@ fn compiled_in(m: &MetricsSettings) -> Result<(), ConfigError> {
         return Ok(());
     }
     if !cfg!(feature = "otlp") {
-        return Err(not_compiled_in_at(&METRICS_EXPORTER, "otlp"));
+        return Err(METRICS_EXPORTER.not_compiled_in("otlp"));
     }
     if !cfg!(feature = "otlp-grpc") && m.otlp.protocol == OtlpProtocol::Grpc {
         return Err(ConfigError::of_kind(

@@ -56,8 +56,6 @@ pub use metrics::MetricsSettings;
 pub(crate) use resolve::grpc_not_compiled_in;
 #[cfg(not(all(feature = "zipkin", feature = "jaeger", feature = "otlp")))]
 pub(crate) use resolve::not_compiled_in;
-#[cfg(not(feature = "otlp"))]
-pub(crate) use resolve::not_compiled_in_at;
 
 /// The sampler that decides which new requests are recorded
 /// (`OTEL_TRACES_SAMPLER` names).

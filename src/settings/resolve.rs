@@ -11,7 +11,7 @@ use crate::config::{
     TracingConfig,
 };
 
-use super::fields::{self, fields, Field};
+use super::fields::{self, fields};
 use super::{
     metrics, BatchSettings, Environment, JaegerSettings, KeepSettings, OtlpSettings, Sampler,
     Settings, Source, ZipkinSettings,
@@ -144,16 +144,7 @@ fn compiled_in(s: &Settings) -> Result<(), ConfigError> {
 
 /// An exporter this build leaves out.
 pub(crate) fn not_compiled_in(name: &str) -> ConfigError {
-    not_compiled_in_at(&fields::general::EXPORTER_TYPE, name)
-}
-
-/// An exporter this build leaves out, named by the setting that chose it.
-pub(crate) fn not_compiled_in_at(field: &Field, name: &str) -> ConfigError {
-    ConfigError::of_kind(
-        ConfigErrorKind::Unsupported,
-        field.error_path(),
-        format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
-    )
+    fields::general::EXPORTER_TYPE.not_compiled_in(name)
 }
 
 /// OTLP over gRPC, which this build leaves out.

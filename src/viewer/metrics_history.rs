@@ -113,6 +113,17 @@ struct Ring {
     points: VecDeque<Point>,
 }
 
+/// The sampler thread's reading: into `history` while it and the metrics
+/// exist. The strong reference is dropped before the thread waits, so the
+/// history can go while it sleeps.
+fn reader(history: Weak<MetricsHistory>) -> impl FnMut(SystemTime) -> bool + Send + 'static {
+    move |now| {
+        history
+            .upgrade()
+            .is_some_and(|history| history.sample(now, By::Thread))
+    }
+}
+
 impl MetricsHistory {
     pub(crate) fn new(metrics: &Arc<HttpMetrics>, naming: Naming) -> Self {
         MetricsHistory {
@@ -146,7 +157,7 @@ impl MetricsHistory {
         if self.sampling.swap(true, Ordering::AcqRel) {
             return None;
         }
-        sampler::spawn(Arc::downgrade(self), self.stop.clone(), INTERVAL)
+        sampler::spawn(reader(Arc::downgrade(self)), self.stop.clone(), INTERVAL)
     }
 
     /// Takes a reading at `now` on the caller's clock. The first call stops
@@ -293,8 +304,70 @@ fn point(at: SystemTime, interval: Duration, before: &Totals, now: &Totals) -> P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conventions::Conventions;
     use crate::metrics::CARDINALITY_LIMIT;
-    use std::time::UNIX_EPOCH;
+    use crate::viewer::sampler::tests::ended_soon;
+    use crate::viewer::sampler::THREAD_NAME;
+    use std::time::{Instant, UNIX_EPOCH};
+
+    /// Started once, only when metrics are measured; the thread takes its
+    /// base reading at once, and ends as soon as the history is dropped,
+    /// not an interval (10 s) later.
+    #[test]
+    fn the_thread_reads_at_once_and_ends_with_the_history() {
+        let metrics = Arc::new(HttpMetrics::new(
+            Default::default(),
+            false,
+            CARDINALITY_LIMIT,
+            opentelemetry_sdk::Resource::builder_empty().build(),
+        ));
+        let history = Arc::new(MetricsHistory::new(
+            &metrics,
+            Naming::of(&Conventions::legacy()),
+        ));
+        assert!(
+            history.start_sampler().is_none(),
+            "metrics are not measured"
+        );
+        metrics.enable();
+        let thread = history.start_sampler().expect("a thread");
+        assert!(history.start_sampler().is_none(), "one thread");
+        assert_eq!(thread.thread().name(), Some(THREAD_NAME));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while history.view().last_at.is_none() {
+            assert!(Instant::now() < deadline, "no base reading");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(history);
+        ended_soon(thread);
+    }
+
+    /// Without the layer's metrics there is nothing to read: the thread
+    /// ends at its next reading, even while a viewer keeps the history.
+    #[test]
+    fn the_thread_ends_when_the_metrics_are_gone() {
+        let metrics = Arc::new(HttpMetrics::new(
+            Default::default(),
+            false,
+            CARDINALITY_LIMIT,
+            opentelemetry_sdk::Resource::builder_empty().build(),
+        ));
+        metrics.enable();
+        let history = Arc::new(MetricsHistory::new(
+            &metrics,
+            Naming::of(&Conventions::legacy()),
+        ));
+        drop(metrics);
+        // Started by hand: `start_sampler` would not start it without metrics.
+        let thread = sampler::spawn(
+            reader(Arc::downgrade(&history)),
+            Arc::new(Stop::default()),
+            Duration::from_secs(3600),
+        )
+        .expect("a thread");
+        ended_soon(thread);
+        assert!(history.view().last_at.is_none());
+    }
 
     /// `count` requests, `errors` of them failed, all in bucket `bucket`.
     fn totals(count: u64, errors: u64, bucket: usize) -> Totals {

@@ -1,5 +1,6 @@
 //! The sampler thread: every interval it takes a reading of the layer's
-//! metrics into its [`MetricsHistory`], on the system clock.
+//! metrics, on the system clock, through the reader it is given (the
+//! metrics history's, which holds the history weakly).
 //!
 //! One small named thread a layer, started only once a viewer exists and
 //! metrics are measured (`MetricsHistory::start_sampler`). It holds the
@@ -10,11 +11,9 @@
 //! viewer gone), whose [`Stop`] wakes it; a caller that takes over the clock
 //! (`sample_at`) stops it the same way.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
-
-use super::metrics_history::{By, MetricsHistory};
 
 /// The thread's name, as `top -H` and debuggers show it.
 pub(crate) const THREAD_NAME: &str = "viewer-metrics";
@@ -45,21 +44,17 @@ impl Stop {
 }
 
 /// Starts the thread: a reading now (the base the next one is compared
-/// with), then one every `interval` until `stop` or the history is gone.
+/// with), then one every `interval` until `stop`, or until `read` says there
+/// is nothing left to read (it returns `false`).
 pub(crate) fn spawn(
-    history: Weak<MetricsHistory>,
+    mut read: impl FnMut(SystemTime) -> bool + Send + 'static,
     stop: Arc<Stop>,
     interval: Duration,
 ) -> Option<JoinHandle<()>> {
     let spawned = std::thread::Builder::new()
         .name(THREAD_NAME.to_owned())
         .spawn(move || loop {
-            // The strong reference is dropped before waiting: the history can
-            // go while the thread sleeps.
-            let metrics_live = history
-                .upgrade()
-                .is_some_and(|history| history.sample(SystemTime::now(), By::Thread));
-            if !metrics_live {
+            if !read(SystemTime::now()) {
                 return;
             }
             if stop.wait(interval) {
@@ -76,75 +71,37 @@ pub(crate) fn spawn(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::conventions::Conventions;
-    use crate::metrics::{HttpMetrics, CARDINALITY_LIMIT};
-    use crate::viewer::metrics_totals::Naming;
-    use std::sync::mpsc;
-    use std::time::Instant;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Started once, only when metrics are measured; the thread takes its
-    /// base reading at once, and ends as soon as the history is dropped,
-    /// not an interval (10 s) later.
+    /// A reading at once, then none after `read` says it is done.
     #[test]
-    fn the_thread_reads_at_once_and_ends_with_the_history() {
-        let metrics = Arc::new(HttpMetrics::new(
-            Default::default(),
-            false,
-            CARDINALITY_LIMIT,
-            opentelemetry_sdk::Resource::builder_empty().build(),
-        ));
-        let history = Arc::new(MetricsHistory::new(
-            &metrics,
-            Naming::of(&Conventions::legacy()),
-        ));
-        assert!(
-            history.start_sampler().is_none(),
-            "metrics are not measured"
-        );
-        metrics.enable();
-        let thread = history.start_sampler().expect("a thread");
-        assert!(history.start_sampler().is_none(), "one thread");
-        assert_eq!(thread.thread().name(), Some(THREAD_NAME));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while history.view().last_at.is_none() {
-            assert!(Instant::now() < deadline, "no base reading");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        drop(history);
-        ended_soon(thread);
-    }
-
-    /// Without the layer's metrics there is nothing to read: the thread
-    /// ends at its next reading, even while a viewer keeps the history.
-    #[test]
-    fn the_thread_ends_when_the_metrics_are_gone() {
-        let metrics = Arc::new(HttpMetrics::new(
-            Default::default(),
-            false,
-            CARDINALITY_LIMIT,
-            opentelemetry_sdk::Resource::builder_empty().build(),
-        ));
-        metrics.enable();
-        let history = Arc::new(MetricsHistory::new(
-            &metrics,
-            Naming::of(&Conventions::legacy()),
-        ));
-        drop(metrics);
-        // Started by hand: `start_sampler` would not start it without metrics.
+    fn the_thread_reads_at_once_and_ends_when_the_reader_is_done() {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = reads.clone();
         let thread = spawn(
-            Arc::downgrade(&history),
+            move |_| counted.fetch_add(1, Ordering::Relaxed) < 2,
             Arc::new(Stop::default()),
-            Duration::from_secs(3600),
+            Duration::from_millis(1),
         )
         .expect("a thread");
+        assert_eq!(thread.thread().name(), Some(THREAD_NAME));
         ended_soon(thread);
-        assert!(history.view().last_at.is_none());
+        assert_eq!(reads.load(Ordering::Relaxed), 3);
     }
 
-    fn ended_soon(thread: JoinHandle<()>) {
-        let (ended, wait) = mpsc::channel();
+    /// Stopped, the thread ends at once, not an interval later.
+    #[test]
+    fn a_stop_ends_the_thread_at_once() {
+        let stop = Arc::new(Stop::default());
+        let thread = spawn(|_| true, stop.clone(), Duration::from_secs(3600)).expect("a thread");
+        stop.stop();
+        ended_soon(thread);
+    }
+
+    pub(crate) fn ended_soon(thread: JoinHandle<()>) {
+        let (ended, wait) = std::sync::mpsc::channel();
         std::thread::spawn(move || ended.send(thread.join().is_ok()));
         assert_eq!(wait.recv_timeout(Duration::from_secs(5)), Ok(true));
     }

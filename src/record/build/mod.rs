@@ -20,10 +20,10 @@ use opentelemetry::{Context, Key, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks};
 
 use super::handoff::EndedRecord;
-use super::live::clock::Anchor;
 use super::live::handler_writes::merge_status;
 use super::live::{Ending, Record, RecordKind};
 use super::spans::{KindSize, RequestSpans, RequestSpansBuilder, SpanDataBuilder, SpanStore};
+use crate::clock::Anchor;
 use crate::config::Semconv;
 use crate::conventions::describe::server_attribute_capacity;
 use crate::conventions::facts::{child_status, failure_facts, push_child_attributes};

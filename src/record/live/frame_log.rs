@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use super::clock::Tick;
+use crate::clock::Tick;
 use crate::conventions::message::Message;
 
 /// Frames kept inline: receive, response start and one body frame, what most
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn frames_come_back_in_order_past_the_inline_slots() {
         let log = FrameLog::default();
-        let t0 = super::super::clock::tick();
+        let t0 = crate::clock::tick();
         let kinds = [
             Message::Request,
             Message::ResponseStart,
@@ -184,7 +184,7 @@ mod tests {
                 let log = log.clone();
                 std::thread::spawn(move || {
                     for _ in 0..50 {
-                        let now = super::super::clock::tick();
+                        let now = crate::clock::tick();
                         log.push(Message::Request, now, now);
                     }
                 })

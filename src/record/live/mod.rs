@@ -7,13 +7,10 @@
 //!   is handed to the recorder's sink;
 //! - `kind.rs`: the two kinds, sampled and keepable, and what each keeps of its request;
 //! - `frame_log.rs`: the frames, written lock-free as they happen;
-//! - `clock.rs`: the request path's clock (ticks, turned into wall-clock time
-//!   against an anchor);
 //! - `totals.rs`: the frames and bytes each body carried, past the frame cap;
 //! - `handler_span.rs` and `handler_writes.rs`: the handler's handle on its
 //!   server span, and what it wrote.
 
-pub(crate) mod clock;
 pub(crate) mod frame_log;
 mod handler_span;
 pub(crate) mod handler_writes;

@@ -28,12 +28,12 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::IdGenerator;
 
-use super::clock::{tick, Tick};
 use super::frame_log::FrameLog;
 use super::handler_span::{HandlerSpan, HandlerWritesTarget};
 use super::handler_writes::HandlerWrites;
 use super::kind::{Keepable, RecordKind, Sampled, UserProvider};
 use super::totals::Totals;
+use crate::clock::{tick, Tick};
 use crate::conventions::failure::Failure;
 use crate::conventions::grpc::{self, GrpcStatus};
 use crate::conventions::message::Message;

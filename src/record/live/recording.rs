@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use opentelemetry::Context;
 
-use super::clock::Tick;
 use super::kind::{Keepable, Sampled, UserProvider};
 use super::record::Record;
+use crate::clock::Tick;
 use crate::conventions::failure::Failure;
 use crate::conventions::message::Message;
 

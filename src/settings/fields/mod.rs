@@ -112,6 +112,16 @@ impl Field {
         format!("tracing.{}", self.config.unwrap_or(self.key))
     }
 
+    /// An exporter this build leaves out, named by this setting, which chose
+    /// it.
+    pub(crate) fn not_compiled_in(&self, name: &str) -> ConfigError {
+        ConfigError::of_kind(
+            crate::config::ConfigErrorKind::Unsupported,
+            self.error_path(),
+            format!("the `{name}` exporter is not compiled in: enable the `{name}` cargo feature"),
+        )
+    }
+
     /// An invalid config value, quoted unless the setting is secret.
     pub(super) fn bad(&self, value: Option<&dyn std::fmt::Display>, why: String) -> ConfigError {
         bad_at(self.error_path(), value.filter(|_| !self.secret), why)

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
 use self::collect::{Collection, Collector};
-use super::HttpMetrics;
 use crate::config::{ConfigError, ConfigErrorKind, MetricsExporter, Temporality};
+use crate::metrics::HttpMetrics;
 use crate::settings::fields::metrics::METRICS_EXPORTER;
 use crate::settings::MetricsSettings;
 
@@ -138,12 +138,7 @@ pub(crate) fn start(
         MetricsExporter::Otlp => Box::new(otlp::OtlpPush::new(settings, &metrics.resource)?),
         // Refused when the settings were resolved; refused here too.
         #[cfg(not(feature = "otlp"))]
-        MetricsExporter::Otlp => {
-            return Err(crate::settings::not_compiled_in_at(
-                &METRICS_EXPORTER,
-                "otlp",
-            ))
-        }
+        MetricsExporter::Otlp => return Err(METRICS_EXPORTER.not_compiled_in("otlp")),
         MetricsExporter::Console => Box::new(console::ConsolePush::stdout(&metrics.resource)),
         MetricsExporter::Prometheus | MetricsExporter::None => return Ok(None),
     };

@@ -146,6 +146,7 @@ fn quantile(family: &Family, s: &HistogramSnapshot, q: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::collect::Point;
     use super::*;
     use crate::config::Temporality;
     use crate::metrics::attributes;
@@ -153,7 +154,6 @@ mod tests {
         CLIENT_DURATION, DURATION_BOUNDS, NANOS_PER_SECOND, RPC_SERVER_DURATION, SERVER_DURATION,
         SERVER_REQUEST_SIZE, SERVER_RESPONSE_SIZE,
     };
-    use crate::metrics::push::collect::Point;
     use std::time::{Duration, UNIX_EPOCH};
 
     fn family(instrument: &'static crate::metrics::instruments::Instrument) -> Family {

@@ -1,8 +1,9 @@
-//! The request path's clock. A frame's wait is timed in TSC ticks (`fastant`:
+//! The request path's clock, which records and metrics read. A frame's wait is timed in TSC ticks (`fastant`:
 //! a counter read, where `SystemTime::now` is a clock call), and a frame that
 //! was there at once reads the clock once, not twice. A record stores only
 //! ticks, in lock-free slots (`frame_log.rs`); the wall clock is read once,
-//! when its spans are built, and only if it is exported ([`Anchor`]).
+//! when its spans are built, and only if it is exported ([`Anchor`]); an
+//! exemplar's time is a tick turned into Unix time.
 //!
 //! `fastant` calibrates the TSC once, before `main`, in every program that
 //! links this crate: a busy wait of at least 20 ms of one core. Where the TSC
